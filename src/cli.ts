@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * The `botfleet` command: arguments, exit codes and everything printed for a person. The only
+ * module that reads process.argv/env and sets the exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config/load-config.js';
+import { formatFleetSummary } from './config/summary.js';
+import { AppError, ConfigError, formatProblem, UsageError } from './errors.js';
+
+/** Exit codes: 0 success, 1 failure (runtime, unreachable), 2 invalid config or usage. */
+export const EXIT = { ok: 0, failure: 1, invalid: 2 } as const;
+
+/** Where the CLI reads and writes; `process` in production, captured in tests. */
+export interface CliIo {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+const HELP = `botfleet: run Telegram bots that talk to LLMs, declared in one YAML file
+
+Usage:
+  botfleet run   [--config FILE]   start every bot; stop with Ctrl-C or SIGTERM
+  botfleet check [--config FILE]   validate the config and print the resolved fleet
+
+Options:
+  -c, --config FILE   the config file (default: $BOTFLEET_CONFIG, then config/bots.yaml)
+  -h, --help          show this help
+  -v, --version       print the version
+
+Exit codes: 0 ok, 1 failure, 2 invalid config or usage.
+Docs: README.md; the config format: schemas/bots.schema.json.
+`;
+
+/** Runs one command line; resolves to the exit code. Never throws. */
+export async function main(io: CliIo): Promise<number> {
+  try {
+    const { command, config, help, version } = parseCommandLine(io.argv);
+    if (version) {
+      io.stdout(`${readVersion()}\n`);
+      return EXIT.ok;
+    }
+    if (help || command === undefined) {
+      io.stdout(HELP);
+      return help ? EXIT.ok : EXIT.invalid;
+    }
+    const file = config ?? io.env['BOTFLEET_CONFIG'] ?? 'config/bots.yaml';
+    const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env });
+    if (command === 'check') {
+      io.stdout(formatFleetSummary(fleet));
+      return EXIT.ok;
+    }
+    io.stderr(`botfleet run: ${fleet.file} is valid, but running bots is not implemented yet in this version; use botfleet check.\n`);
+    return EXIT.failure;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function parseCommandLine(argv: readonly string[]): { command: 'run' | 'check' | undefined; config: string | undefined; help: boolean; version: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    // node:util explains the problem at length; keep only the option it names.
+    const message = error instanceof Error ? error.message : '';
+    const option = /--[a-z-]+/.exec(message)?.[0] ?? /'([^']+)'/.exec(message)?.[1];
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`${option ?? 'an option'} needs a value; see botfleet --help`);
+    throw new UsageError(`unknown option ${option ?? ''}; see botfleet --help`.replace('  ', ' '));
+  }
+  const [command, ...extra] = parsed.positionals;
+  if (command !== undefined && command !== 'run' && command !== 'check') {
+    throw new UsageError(`unknown command "${command}"; the commands are run and check (see botfleet --help)`);
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"; see botfleet --help`);
+  return { command, config: parsed.values.config, help: parsed.values.help ?? false, version: parsed.values.version ?? false };
+}
+
+function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof ConfigError) {
+    io.stderr(error.problems.map((problem) => `${formatProblem(problem)}\n`).join(''));
+    return EXIT.invalid;
+  }
+  if (error instanceof UsageError) {
+    io.stderr(`botfleet: ${error.message}\n`);
+    return EXIT.invalid;
+  }
+  if (error instanceof AppError) {
+    io.stderr(`botfleet: ${error.message}\n`);
+    return EXIT.failure;
+  }
+  // A bug, not a user error: say so briefly; the stack only when asked for.
+  const detail = io.env['LOG_LEVEL'] === 'debug' && error instanceof Error ? `\n${error.stack ?? ''}` : '';
+  io.stderr(`botfleet: internal error: ${error instanceof Error ? error.message : String(error)}${detail}\n`);
+  return EXIT.failure;
+}
+
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const io: CliIo = {
+  argv: process.argv.slice(2),
+  env: process.env,
+  cwd: process.cwd(),
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+process.exitCode = await main(io);

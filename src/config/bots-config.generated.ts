@@ -1,0 +1,208 @@
+/**
+ * Generated from schemas/bots.schema.json by `npm run gen:types`. Do not edit by hand:
+ * change the schema and regenerate; test/config/generated-types.test.ts fails on drift.
+ */
+
+/**
+ * false: the bot is declared but not run (handy to pause one without deleting it).
+ */
+export type Enabled = boolean;
+/**
+ * Name of the entry under `providers` this bot's model requests go to.
+ */
+export type ProviderName = string;
+/**
+ * Model name as the provider knows it (gpt-4o-mini, llama3.2, …).
+ */
+export type Model = string;
+/**
+ * The system prompt: sent first in every model request, never stored in history, so an edit applies to the next message.
+ */
+export type SystemPrompt = string;
+/**
+ * Sampling temperature, 0 to 2. null: not sent, the model's own default applies.
+ */
+export type Temperature = number | null;
+/**
+ * Most tokens the model may write in one reply. null: not sent, the model's own limit applies.
+ */
+export type MaxReplyTokens = number | null;
+/**
+ * The answer to /start.
+ */
+export type Greeting = string;
+
+/**
+ * botfleet configuration, version 1: the bots to run, the LLM providers they use and the one memory engine they share. Any string may use ${VAR}, ${VAR:-fallback} (from the environment or .env) and $${ for a literal ${.
+ */
+export interface BotfleetConfigFile {
+  /**
+   * Version of this file's format. The only version is 1.
+   */
+  version: 1;
+  storage?: StorageSettings;
+  providers?: Providers;
+  defaults?: BotDefaults;
+  bots: Bots;
+}
+/**
+ * The one memory engine every bot shares.
+ */
+export interface StorageSettings {
+  /**
+   * Where conversations are kept: sqlite://PATH (relative to the working directory; sqlite:///abs/path for an absolute one), redis://[user:pass@]host[:port][/db], rediss://… (TLS), or memory:// (lost on exit).
+   */
+  url?: string;
+  /**
+   * Prefix of every storage key, so several fleets can share one Redis.
+   */
+  namespace?: string;
+}
+/**
+ * OpenAI-compatible endpoints, by name. Bots pick one with `provider`.
+ */
+export interface Providers {
+  [k: string]: ProviderSettings | undefined;
+}
+/**
+ * An OpenAI-compatible Chat Completions endpoint (OpenAI, Ollama, LM Studio, vLLM, OpenRouter, llama.cpp …).
+ */
+export interface ProviderSettings {
+  /**
+   * Base URL of the API, up to and including /v1.
+   */
+  baseUrl?: string;
+  /**
+   * API key, sent as a Bearer token. Write it as ${VAR} so it stays out of the file. null: the endpoint needs none (typical for local servers).
+   */
+  apiKey?: string | null;
+  /**
+   * How long one model request may take, in milliseconds, before it counts as failed.
+   */
+  timeoutMs?: number;
+  /**
+   * How many times a failed model request (connection error, 408, 409, 429, 5xx) is retried, with backoff.
+   */
+  maxRetries?: number;
+}
+/**
+ * Settings every bot gets unless it sets its own (objects merge key by key; a bot's own value wins). Any bot field but `token`.
+ */
+export interface BotDefaults {
+  enabled?: Enabled;
+  provider?: ProviderName;
+  model?: Model;
+  systemPrompt?: SystemPrompt;
+  window?: WindowSettings;
+  temperature?: Temperature;
+  maxReplyTokens?: MaxReplyTokens;
+  greeting?: Greeting;
+  replies?: ReplyTexts;
+  access?: AccessSettings;
+  groups?: GroupSettings;
+  telegram?: TelegramSettings;
+}
+/**
+ * How much history each model request carries: the newest turns that fit both limits.
+ */
+export interface WindowSettings {
+  /**
+   * Most turns kept (1 turn = the user's message + the bot's reply).
+   */
+  maxTurns?: number;
+  /**
+   * Token budget of the whole request: system prompt + kept turns + the new message. A single message over the budget is truncated.
+   */
+  maxTokens?: number;
+}
+/**
+ * The short texts users see when something cannot be answered.
+ */
+export interface ReplyTexts {
+  /**
+   * Sent when the model request fails (nothing is stored; the user can send the message again).
+   */
+  modelError?: string;
+  /**
+   * Sent when the conversation memory cannot be read or written.
+   */
+  storageError?: string;
+  /**
+   * Sent once to a user outside `access`. {userId} is replaced by their Telegram user id.
+   */
+  notAllowed?: string;
+  /**
+   * Sent for messages that are not text (photos, voice, stickers …).
+   */
+  nonText?: string;
+  /**
+   * Sent after /reset (or /new) cleared the conversation.
+   */
+  reset?: string;
+}
+/**
+ * Who may talk to the bot. A message is answered when its sender is in `users` or its chat is in `chats`; when both are null, everyone may.
+ */
+export interface AccessSettings {
+  /**
+   * Telegram user ids allowed to talk to the bot, in any chat. null: no limit by user.
+   */
+  users?: number[] | null;
+  /**
+   * Group chat ids (negative numbers) where everyone may talk to the bot. null: no limit by chat.
+   */
+  chats?: number[] | null;
+}
+/**
+ * How the bot behaves in group chats.
+ */
+export interface GroupSettings {
+  /**
+   * When to answer in a group: mention (when @mentioned, replied to, or sent a /command), always (every message), never (ignore groups).
+   */
+  reply?: 'mention' | 'always' | 'never';
+  /**
+   * Whose history a group message joins: chat (one shared history per group, messages prefixed with the sender's name) or user (one history per sender).
+   */
+  memory?: 'chat' | 'user';
+}
+/**
+ * How the bot reaches the Telegram Bot API.
+ */
+export interface TelegramSettings {
+  /**
+   * Root URL of the Bot API: change it for a self-hosted Bot API server.
+   */
+  apiRoot?: string;
+  /**
+   * Most updates this bot handles at once (messages of one conversation are always handled one at a time).
+   */
+  maxConcurrentUpdates?: number;
+}
+/**
+ * The bots to run, by id. The id is stable: it names the bot in logs and in memory keys (renaming it starts the bot with empty memory).
+ */
+export interface Bots {
+  [k: string]: BotSettings | undefined;
+}
+/**
+ * One Telegram bot. Fields it leaves out come from `defaults`, then from the built-in defaults.
+ */
+export interface BotSettings {
+  /**
+   * The bot's token from @BotFather. Write it as ${VAR} so it stays out of the file. Required; no two bots may share one.
+   */
+  token: string;
+  enabled?: Enabled;
+  provider?: ProviderName;
+  model?: Model;
+  systemPrompt?: SystemPrompt;
+  window?: WindowSettings;
+  temperature?: Temperature;
+  maxReplyTokens?: MaxReplyTokens;
+  greeting?: Greeting;
+  replies?: ReplyTexts;
+  access?: AccessSettings;
+  groups?: GroupSettings;
+  telegram?: TelegramSettings;
+}

@@ -1,0 +1,68 @@
+/**
+ * Loads the config file end to end: read, parse with positions, fill `${VAR}`s, validate
+ * against the schema and the cross-field rules, resolve. Every problem is collected in one
+ * pass and thrown together as a ConfigError.
+ */
+import { resolve } from 'node:path';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import type { BotfleetConfigFile } from './bots-config.generated.js';
+import { checkRules } from './check-rules.js';
+import { type EnvVars, interpolateEnv, readDotEnv } from './interpolate.js';
+import { readConfigFile } from './read-config-file.js';
+import { type BuiltInDefaults, resolveConfig } from './resolve.js';
+import { defaultsOf, loadConfigSchema } from './schema.js';
+import type { FleetConfig } from './types.js';
+import { validateAgainstSchema } from './validate-schema.js';
+import { parseYamlSource } from './yaml-source.js';
+
+/** Where to load from. */
+export interface LoadConfigOptions {
+  /** The config path as the user gave it (messages quote it as is). */
+  readonly file: string;
+  /** Working directory: resolves `file`, the `.env` file and relative sqlite paths. */
+  readonly cwd: string;
+  /** The process environment; wins over `.env`. */
+  readonly env: EnvVars;
+}
+
+/** Loads and resolves the config. Throws ConfigError listing every problem found. */
+export async function loadConfig(options: LoadConfigOptions): Promise<FleetConfig> {
+  const read = await readConfigFile(resolve(options.cwd, options.file), options.file);
+  if ('problems' in read) throw new ConfigError(read.problems);
+
+  const dotEnv = await readDotEnv(resolve(options.cwd, '.env'), '.env', options.env);
+  const parsed = parseYamlSource(read.text, options.file);
+  if ('problems' in parsed) throw new ConfigError([...dotEnv.problems, ...parsed.problems]);
+  const { source } = parsed;
+
+  const envProblems = interpolateEnv(source, dotEnv.vars);
+  let data: unknown;
+  try {
+    data = source.doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // yaml refuses alias bombs ("excessive alias count") here; its message holds no file text.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ConfigError([...dotEnv.problems, { file: options.file, line: 1, col: 1, path: '', message: `YAML error: ${message}` }]);
+  }
+  const schema = await loadConfigSchema();
+  const builtIns = {
+    storage: defaultsOf(schema, schema.root.properties?.['storage'] ?? {}),
+    provider: defaultsOf(schema, { $ref: '#/definitions/provider' }),
+    bot: defaultsOf(schema, { $ref: '#/definitions/defaults' }),
+  } as BuiltInDefaults;
+
+  // A value whose ${VAR} could not be filled would also fail its format check; say it once.
+  const unfilled = new Set(envProblems.map((problem) => problem.path));
+  const checked = [
+    ...validateAgainstSchema(schema, source, data),
+    ...checkRules(source, data, { defaultProvider: builtIns.bot.provider }),
+  ].filter((problem) => !unfilled.has(problem.path));
+  const problems = [...dotEnv.problems, ...sortByPosition([...envProblems, ...checked])];
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return resolveConfig(data as BotfleetConfigFile, builtIns, { file: options.file, cwd: options.cwd });
+}
+
+function sortByPosition(problems: ConfigProblem[]): ConfigProblem[] {
+  return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+}

@@ -1,0 +1,95 @@
+/**
+ * The resolved configuration the app runs on: defaults merged into each bot, providers
+ * resolved, disabled bots dropped, every field present and read-only. Produced only by
+ * `resolveConfig` (resolve.ts); the file's own shape is in bots-config.generated.ts.
+ */
+
+/** The one memory engine every bot shares. */
+export interface StorageConfig {
+  /** sqlite://PATH, redis://…, rediss://… or memory:// (a relative sqlite path is already
+   * made absolute against the working directory). */
+  readonly url: string;
+  /** Prefix of every storage key. */
+  readonly namespace: string;
+}
+
+/** An OpenAI-compatible endpoint. */
+export interface ProviderConfig {
+  /** The provider's name under `providers`. */
+  readonly name: string;
+  readonly baseUrl: string;
+  /** null when the endpoint needs no key. Secret: never log it. */
+  readonly apiKey: string | null;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+}
+
+/** How much history goes into one model request. */
+export interface WindowConfig {
+  /** Most turns kept (1 turn = user message + reply), >= 1. */
+  readonly maxTurns: number;
+  /** Token budget of the whole request (system prompt + turns + new message), >= 256. */
+  readonly maxTokens: number;
+}
+
+/** Texts users see when something cannot be answered. */
+export interface RepliesConfig {
+  readonly modelError: string;
+  readonly storageError: string;
+  /** May hold `{userId}`. */
+  readonly notAllowed: string;
+  readonly nonText: string;
+  readonly reset: string;
+}
+
+/** Who may talk to a bot: sender in `users` or chat in `chats`; both null = everyone. */
+export interface AccessConfig {
+  readonly users: readonly number[] | null;
+  readonly chats: readonly number[] | null;
+}
+
+/** Group chat behaviour. */
+export interface GroupsConfig {
+  readonly reply: 'mention' | 'always' | 'never';
+  readonly memory: 'chat' | 'user';
+}
+
+/** How a bot reaches the Bot API. */
+export interface TelegramConfig {
+  readonly apiRoot: string;
+  readonly maxConcurrentUpdates: number;
+}
+
+/** One enabled bot, fully resolved. */
+export interface BotConfig {
+  /** The key under `bots`: stable, safe in storage keys. */
+  readonly id: string;
+  /** Secret: never log it (see maskToken). */
+  readonly token: string;
+  readonly provider: ProviderConfig;
+  readonly model: string;
+  readonly systemPrompt: string;
+  readonly window: WindowConfig;
+  /** null: not sent. */
+  readonly temperature: number | null;
+  /** null: not sent. */
+  readonly maxReplyTokens: number | null;
+  readonly greeting: string;
+  readonly replies: RepliesConfig;
+  readonly access: AccessConfig;
+  readonly groups: GroupsConfig;
+  readonly telegram: TelegramConfig;
+}
+
+/** The whole resolved fleet. */
+export interface FleetConfig {
+  /** The config file's path as the user gave it (used in messages). */
+  readonly file: string;
+  readonly storage: StorageConfig;
+  /** Every declared provider, used or not, by name. */
+  readonly providers: ReadonlyMap<string, ProviderConfig>;
+  /** Enabled bots, in file order. */
+  readonly bots: readonly BotConfig[];
+  /** Ids of bots with `enabled: false`, in file order. */
+  readonly disabledBotIds: readonly string[];
+}

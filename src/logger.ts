@@ -1,0 +1,42 @@
+/**
+ * Structured logging: pino JSON lines, one per event. pino is imported only here; the rest of
+ * the app depends on the narrow `Logger` interface so tests can capture lines from a stream.
+ */
+import { pino } from 'pino';
+
+/** Fields attached to a log line (`bot`, `chat`, `update`, `err`, …). */
+export type LogFields = Record<string, unknown>;
+
+/** The logging surface the app uses; every method takes fields first, then the message. */
+export interface Logger {
+  debug(fields: LogFields, message: string): void;
+  info(fields: LogFields, message: string): void;
+  warn(fields: LogFields, message: string): void;
+  error(fields: LogFields, message: string): void;
+  /** A logger that adds `fields` to every line. */
+  child(fields: LogFields): Logger;
+}
+
+/** Knobs of `createLogger`. */
+export interface LoggerOptions {
+  /** trace | debug | info | warn | error | fatal | silent. Default info. */
+  readonly level?: string;
+  /** Where JSON lines go. Default: standard output. */
+  readonly destination?: NodeJS.WritableStream;
+}
+
+/** Log fields that could hold a secret; pino replaces their values with "[redacted]". */
+const REDACTED_PATHS = ['token', 'apiKey', '*.token', '*.apiKey', 'headers.authorization'];
+
+/** Builds a pino-backed logger. Throws when `level` is not a pino level. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination = options.destination ?? process.stdout;
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: null,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
+    destination,
+  );
+}
