@@ -1,0 +1,51 @@
+/**
+ * Storage keys. Keyv's own prefixing is turned off (no `keyv:` or `namespace::` in front), so
+ * the key built here is exactly the key in Redis and in the `key` column of SQLite's `keyv`
+ * table:
+ *
+ *   {namespace}:{botId}:{chatId}[:t{topicId}][:u{userId}]   one conversation
+ *   {namespace}:{botId}:{chatId}…:corrupt:{ms epoch}        a value that did not parse, kept aside
+ *   {namespace}:probe:{uuid}                                 written and deleted by the start-up probe
+ *
+ * e.g. `botfleet:helper:123456789` (private chat), `botfleet:chef:-1001234567890:t42` (forum
+ * topic 42), `botfleet:chef:-1001234567890:u123456789` (`groups.memory: user`). Namespace and
+ * bot ids are `[A-Za-z0-9_-]` (the config schema enforces it), so `:` only separates fields.
+ *
+ * The value of a conversation key is one JSON text (see value-format.ts), newest turn last:
+ *
+ *   {"v":1,"turns":[{"user":"hi","assistant":"Hello!","userAt":1735689600000,
+ *                    "assistantAt":1735689601234,"updateId":815}]}
+ *
+ * It never holds more than the bot's `window.maxTurns` turns: every append trims it.
+ */
+
+/** One conversation: a bot + a chat, plus the forum topic when there is one, plus the sender
+ * when the bot keeps one history per user in groups. */
+export interface ConversationKey {
+  readonly botId: string;
+  readonly chatId: number;
+  readonly topicId?: number;
+  readonly userId?: number;
+}
+
+/** The storage key of a conversation under `namespace`. Throws RangeError for ids that would
+ * make an ambiguous key (a bot id with `:`, a non-integer chat/topic/user id). */
+export function conversationKey(namespace: string, key: ConversationKey): string {
+  if (key.botId === '' || key.botId.includes(':')) throw new RangeError(`bot id ${JSON.stringify(key.botId)} cannot be part of a storage key`);
+  for (const [name, value] of [['chatId', key.chatId], ['topicId', key.topicId], ['userId', key.userId]] as const) {
+    if (value !== undefined && !Number.isSafeInteger(value)) throw new RangeError(`${name} must be an integer, got ${String(value)}`);
+  }
+  const topic = key.topicId === undefined ? '' : `:t${key.topicId}`;
+  const user = key.userId === undefined ? '' : `:u${key.userId}`;
+  return `${namespace}:${key.botId}:${key.chatId}${topic}${user}`;
+}
+
+/** Where an unreadable value of `key` is kept aside; `atMs` is the time it was found. */
+export function corruptKey(key: string, atMs: number): string {
+  return `${key}:corrupt:${atMs}`;
+}
+
+/** The throw-away key the start-up round trip writes, reads and deletes. */
+export function probeKey(namespace: string, id: string): string {
+  return `${namespace}:probe:${id}`;
+}

@@ -1,0 +1,130 @@
+/**
+ * The history window: which stored turns go into one model request. Pure and synchronous.
+ *
+ * A request is [system prompt, the kept turns oldest first, the new user message]. The kept
+ * turns are the newest ones that fit both `maxTurns` and `maxTokens`, where `maxTokens` bounds
+ * the whole request, counted with a real tokenizer (gpt-tokenizer, o200k_base: GPT-4o's
+ * encoding; other models tokenize differently, so leave a margin) plus OpenAI's per-message
+ * overhead. Turns are kept whole and contiguous: the first one (from the newest) that does not
+ * fit ends the window. When the system prompt and the new message alone are over the budget,
+ * the new message is truncated (its beginning kept, the cut marked) to what is left, but to no
+ * less than half the budget; if still over, the system prompt is truncated the same way.
+ */
+import { decode, encode } from 'gpt-tokenizer';
+import type { WindowConfig } from '../config/types.js';
+
+/** One message of a model request. */
+export interface WindowMessage {
+  readonly role: 'system' | 'user' | 'assistant';
+  readonly content: string;
+}
+
+/** A stored turn as the window needs it. */
+export interface WindowTurn {
+  readonly user: string;
+  readonly assistant: string;
+}
+
+/** What one model request is built from. */
+export interface WindowInput {
+  readonly systemPrompt: string;
+  /** Stored turns, oldest first. */
+  readonly turns: readonly WindowTurn[];
+  /** The new user message, as the model should see it. */
+  readonly userText: string;
+  readonly window: WindowConfig;
+}
+
+/** A built request and how it was cut. */
+export interface WindowResult {
+  readonly messages: readonly WindowMessage[];
+  /** Tokens of the whole request as counted here (messages + overheads), <= window.maxTokens. */
+  readonly tokens: number;
+  /** How many of the newest stored turns are in `messages`. */
+  readonly keptTurns: number;
+  /** Which messages were truncated to fit. */
+  readonly truncated: { readonly systemPrompt: boolean; readonly userText: boolean };
+}
+
+/** Tokens every message costs besides its content (role and separators), as OpenAI counts. */
+export const MESSAGE_OVERHEAD_TOKENS = 3;
+/** Tokens every request costs once (priming the reply). */
+export const REQUEST_OVERHEAD_TOKENS = 3;
+/** Appended to a truncated message, after its kept beginning. */
+export const TRUNCATION_MARK = '\n[… message truncated to fit the conversation window]';
+
+// Text like "<|endoftext|>" is ordinary user text here, never a control token.
+const ENCODE_OPTIONS = { disallowedSpecial: new Set<string>() };
+
+/** Tokens of `text` alone (no message overhead). */
+export function countTextTokens(text: string): number {
+  return encode(text, ENCODE_OPTIONS).length;
+}
+
+/** Builds the request for `input`; see the file comment for the rules. */
+export function computeWindow(input: WindowInput): WindowResult {
+  const { maxTurns, maxTokens } = input.window;
+  const available = maxTokens - REQUEST_OVERHEAD_TOKENS;
+  let system = input.systemPrompt;
+  let user = input.userText;
+  let systemTokens = countTextTokens(system) + MESSAGE_OVERHEAD_TOKENS;
+  let userTokens = countTextTokens(user) + MESSAGE_OVERHEAD_TOKENS;
+  const truncated = { systemPrompt: false, userText: false };
+  if (systemTokens + userTokens > available) {
+    const userBudget = Math.max(available - systemTokens, Math.floor(available / 2)) - MESSAGE_OVERHEAD_TOKENS;
+    if (userTokens - MESSAGE_OVERHEAD_TOKENS > userBudget) {
+      user = truncateToTokens(user, userBudget);
+      userTokens = countTextTokens(user) + MESSAGE_OVERHEAD_TOKENS;
+      truncated.userText = true;
+    }
+    if (systemTokens + userTokens > available) {
+      system = truncateToTokens(system, available - userTokens - MESSAGE_OVERHEAD_TOKENS);
+      systemTokens = countTextTokens(system) + MESSAGE_OVERHEAD_TOKENS;
+      truncated.systemPrompt = true;
+    }
+  }
+
+  let used = REQUEST_OVERHEAD_TOKENS + systemTokens + userTokens;
+  let kept = 0;
+  for (let index = input.turns.length - 1; index >= 0 && kept < maxTurns; index--) {
+    const turn = input.turns[index];
+    if (turn === undefined) break;
+    const cost = countTextTokens(turn.user) + countTextTokens(turn.assistant) + 2 * MESSAGE_OVERHEAD_TOKENS;
+    if (used + cost > maxTokens) break;
+    used += cost;
+    kept++;
+  }
+  const history = input.turns.slice(input.turns.length - kept).flatMap((turn): WindowMessage[] => [
+    { role: 'user', content: turn.user },
+    { role: 'assistant', content: turn.assistant },
+  ]);
+  return {
+    messages: [{ role: 'system', content: system }, ...history, { role: 'user', content: user }],
+    tokens: used,
+    keptTurns: kept,
+    truncated,
+  };
+}
+
+/** The messages of computeWindow(input): the shape a model client takes. */
+export function buildWindow(input: WindowInput): readonly WindowMessage[] {
+  return computeWindow(input).messages;
+}
+
+/** The beginning of `text` plus TRUNCATION_MARK, at most `budget` tokens in all (just the
+ * mark's beginning, or '', when the budget is smaller than the mark). */
+export function truncateToTokens(text: string, budget: number): string {
+  const tokens = encode(text, ENCODE_OPTIONS);
+  if (tokens.length <= budget) return text;
+  const markTokens = countTextTokens(TRUNCATION_MARK);
+  if (budget <= markTokens) return budget <= 0 ? '' : decode(encode(TRUNCATION_MARK, ENCODE_OPTIONS).slice(0, budget));
+  // Decoding a prefix can end inside a character (shown as U+FFFD) and re-encoding can differ
+  // by a token or two, so shrink until the result really fits.
+  for (let keep = budget - markTokens; keep > 0; ) {
+    const candidate = decode(tokens.slice(0, keep)).replace(/\uFFFD+$/, '') + TRUNCATION_MARK;
+    const count = countTextTokens(candidate);
+    if (count <= budget) return candidate;
+    keep -= count - budget;
+  }
+  return TRUNCATION_MARK;
+}
