@@ -5,9 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { checkFleetOnline, startFleet } from './app.js';
 import { loadConfig } from './config/load-config.js';
 import { formatFleetSummary } from './config/summary.js';
+import type { FleetConfig } from './config/types.js';
 import { AppError, ConfigError, formatProblem, UsageError } from './errors.js';
+import { createLogger } from './logger.js';
+import { handleShutdownSignals } from './shutdown.js';
 
 /** Exit codes: 0 success, 1 failure (runtime, unreachable), 2 invalid config or usage. */
 export const EXIT = { ok: 0, failure: 1, invalid: 2 } as const;
@@ -19,27 +23,33 @@ export interface CliIo {
   readonly cwd: string;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Whether standard output is a terminal (logs are then human-readable). */
+  readonly isTTY: boolean;
 }
 
 const HELP = `botfleet: run Telegram bots that talk to LLMs, declared in one YAML file
 
 Usage:
   botfleet run   [--config FILE]   start every bot; stop with Ctrl-C or SIGTERM
-  botfleet check [--config FILE]   validate the config and print the resolved fleet
+  botfleet check [--config FILE] [--online]
+                                   validate the config and print the resolved fleet;
+                                   --online also asks Telegram (getMe) about every token
+                                   and makes a storage round trip
 
 Options:
   -c, --config FILE   the config file (default: $BOTFLEET_CONFIG, then config/bots.yaml)
   -h, --help          show this help
   -v, --version       print the version
 
-Exit codes: 0 ok, 1 failure, 2 invalid config or usage.
+Exit codes: 0 ok, 1 failure or unreachable, 2 invalid config or usage.
+Environment: LOG_LEVEL (trace, debug, info, warn, error; default info), BOTFLEET_CONFIG.
 Docs: README.md; the config format: schemas/bots.schema.json.
 `;
 
 /** Runs one command line; resolves to the exit code. Never throws. */
 export async function main(io: CliIo): Promise<number> {
   try {
-    const { command, config, help, version } = parseCommandLine(io.argv);
+    const { command, config, help, version, online } = parseCommandLine(io.argv);
     if (version) {
       io.stdout(`${readVersion()}\n`);
       return EXIT.ok;
@@ -50,18 +60,52 @@ export async function main(io: CliIo): Promise<number> {
     }
     const file = config ?? io.env['BOTFLEET_CONFIG'] ?? 'config/bots.yaml';
     const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env });
+    if (online && command !== 'check') throw new UsageError('--online goes with check: botfleet check --online');
     if (command === 'check') {
       io.stdout(formatFleetSummary(fleet));
-      return EXIT.ok;
+      return online ? await checkOnline(fleet, io) : EXIT.ok;
     }
-    io.stderr(`botfleet run: ${fleet.file} is valid, but running bots is not implemented yet in this version; use botfleet check.\n`);
-    return EXIT.failure;
+    return await runFleet(fleet, io);
   } catch (error) {
     return reportError(error, io);
   }
 }
 
-function parseCommandLine(argv: readonly string[]): { command: 'run' | 'check' | undefined; config: string | undefined; help: boolean; version: boolean } {
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** `botfleet run`: runs until a signal (exit 0) or until no bot is left (exit 1). */
+async function runFleet(config: FleetConfig, io: CliIo): Promise<number> {
+  const level = io.env['LOG_LEVEL'] ?? 'info';
+  if (!LOG_LEVELS.includes(level)) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logger = createLogger({ level, pretty: io.isTTY });
+  if (config.bots.length === 0) throw new UsageError(`${config.file} enables no bot; set enabled: true on at least one`);
+  const fleet = await startFleet(config, logger);
+  const shutdown = handleShutdownSignals(() => fleet.stop(), logger);
+  const outcome = await Promise.race([shutdown.signalled.then(() => 'signal' as const), fleet.noBotLeft.then(() => 'no-bot' as const)]);
+  if (outcome === 'signal') return EXIT.ok;
+  logger.error({}, 'no bot is left running (every token was rejected); exiting');
+  await fleet.stop();
+  shutdown.dispose();
+  return EXIT.failure;
+}
+
+interface CommandLine {
+  readonly command: 'run' | 'check' | undefined;
+  readonly config: string | undefined;
+  readonly help: boolean;
+  readonly version: boolean;
+  readonly online: boolean;
+}
+
+/** `check --online`: getMe per token and a storage round trip; exit 1 if any fails. */
+async function checkOnline(fleet: FleetConfig, io: CliIo): Promise<number> {
+  const results = await checkFleetOnline(fleet, createLogger({ level: 'silent' }));
+  const width = Math.max(...results.map((result) => result.subject.length));
+  io.stdout(`\nonline\n${results.map((r) => `  ${r.subject.padEnd(width)}  ${r.ok ? 'ok' : 'FAILED'}: ${r.detail}\n`).join('')}`);
+  return results.every((result) => result.ok) ? EXIT.ok : EXIT.failure;
+}
+
+function parseCommandLine(argv: readonly string[]): CommandLine {
   let parsed;
   try {
     parsed = parseArgs({
@@ -72,6 +116,7 @@ function parseCommandLine(argv: readonly string[]): { command: 'run' | 'check' |
         config: { type: 'string', short: 'c' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        online: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -87,7 +132,8 @@ function parseCommandLine(argv: readonly string[]): { command: 'run' | 'check' |
     throw new UsageError(`unknown command "${command}"; the commands are run and check (see botfleet --help)`);
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"; see botfleet --help`);
-  return { command, config: parsed.values.config, help: parsed.values.help ?? false, version: parsed.values.version ?? false };
+  const { values } = parsed;
+  return { command, config: values.config, help: values.help ?? false, version: values.version ?? false, online: values.online ?? false };
 }
 
 function reportError(error: unknown, io: CliIo): number {
@@ -120,5 +166,6 @@ const io: CliIo = {
   cwd: process.cwd(),
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  isTTY: process.stdout.isTTY === true,
 };
 process.exitCode = await main(io);

@@ -3,6 +3,7 @@
  * the app depends on the narrow `Logger` interface so tests can capture lines from a stream.
  */
 import { pino } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 /** Fields attached to a log line (`bot`, `chat`, `update`, `err`, …). */
 export type LogFields = Record<string, unknown>;
@@ -23,6 +24,8 @@ export interface LoggerOptions {
   readonly level?: string;
   /** Where JSON lines go. Default: standard output. */
   readonly destination?: NodeJS.WritableStream;
+  /** Human-readable colored lines instead of JSON (for a terminal). Default false. */
+  readonly pretty?: boolean;
 }
 
 /** Log fields that could hold a secret; pino replaces their values with "[redacted]". */
@@ -30,7 +33,10 @@ const REDACTED_PATHS = ['token', 'apiKey', '*.token', '*.apiKey', 'headers.autho
 
 /** Builds a pino-backed logger. Throws when `level` is not a pino level. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const destination = options.destination ?? process.stdout;
+  const output = options.destination ?? process.stdout;
+  const destination = options.pretty
+    ? PinoPretty({ destination: output, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
+    : output;
   return pino(
     {
       level: options.level ?? 'info',

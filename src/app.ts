@@ -1,0 +1,110 @@
+/**
+ * The composition root: opens the one shared store, makes a model client per provider, and
+ * starts one bot per enabled entry, all concurrently. One bot's failure never stops the
+ * others; the fleet reports when no bot is left.
+ */
+import type { BotConfig, FleetConfig, ProviderConfig } from './config/types.js';
+import { createLlmClient, type LlmClient } from './llm/llm-client.js';
+import type { Logger } from './logger.js';
+import { buildWindow } from './memory/window.js';
+import { openConversationStore } from './memory/open-store.js';
+import type { MemoryPort } from './telegram/handlers.js';
+import { checkToken } from './telegram/check-token.js';
+import { type BotHandle, type BotLifecycleOptions, startBot } from './telegram/start-bot.js';
+
+/** Default time in-flight replies get to finish on shutdown, in ms. */
+export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
+
+/** Knobs of `startFleet`, mostly for tests. */
+export interface FleetOptions {
+  readonly lifecycle?: BotLifecycleOptions;
+  /** "typing…" refresh interval in ms. Default 4000. */
+  readonly typingIntervalMs?: number;
+}
+
+/** A running fleet. */
+export interface FleetHandle {
+  /** Every bot started, by id. */
+  readonly bots: ReadonlyMap<string, BotHandle>;
+  /** Resolves when every bot has stopped on its own (all tokens rejected). */
+  readonly noBotLeft: Promise<void>;
+  /** Stops every bot (draining up to `deadlineMs`, default 10 s), then closes the store. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+/** Opens storage and starts every enabled bot of `config`. Throws AppError('storage') when
+ * the store cannot be opened (nothing is started then). */
+export async function startFleet(config: FleetConfig, logger: Logger, options: FleetOptions = {}): Promise<FleetHandle> {
+  const store = await openConversationStore({ storage: config.storage, logger });
+  const memory: MemoryPort = store;
+  const llmFor = createLlmCache();
+  const bots = new Map<string, BotHandle>();
+  let resolveNoBotLeft: () => void = () => undefined;
+  const noBotLeft = new Promise<void>((resolve) => (resolveNoBotLeft = resolve));
+  const onRejected = (): void => {
+    if ([...bots.values()].every((bot) => bot.state() === 'rejected')) resolveNoBotLeft();
+  };
+  for (const bot of config.bots) {
+    const deps = { memory, buildWindow, llmFor, logger, onRejected, ...(options.typingIntervalMs ? { typingIntervalMs: options.typingIntervalMs } : {}) };
+    bots.set(bot.id, startBot(bot, deps, options.lifecycle));
+  }
+  logger.info({ bots: config.bots.map((bot) => bot.id), storage: store.description }, `starting ${config.bots.length} bot(s)`);
+  if (bots.size === 0) resolveNoBotLeft();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    bots,
+    noBotLeft,
+    stop(deadlineMs = DEFAULT_SHUTDOWN_DEADLINE_MS) {
+      stopping ??= (async () => {
+        await Promise.all([...bots.values()].map((bot) => bot.stop(deadlineMs)));
+        await store.close();
+        logger.info({}, 'stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** One model client per provider, rebuilt when the provider's settings change (reload). */
+function createLlmCache(): (bot: BotConfig) => LlmClient {
+  const clients = new Map<string, { provider: ProviderConfig; client: LlmClient }>();
+  return (bot) => {
+    const cached = clients.get(bot.provider.name);
+    if (cached && sameProvider(cached.provider, bot.provider)) return cached.client;
+    const client = createLlmClient(bot.provider);
+    clients.set(bot.provider.name, { provider: bot.provider, client });
+    return client;
+  };
+}
+
+function sameProvider(a: ProviderConfig, b: ProviderConfig): boolean {
+  return a.baseUrl === b.baseUrl && a.apiKey === b.apiKey && a.timeoutMs === b.timeoutMs && a.maxRetries === b.maxRetries;
+}
+
+/** One line of `botfleet check --online`. */
+export interface OnlineCheck {
+  readonly subject: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** Asks Telegram getMe for every enabled bot and the store for a round trip, concurrently.
+ * Never throws: every failure becomes a line with `ok: false`. */
+export async function checkFleetOnline(config: FleetConfig, logger: Logger): Promise<OnlineCheck[]> {
+  const bots = config.bots.map(async (bot): Promise<OnlineCheck> => {
+    const result = await checkToken(bot);
+    return result.ok ? { subject: bot.id, ok: true, detail: `Telegram knows it as @${result.username}` } : { subject: bot.id, ok: false, detail: result.problem };
+  });
+  const storage = (async (): Promise<OnlineCheck> => {
+    try {
+      const store = await openConversationStore({ storage: config.storage, logger });
+      await store.close();
+      return { subject: 'storage', ok: true, detail: `round trip to ${store.description} worked` };
+    } catch (error) {
+      // The store's errors name the backend and the masked URL; report, don't crash.
+      return { subject: 'storage', ok: false, detail: error instanceof Error ? error.message : String(error) };
+    }
+  })();
+  return Promise.all([...bots, storage]);
+}

@@ -1,0 +1,122 @@
+/**
+ * Model calls to OpenAI-compatible Chat Completions endpoints. The openai SDK lives only in
+ * this folder; handlers depend on the `LlmClient` interface and see failures as ModelError.
+ */
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAI } from 'openai';
+import { AppError } from '../errors.js';
+import type { ProviderConfig } from '../config/types.js';
+
+/** One message of a model request. */
+export interface ChatMessage {
+  readonly role: 'system' | 'user' | 'assistant';
+  readonly content: string;
+}
+
+/** One model request. `temperature`/`maxReplyTokens` null: not sent. */
+export interface CompletionRequest {
+  readonly model: string;
+  readonly messages: readonly ChatMessage[];
+  readonly temperature: number | null;
+  readonly maxReplyTokens: number | null;
+  /** Aborts the request (shutdown); the call then rejects with reason 'aborted'. */
+  readonly signal?: AbortSignal;
+}
+
+/** A model's answer. Token counts are the provider's, when it reports them. */
+export interface Completion {
+  readonly text: string;
+  readonly promptTokens: number | undefined;
+  readonly replyTokens: number | undefined;
+}
+
+/** What the bot runtime needs from a model provider. */
+export interface LlmClient {
+  /** The provider's name under `providers`. */
+  readonly provider: string;
+  /** Asks the model for a reply. Throws ModelError; never returns an empty text. */
+  complete(request: CompletionRequest): Promise<Completion>;
+}
+
+/** Why a model call failed: `auth` (401/403), `rate-limit` (429), `timeout`, `server` (5xx),
+ * `network` (no connection), `bad-request` (other 4xx, e.g. unknown model), `malformed`
+ * (no usable reply in the answer), `aborted` (our own shutdown). */
+export type ModelFailure = 'auth' | 'rate-limit' | 'timeout' | 'server' | 'network' | 'bad-request' | 'malformed' | 'aborted';
+
+/** A model call failed after the SDK's own retries. The message names the provider and never
+ * holds the API key. */
+export class ModelError extends AppError {
+  readonly provider: string;
+  readonly reason: ModelFailure;
+  readonly status: number | undefined;
+
+  constructor(provider: string, reason: ModelFailure, detail: string, options: { status?: number; cause?: unknown } = {}) {
+    super('model', `provider ${provider}: ${reason}${options.status === undefined ? '' : ` (HTTP ${options.status})`}: ${detail}`, { cause: options.cause });
+    this.name = 'ModelError';
+    this.provider = provider;
+    this.reason = reason;
+    this.status = options.status;
+  }
+}
+
+/** Builds a client for `provider`: SDK timeout and retries come from its config. No I/O. */
+export function createLlmClient(provider: ProviderConfig): LlmClient {
+  const sdk = new OpenAI({
+    // The SDK insists on a key; endpoints that need none ignore the header.
+    apiKey: provider.apiKey ?? 'no-key',
+    baseURL: provider.baseUrl,
+    timeout: provider.timeoutMs,
+    maxRetries: provider.maxRetries,
+  });
+  // OpenAI's own API wants max_completion_tokens; most compatible servers know max_tokens.
+  const isOpenAi = new URL(provider.baseUrl).hostname === 'api.openai.com';
+  const scrub = (text: string): string => (provider.apiKey ? text.split(provider.apiKey).join('****') : text);
+
+  return {
+    provider: provider.name,
+    async complete(request) {
+      const limit = request.maxReplyTokens === null ? {} : isOpenAi ? { max_completion_tokens: request.maxReplyTokens } : { max_tokens: request.maxReplyTokens };
+      let response;
+      try {
+        response = await sdk.chat.completions.create(
+          {
+            model: request.model,
+            messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+            ...(request.temperature === null ? {} : { temperature: request.temperature }),
+            ...limit,
+          },
+          request.signal === undefined ? {} : { signal: request.signal },
+        );
+      } catch (error) {
+        throw toModelError(provider.name, error, scrub);
+      }
+      const text = response?.choices?.[0]?.message?.content;
+      if (typeof text !== 'string' || text.trim() === '') {
+        throw new ModelError(provider.name, 'malformed', 'the answer held no reply text');
+      }
+      return { text, promptTokens: response.usage?.prompt_tokens, replyTokens: response.usage?.completion_tokens };
+    },
+  };
+}
+
+/** Maps an SDK error to a ModelError with a reason the runtime and the operator can act on. */
+function toModelError(provider: string, error: unknown, scrub: (text: string) => string): ModelError {
+  if (error instanceof APIUserAbortError) return new ModelError(provider, 'aborted', 'the request was cancelled', { cause: error });
+  if (error instanceof APIConnectionTimeoutError) return new ModelError(provider, 'timeout', 'no answer within timeoutMs', { cause: error });
+  if (error instanceof APIConnectionError) {
+    return new ModelError(provider, 'network', `cannot reach the endpoint (${scrub(causeText(error))}); check providers.${provider}.baseUrl`, { cause: error });
+  }
+  if (error instanceof APIError && error.status !== undefined) {
+    const status = error.status;
+    const reason: ModelFailure = status === 401 || status === 403 ? 'auth' : status === 429 ? 'rate-limit' : status >= 500 ? 'server' : status === 408 ? 'timeout' : 'bad-request';
+    const hint = reason === 'auth' ? `; check providers.${provider}.apiKey` : '';
+    return new ModelError(provider, reason, `${scrub(error.message)}${hint}`, { status, cause: error });
+  }
+  // The SDK parsed a body it did not expect (for example invalid JSON).
+  const text = error instanceof Error ? error.message : String(error);
+  return new ModelError(provider, 'malformed', scrub(text), { cause: error });
+}
+
+function causeText(error: Error): string {
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  return cause?.code ?? cause?.message ?? error.message;
+}

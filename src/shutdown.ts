@@ -1,0 +1,43 @@
+/**
+ * Signals: the first SIGTERM or SIGINT starts a graceful stop (the caller's `stop`, which
+ * drains in-flight replies within its deadline); a second one exits with status 1 at once.
+ */
+import type { Logger } from './logger.js';
+
+/** Installed signal handling; `signalled` resolves with the signal's name once `stop` finished. */
+export interface ShutdownHandle {
+  readonly signalled: Promise<string>;
+  /** Removes the signal listeners (after a stop that had another cause). */
+  dispose(): void;
+}
+
+/** Listens for SIGTERM and SIGINT; `stop` runs once, on the first of them. */
+export function handleShutdownSignals(stop: () => Promise<void>, logger: Logger): ShutdownHandle {
+  let stopping = false;
+  let resolveSignalled: (name: string) => void = () => undefined;
+  const signalled = new Promise<string>((resolve) => (resolveSignalled = resolve));
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal: name }, 'second signal: exiting now without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal: name }, 'stopping: no new messages are taken; finishing replies in flight');
+    stop().then(
+      () => resolveSignalled(name),
+      (error: unknown) => {
+        logger.error({ err: error instanceof Error ? error.message : String(error) }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    signalled,
+    dispose() {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+}

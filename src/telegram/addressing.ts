@@ -1,0 +1,82 @@
+/**
+ * Who a message is from, whether it is meant for the bot, who may talk to the bot, and what
+ * text the model sees. Pure functions over Bot API objects.
+ */
+import type { Message, User, UserFromGetMe } from 'grammy/types';
+import type { AccessConfig, GroupsConfig } from '../config/types.js';
+import type { ConversationKey } from '../memory/keys.js';
+
+/** True for group and supergroup chats. */
+export function isGroupChat(message: Message): boolean {
+  return message.chat.type === 'group' || message.chat.type === 'supergroup';
+}
+
+/** The forum topic a message belongs to, only when it is a topic message (in non-forum
+ * supergroups `message_thread_id` names a reply thread, which is not a conversation). */
+export function topicOf(message: Message): number | undefined {
+  return message.is_topic_message ? message.message_thread_id : undefined;
+}
+
+/** The conversation `message` belongs to, keyed as memory and ordering both use it. */
+export function conversationOf(botId: string, message: Message, memory: GroupsConfig['memory']): ConversationKey {
+  const topicId = topicOf(message);
+  const perUser = memory === 'user' && isGroupChat(message) && message.from !== undefined;
+  return {
+    botId,
+    chatId: message.chat.id,
+    ...(topicId === undefined ? {} : { topicId }),
+    ...(perUser && message.from ? { userId: message.from.id } : {}),
+  };
+}
+
+/** A stable string for a conversation (for ordering): `bot:chat[:tTOPIC][:uUSER]`. */
+export function conversationString(ref: ConversationKey): string {
+  return `${ref.botId}:${ref.chatId}${ref.topicId === undefined ? '' : `:t${ref.topicId}`}${ref.userId === undefined ? '' : `:u${ref.userId}`}`;
+}
+
+/** Whether `from` may talk to the bot in `chatId`: sender listed in `users`, or chat listed
+ * in `chats`; everyone when both lists are null. */
+export function isAllowed(access: AccessConfig, userId: number | undefined, chatId: number): boolean {
+  if (access.users === null && access.chats === null) return true;
+  if (userId !== undefined && access.users?.includes(userId)) return true;
+  return access.chats?.includes(chatId) ?? false;
+}
+
+/** Whether a group message is meant for the bot: it @mentions the bot, replies to one of
+ * its messages, or is a command (grammY routes `/cmd@OtherBot` away before this). */
+export function isAddressedToBot(message: Message, me: UserFromGetMe): boolean {
+  if (message.reply_to_message?.from?.id === me.id) return true;
+  const text = message.text ?? message.caption ?? '';
+  const entities = message.entities ?? message.caption_entities ?? [];
+  const handle = `@${me.username}`.toLowerCase();
+  return entities.some((entity) => {
+    if (entity.type === 'bot_command') return entity.offset === 0;
+    if (entity.type === 'text_mention') return entity.user.id === me.id;
+    return entity.type === 'mention' && text.slice(entity.offset, entity.offset + entity.length).toLowerCase() === handle;
+  });
+}
+
+/** Whether the bot should answer a message in this chat under `groups.reply`. */
+export function shouldAnswer(message: Message, me: UserFromGetMe, reply: GroupsConfig['reply']): boolean {
+  if (!isGroupChat(message)) return true;
+  if (reply === 'never') return false;
+  return reply === 'always' || isAddressedToBot(message, me);
+}
+
+/** What the model reads for a user's text: the bot's own @mention removed; in groups,
+ * prefixed with the sender's name so a shared history knows who spoke. */
+export function textForModel(message: Message, text: string, me: UserFromGetMe): string {
+  const mention = new RegExp(`(^|\\s)@${escapeRegExp(me.username)}\\b[,:]?`, 'gi');
+  const clean = text.replace(mention, '$1').replace(/\s{2,}/g, ' ').trim() || text.trim();
+  return isGroupChat(message) && message.from ? `${displayName(message.from)}: ${clean}` : clean;
+}
+
+/** A user's name as people see it: first (and last) name, else @username, else the id. */
+export function displayName(user: User): string {
+  const name = [user.first_name, user.last_name].filter(Boolean).join(' ').trim();
+  return name || (user.username ? `@${user.username}` : `user ${user.id}`);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

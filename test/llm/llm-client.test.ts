@@ -1,0 +1,67 @@
+/** The model client against the fake OpenAI server: what it sends and how it fails. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLlmClient, ModelError } from '../../src/llm/llm-client.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-api.js';
+
+describe('createLlmClient', () => {
+  let fake: FakeOpenAI;
+  beforeAll(async () => {
+    fake = await startFakeOpenAI();
+  });
+  afterAll(async () => fake.close());
+
+  const provider = (over: Partial<{ apiKey: string | null; maxRetries: number }> = {}) => ({
+    name: 'fake',
+    baseUrl: fake.baseUrl,
+    apiKey: 'sk-secret-key',
+    timeoutMs: 5000,
+    maxRetries: 0,
+    ...over,
+  });
+  const messages = [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'hi' },
+  ] as const;
+
+  it('sends the model, messages, key, temperature and max_tokens; leaves out what is null', async () => {
+    const client = createLlmClient(provider());
+    const reply = await client.complete({ model: 'm1', messages, temperature: 0.2, maxReplyTokens: 50 });
+    expect(reply.text).toBe('echo: hi');
+    expect(reply.promptTokens).toBeGreaterThan(0);
+    const sent = fake.lastRequest();
+    expect(sent?.apiKey).toBe('sk-secret-key');
+    expect(sent?.body).toMatchObject({ model: 'm1', messages, temperature: 0.2, max_tokens: 50 });
+
+    await createLlmClient(provider({ apiKey: null })).complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null });
+    const bare = fake.lastRequest()?.body ?? {};
+    expect(Object.keys(bare).sort()).toEqual(['messages', 'model']);
+  });
+
+  it('retries what the provider config allows, then reports the failure by reason', async () => {
+    fake.failNext({ status: 503, times: 2 });
+    const before = fake.requests().length;
+    const reply = await createLlmClient(provider({ maxRetries: 2 })).complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null });
+    expect(reply.text).toBe('echo: hi');
+    expect(fake.requests().length - before).toBe(3);
+
+    fake.failNext({ status: 401, message: 'Incorrect API key provided: sk-secret-key' });
+    const error = await createLlmClient(provider()).complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelError);
+    expect(error).toMatchObject({ provider: 'fake', reason: 'auth', status: 401 });
+    expect((error as Error).message).not.toContain('sk-secret-key');
+    expect((error as Error).message).toContain('check providers.fake.apiKey');
+  });
+
+  it('reports an unreachable endpoint as a network failure naming the setting to check', async () => {
+    const client = createLlmClient({ ...provider(), baseUrl: 'http://127.0.0.1:9/v1' });
+    const error = await client.complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'network' });
+    expect((error as Error).message).toContain('check providers.fake.baseUrl');
+  });
+
+  it('rejects an empty reply instead of passing it on', async () => {
+    fake.enqueueReply({ content: '   ' });
+    const error = await createLlmClient(provider()).complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'malformed' });
+  });
+});

@@ -1,0 +1,61 @@
+/** What users see: long replies split, commands, non-text messages, typing, topics. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFleetHarness, type FleetHarness, transcript } from '../support/fleet-harness.js';
+
+const TOKEN = '3001:talk-token';
+
+describe('replies', () => {
+  let h: FleetHarness;
+  beforeEach(async () => {
+    h = await createFleetHarness();
+    await h.writeConfig([{ id: 'talk', token: TOKEN, yaml: 'greeting: Welcome to the test bot.' }], { storageUrl: 'memory://' });
+  });
+  afterEach(async () => h.close());
+
+  it('delivers a 10,000-character reply as several messages under 4096, losing nothing', async () => {
+    await h.start();
+    const paragraphs = Array.from({ length: 25 }, (_, i) => `Part ${i}: ${'all work and no play '.repeat(19).trim()}.`);
+    const long = paragraphs.join('\n\n');
+    expect(long.length).toBeGreaterThan(10_000);
+    h.openai.setReply(long);
+    h.telegram.sendText(TOKEN, { chatId: 1, userId: 1, text: 'tell me a long story' });
+    await h.telegram.waitForCall((call) => call.method === 'sendMessage' && String(call.params['text']).includes('Part 24'));
+    const sent = h.telegram.sentMessages(TOKEN, 1);
+    expect(sent.length).toBeGreaterThanOrEqual(3);
+    for (const message of sent) expect(message.text.length).toBeLessThanOrEqual(4096);
+    expect(sent.map((m) => m.text).join('\n\n')).toBe(long);
+    expect(h.telegram.calls(TOKEN, 'sendMessage').filter((call) => call.outcome?.status !== 200)).toEqual([]);
+  });
+
+  it('answers /start with the greeting, /help with the commands, and sets the command menu', async () => {
+    await h.start();
+    h.telegram.sendText(TOKEN, { chatId: 2, userId: 2, text: '/start' });
+    h.telegram.sendText(TOKEN, { chatId: 2, userId: 2, text: '/help' });
+    const [greeting, help] = await h.telegram.waitForSent(2, { token: TOKEN });
+    expect(greeting?.text).toBe('Welcome to the test bot.');
+    expect(help?.text).toContain('/reset: Forget this conversation');
+    const menu = h.telegram.calls(TOKEN, 'setMyCommands')[0]?.params['commands'] as { command: string }[];
+    expect(menu.map((c) => c.command)).toEqual(['start', 'help', 'reset', 'new']);
+    expect(h.openai.requests()).toHaveLength(0);
+  });
+
+  it('answers a non-text message politely without calling the model', async () => {
+    await h.start();
+    h.telegram.sendUpdate(TOKEN, { message: { chat: { id: 3, type: 'private' }, from: { id: 3, is_bot: false, first_name: 'Ann' }, sticker: { file_id: 'x' } } } as never);
+    const [reply] = await h.telegram.waitForSent(1, { token: TOKEN });
+    expect(reply?.text).toBe('Sorry, I can only read text messages for now.');
+    expect(h.openai.requests()).toHaveLength(0);
+  });
+
+  it('shows typing while the model works and answers in the same forum topic', async () => {
+    await h.start();
+    h.openai.setLatency(700);
+    h.telegram.sendText(TOKEN, { chatId: -1001234, userId: 9, text: '@talk_bot hi there', topicId: 77 });
+    const [reply] = await h.telegram.waitForSent(1, { token: TOKEN });
+    const typing = h.telegram.calls(TOKEN, 'sendChatAction');
+    expect(typing.length).toBeGreaterThanOrEqual(2);
+    expect(typing[0]?.params).toMatchObject({ chat_id: -1001234, action: 'typing', message_thread_id: 77 });
+    expect(reply?.threadId).toBe(77);
+    expect(transcript(h.openai.lastRequest()?.body).at(-1)).toBe('user: User 9: hi there');
+  });
+});
