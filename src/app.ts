@@ -1,10 +1,11 @@
 /**
  * The composition root: opens the one shared store, makes a model client per provider, and
  * starts one bot per enabled entry, all concurrently. One bot's failure never stops the
- * others; the fleet reports when no bot is left.
+ * others; the fleet reports when no bot is left. A reload applies only what changed.
  */
 import type { BotConfig, FleetConfig, ProviderConfig } from './config/types.js';
 import { createLlmClient, type LlmClient } from './llm/llm-client.js';
+import { type FleetPlan, planReload } from './fleet-plan.js';
 import type { Logger } from './logger.js';
 import { buildWindow } from './memory/window.js';
 import { openConversationStore } from './memory/open-store.js';
@@ -28,6 +29,9 @@ export interface FleetHandle {
   readonly bots: ReadonlyMap<string, BotHandle>;
   /** Resolves when every bot has stopped on its own (all tokens rejected). */
   readonly noBotLeft: Promise<void>;
+  /** Applies a new config: starts, drains and stops, restarts or updates only the bots that
+   * differ; a changed storage is reported in the plan and not applied. Calls run one at a time. */
+  apply(next: FleetConfig): Promise<FleetPlan>;
   /** Stops every bot (draining up to `deadlineMs`, default 10 s), then closes the store. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -42,21 +46,47 @@ export async function startFleet(config: FleetConfig, logger: Logger, options: F
   let resolveNoBotLeft: () => void = () => undefined;
   const noBotLeft = new Promise<void>((resolve) => (resolveNoBotLeft = resolve));
   const onRejected = (): void => {
-    if ([...bots.values()].every((bot) => bot.state() === 'rejected')) resolveNoBotLeft();
+    if (bots.size > 0 && [...bots.values()].every((bot) => bot.state() === 'rejected')) resolveNoBotLeft();
   };
-  for (const bot of config.bots) {
-    const deps = { memory, buildWindow, llmFor, logger, onRejected, ...(options.typingIntervalMs ? { typingIntervalMs: options.typingIntervalMs } : {}) };
-    bots.set(bot.id, startBot(bot, deps, options.lifecycle));
-  }
+  const deps = { memory, buildWindow, llmFor, logger, onRejected, ...(options.typingIntervalMs ? { typingIntervalMs: options.typingIntervalMs } : {}) };
+  const start = (bot: BotConfig): void => void bots.set(bot.id, startBot(bot, deps, options.lifecycle));
+  const drainAndStop = async (id: string): Promise<void> => {
+    await bots.get(id)?.stop(DEFAULT_SHUTDOWN_DEADLINE_MS);
+    bots.delete(id);
+  };
+  config.bots.forEach(start);
   logger.info({ bots: config.bots.map((bot) => bot.id), storage: store.description }, `starting ${config.bots.length} bot(s)`);
   if (bots.size === 0) resolveNoBotLeft();
 
+  let current = config;
+  let applying = Promise.resolve();
   let stopping: Promise<void> | undefined;
   return {
     bots,
     noBotLeft,
+    apply(next) {
+      const applied = applying.then(async () => {
+        const plan = planReload(current, next);
+        // Removed and restarted bots drain first, so a restarted token never polls twice.
+        await Promise.all([
+          ...plan.removed.map(drainAndStop),
+          ...plan.restarted.map(async (bot) => {
+            await drainAndStop(bot.id);
+            start(bot);
+          }),
+        ]);
+        plan.added.forEach(start);
+        for (const bot of plan.updated) bots.get(bot.id)?.update(bot);
+        current = { ...next, storage: current.storage };
+        return plan;
+      });
+      // The next apply waits for this one whatever its outcome; the caller gets the outcome.
+      applying = applied.then(() => undefined, () => undefined);
+      return applied;
+    },
     stop(deadlineMs = DEFAULT_SHUTDOWN_DEADLINE_MS) {
       stopping ??= (async () => {
+        await applying;
         await Promise.all([...bots.values()].map((bot) => bot.stop(deadlineMs)));
         await store.close();
         logger.info({}, 'stopped');

@@ -11,7 +11,8 @@ import { formatFleetSummary } from './config/summary.js';
 import type { FleetConfig } from './config/types.js';
 import { AppError, ConfigError, formatProblem, UsageError } from './errors.js';
 import { createLogger } from './logger.js';
-import { handleShutdownSignals } from './shutdown.js';
+import { startReloader } from './reload.js';
+import { handleReloadSignal, handleShutdownSignals } from './shutdown.js';
 
 /** Exit codes: 0 success, 1 failure (runtime, unreachable), 2 invalid config or usage. */
 export const EXIT = { ok: 0, failure: 1, invalid: 2 } as const;
@@ -30,7 +31,10 @@ export interface CliIo {
 const HELP = `botfleet: run Telegram bots that talk to LLMs, declared in one YAML file
 
 Usage:
-  botfleet run   [--config FILE]   start every bot; stop with Ctrl-C or SIGTERM
+  botfleet run   [--config FILE] [--no-watch]
+                                   start every bot; stop with Ctrl-C or SIGTERM. Saving
+                                   the config file (or .env) or SIGHUP reloads it live;
+                                   --no-watch leaves only SIGHUP
   botfleet check [--config FILE] [--online]
                                    validate the config and print the resolved fleet;
                                    --online also asks Telegram (getMe) about every token
@@ -49,7 +53,7 @@ Docs: README.md; the config format: schemas/bots.schema.json.
 /** Runs one command line; resolves to the exit code. Never throws. */
 export async function main(io: CliIo): Promise<number> {
   try {
-    const { command, config, help, version, online } = parseCommandLine(io.argv);
+    const { command, config, help, version, online, watch } = parseCommandLine(io.argv);
     if (version) {
       io.stdout(`${readVersion()}\n`);
       return EXIT.ok;
@@ -61,11 +65,12 @@ export async function main(io: CliIo): Promise<number> {
     const file = config ?? io.env['BOTFLEET_CONFIG'] ?? 'config/bots.yaml';
     const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env });
     if (online && command !== 'check') throw new UsageError('--online goes with check: botfleet check --online');
+    if (!watch && command !== 'run') throw new UsageError('--no-watch goes with run: botfleet run --no-watch');
     if (command === 'check') {
       io.stdout(formatFleetSummary(fleet));
       return online ? await checkOnline(fleet, io) : EXIT.ok;
     }
-    return await runFleet(fleet, io);
+    return await runFleet(fleet, io, { file, watch });
   } catch (error) {
     return reportError(error, io);
   }
@@ -74,16 +79,24 @@ export async function main(io: CliIo): Promise<number> {
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /** `botfleet run`: runs until a signal (exit 0) or until no bot is left (exit 1). */
-async function runFleet(config: FleetConfig, io: CliIo): Promise<number> {
+async function runFleet(config: FleetConfig, io: CliIo, options: { file: string; watch: boolean }): Promise<number> {
   const level = io.env['LOG_LEVEL'] ?? 'info';
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const logger = createLogger({ level, pretty: io.isTTY });
   if (config.bots.length === 0) throw new UsageError(`${config.file} enables no bot; set enabled: true on at least one`);
   const fleet = await startFleet(config, logger);
-  const shutdown = handleShutdownSignals(() => fleet.stop(), logger);
+  const reloader = startReloader({ file: options.file, cwd: io.cwd, env: io.env, fleet, logger, watch: options.watch });
+  const stopReloads = handleReloadSignal(() => void reloader.reload('SIGHUP'));
+  const shutdown = handleShutdownSignals(async () => {
+    stopReloads();
+    reloader.close();
+    await fleet.stop();
+  }, logger);
   const outcome = await Promise.race([shutdown.signalled.then(() => 'signal' as const), fleet.noBotLeft.then(() => 'no-bot' as const)]);
   if (outcome === 'signal') return EXIT.ok;
   logger.error({}, 'no bot is left running (every token was rejected); exiting');
+  stopReloads();
+  reloader.close();
   await fleet.stop();
   shutdown.dispose();
   return EXIT.failure;
@@ -95,6 +108,8 @@ interface CommandLine {
   readonly help: boolean;
   readonly version: boolean;
   readonly online: boolean;
+  /** false with --no-watch. */
+  readonly watch: boolean;
 }
 
 /** `check --online`: getMe per token and a storage round trip; exit 1 if any fails. */
@@ -117,6 +132,7 @@ function parseCommandLine(argv: readonly string[]): CommandLine {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
         online: { type: 'boolean' },
+        'no-watch': { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -133,7 +149,14 @@ function parseCommandLine(argv: readonly string[]): CommandLine {
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"; see botfleet --help`);
   const { values } = parsed;
-  return { command, config: values.config, help: values.help ?? false, version: values.version ?? false, online: values.online ?? false };
+  return {
+    command,
+    config: values.config,
+    help: values.help ?? false,
+    version: values.version ?? false,
+    online: values.online ?? false,
+    watch: !(values['no-watch'] ?? false),
+  };
 }
 
 function reportError(error: unknown, io: CliIo): number {

@@ -41,3 +41,11 @@ export function handleShutdownSignals(stop: () => Promise<void>, logger: Logger)
     },
   };
 }
+
+/** Calls `reload` on every SIGHUP (the conventional "re-read your config" signal); returns a
+ * function that removes the listener. */
+export function handleReloadSignal(reload: () => void): () => void {
+  const onHangup = (): void => reload();
+  process.on('SIGHUP', onHangup);
+  return () => process.off('SIGHUP', onHangup);
+}

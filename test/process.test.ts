@@ -17,8 +17,8 @@ interface Running {
   exited: Promise<{ code: number | null; at: number }>;
 }
 
-function runFleet(cwd: string): Running {
-  const child = spawn(process.execPath, [CLI_PATH, 'run', '--config', 'bots.yaml'], {
+function runFleet(cwd: string, extraArgs: string[] = []): Running {
+  const child = spawn(process.execPath, [CLI_PATH, 'run', '--config', 'bots.yaml', ...extraArgs], {
     cwd,
     env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,8 +43,8 @@ describe('botfleet run as a process', () => {
     await h.close();
   });
 
-  const launch = async (): Promise<Running> => {
-    const r = runFleet(h.dir);
+  const launch = async (extraArgs: string[] = []): Promise<Running> => {
+    const r = runFleet(h.dir, extraArgs);
     running.push(r);
     await waitFor(() => r.output().includes('bot is polling'), { timeoutMs: 10_000, what: 'the bot to poll' });
     return r;
@@ -70,6 +70,17 @@ describe('botfleet run as a process', () => {
     h.telegram.sendText(TOKEN, { chatId: 9, userId: 9, text: 'who am I?' });
     await h.telegram.waitForSent(2, { token: TOKEN });
     expect(transcript(h.openai.lastRequest()?.body).slice(1)).toEqual(['user: remember me', 'assistant: echo: remember me', 'user: who am I?']);
+  });
+
+  it('reloads on SIGHUP with --no-watch', async () => {
+    const r = await launch(['--no-watch']);
+    await h.writeConfig([{ id: 'proc', token: TOKEN }, { id: 'late', token: '8002:late-token' }]);
+    r.child.kill('SIGHUP');
+    await waitFor(() => r.output().includes('"msg":"config reloaded"'), { what: 'the reload log line' });
+    const line = r.output().split('\n').find((l) => l.includes('"msg":"config reloaded"')) ?? '{}';
+    expect(JSON.parse(line)).toMatchObject({ reload: 'SIGHUP', added: ['late'] });
+    h.telegram.sendText('8002:late-token', { chatId: 3, userId: 3, text: 'hi late bot' });
+    await h.telegram.waitForSent(1, { token: '8002:late-token', timeoutMs: 8000 });
   });
 
   it('exits 1 at once on a second signal while a reply hangs', async () => {

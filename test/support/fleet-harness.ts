@@ -3,12 +3,13 @@
  * with a config file written to a temp folder, and captures its log lines.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FleetHandle, type FleetOptions, startFleet } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { FleetConfig } from '../../src/config/types.js';
+import type { Logger } from '../../src/logger.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-api.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram-api.js';
 import { captureLog, type LogLine } from './capture-log.js';
@@ -35,6 +36,8 @@ export interface FleetHarness {
   start(options?: FleetOptions): Promise<{ fleet: FleetHandle; config: FleetConfig }>;
   /** Log lines of every fleet started so far. */
   logs(): LogLine[];
+  /** The logger the fleets write to (for a reloader under test). */
+  readonly logger: Logger;
   /** Stops the running fleet (if any), the fakes, and removes the temp folder. */
   close(): Promise<void>;
 }
@@ -73,7 +76,9 @@ export async function createFleetHarness(): Promise<FleetHarness> {
           ...(bot.yaml ?? '').split('\n').filter(Boolean).map((line) => `    ${line}`),
         ]),
       ];
-      await writeFile(configPath, `${lines.join('\n')}\n`);
+      // Save the way editors do: write a new file, then rename it over the old one.
+      await writeFile(`${configPath}.tmp`, `${lines.join('\n')}\n`);
+      await rename(`${configPath}.tmp`, configPath);
       return configPath;
     },
     async start(options = {}) {
@@ -84,6 +89,7 @@ export async function createFleetHarness(): Promise<FleetHarness> {
       return { fleet, config };
     },
     logs: () => log.lines(),
+    logger: log.logger,
     async close() {
       await Promise.all(running.map((fleet) => fleet.stop(2000)));
       await Promise.all([telegram.close(), openai.close()]);
