@@ -13,6 +13,7 @@ import type { Logger } from '../../src/logger.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-api.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram-api.js';
 import { captureLog, type LogLine } from './capture-log.js';
+import { deleteRedisNamespace } from './redis.js';
 
 /** One bot of a test fleet: YAML lines under `bots.<id>:` beyond the token. */
 export interface TestBot {
@@ -52,12 +53,14 @@ export async function createFleetHarness(): Promise<FleetHarness> {
   const log = captureLog();
   const running: FleetHandle[] = [];
   const namespace = `test-${randomUUID().slice(0, 8)}`;
+  const redisUrls = new Set<string>();
   return {
     telegram,
     openai,
     dir,
     configPath,
     async writeConfig(bots, options = {}) {
+      if (options.storageUrl?.startsWith('redis')) redisUrls.add(options.storageUrl);
       for (const bot of bots) if (bot.known !== false) telegram.addBot(bot.token, { username: `${bot.id}_bot` });
       const lines = [
         'version: 1',
@@ -93,6 +96,7 @@ export async function createFleetHarness(): Promise<FleetHarness> {
     async close() {
       await Promise.all(running.map((fleet) => fleet.stop(2000)));
       await Promise.all([telegram.close(), openai.close()]);
+      for (const url of redisUrls) await deleteRedisNamespace(url, namespace);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -2,6 +2,7 @@
  * Redis helpers for tests: the shared server at 127.0.0.1:6379 (never stopped by a test), and
  * private `redis-server` processes a test may kill and restart on the same port.
  */
+import { createClient } from '@keyv/redis';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
@@ -76,4 +77,16 @@ export async function privateRedis(): Promise<PrivateRedis> {
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),
   };
+}
+
+/** Deletes every key under `namespace:` on the Redis at `url` (test clean-up). */
+export async function deleteRedisNamespace(url: string, namespace: string): Promise<void> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    const keys = await client.keys(`${namespace}:*`);
+    if (keys.length > 0) await client.del(keys);
+  } finally {
+    await client.close();
+  }
 }
