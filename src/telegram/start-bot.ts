@@ -77,6 +77,7 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
     log.error({ update: error.ctx.update.update_id, err: describe(error.error) }, 'unexpected error while handling an update');
   });
 
+  let stopping: Promise<void> | undefined;
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   const supervisor = supervise();
@@ -138,20 +139,24 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
     update(next) {
       config = next;
     },
-    async stop(deadlineMs) {
-      if (state === 'stopped') return;
-      halt.abort();
-      if (runner?.isRunning()) await runner.stop();
-      await supervisor;
-      const drained = await settleWithin([...inFlight], deadlineMs);
-      if (!drained) {
-        log.warn({ inFlight: inFlight.size }, 'shutdown deadline reached; aborting unfinished replies (nothing is stored for them)');
-        abortReplies.abort();
-        await settleWithin([...inFlight], 2_000);
-      }
-      state = state === 'rejected' ? 'rejected' : 'stopped';
+    stop(deadlineMs) {
+      stopping ??= drainAndStop(deadlineMs);
+      return stopping;
     },
   };
+
+  async function drainAndStop(deadlineMs: number): Promise<void> {
+    halt.abort();
+    if (runner?.isRunning()) await runner.stop();
+    await supervisor;
+    const drained = await settleWithin([...inFlight], deadlineMs);
+    if (!drained) {
+      log.warn({ inFlight: inFlight.size }, 'shutdown deadline reached; aborting unfinished replies (nothing is stored for them)');
+      abortReplies.abort();
+      await settleWithin([...inFlight], 2_000);
+    }
+    state = state === 'rejected' ? 'rejected' : 'stopped';
+  }
 }
 
 /** A 401 (revoked or wrong token) or 404 (malformed token) from the Bot API. */

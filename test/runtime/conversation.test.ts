@@ -83,4 +83,25 @@ describe.each([
       'user: what was the number?',
     ]);
   });
+
+  it('does not answer or store an update again after a restart redelivers it', async () => {
+    const first = await h.start();
+    const updateId = h.telegram.sendText(ALPHA, { chatId: USER, userId: USER, text: 'only once' });
+    await h.telegram.waitForSent(1, { token: ALPHA });
+    const update = h.telegram.updateTiming(ALPHA, updateId);
+    expect(update).toBeDefined();
+    await first.fleet.stop(2000);
+
+    await h.start();
+    // Telegram redelivers an update whose confirmation was lost: same update_id, same message.
+    h.telegram.sendUpdate(ALPHA, {
+      update_id: updateId,
+      message: { message_id: update?.messageId ?? 1, date: 0, chat: { id: USER, type: 'private', first_name: 'U' }, from: { id: USER, is_bot: false, first_name: 'U' }, text: 'only once' },
+    });
+    h.telegram.sendText(ALPHA, { chatId: USER, userId: USER, text: 'next one' });
+    await h.telegram.waitForSent(2, { token: ALPHA });
+    expect(h.telegram.sentMessages(ALPHA, USER).map((m) => m.text)).toEqual(['echo: only once', 'echo: next one']);
+    expect(h.openai.requests().map((r) => transcript(r.body).at(-1))).toEqual(['user: only once', 'user: next one']);
+    expect(transcript(h.openai.lastRequest()?.body).slice(1)).toEqual(['user: only once', 'assistant: echo: only once', 'user: next one']);
+  });
 });
