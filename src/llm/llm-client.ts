@@ -75,6 +75,12 @@ export function createLlmClient(provider: ProviderConfig): LlmClient {
     provider: provider.name,
     async complete(request) {
       const limit = request.maxReplyTokens === null ? {} : isOpenAi ? { max_completion_tokens: request.maxReplyTokens } : { max_tokens: request.maxReplyTokens };
+      // A per-request signal: the SDK adds an abort listener to the signal it is given and
+      // never removes it, so handing it the bot-lifetime signal leaked one per message.
+      const perRequest = new AbortController();
+      const forward = (): void => perRequest.abort(request.signal?.reason);
+      if (request.signal?.aborted) forward();
+      request.signal?.addEventListener('abort', forward, { once: true });
       let response;
       try {
         response = await sdk.chat.completions.create(
@@ -84,10 +90,12 @@ export function createLlmClient(provider: ProviderConfig): LlmClient {
             ...(request.temperature === null ? {} : { temperature: request.temperature }),
             ...limit,
           },
-          request.signal === undefined ? {} : { signal: request.signal },
+          { signal: perRequest.signal },
         );
       } catch (error) {
         throw toModelError(provider.name, error, scrub);
+      } finally {
+        request.signal?.removeEventListener('abort', forward);
       }
       const text = response?.choices?.[0]?.message?.content;
       if (typeof text !== 'string' || text.trim() === '') {

@@ -1,4 +1,5 @@
 /** The model client against the fake OpenAI server: what it sends and how it fails. */
+import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLlmClient, ModelError } from '../../src/llm/llm-client.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-api.js';
@@ -63,5 +64,18 @@ describe('createLlmClient', () => {
     fake.enqueueReply({ content: '   ' });
     const error = await createLlmClient(provider()).complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null }).catch((e: unknown) => e);
     expect(error).toMatchObject({ reason: 'malformed' });
+  });
+
+  it('leaves no listener on the long-lived abort signal it is given, and still aborts through it', async () => {
+    const client = createLlmClient(provider());
+    const shutdown = new AbortController();
+    for (let i = 0; i < 30; i += 1) await client.complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null, signal: shutdown.signal });
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
+
+    fake.failNext({ kind: 'hang' });
+    const pending = client.complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null, signal: shutdown.signal }).catch((e: unknown) => e);
+    await fake.waitForRequest((r) => r.outcome === undefined);
+    shutdown.abort();
+    expect(await pending).toMatchObject({ reason: 'aborted' });
   });
 });
