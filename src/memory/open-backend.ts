@@ -6,8 +6,6 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import KeyvRedis, { createClient } from '@keyv/redis';
-import { KeyvSqlite } from '@keyv/sqlite';
 import { type Deserialize, Keyv, type KeyvOptions, type Serialize } from 'keyv';
 import { type StoreBackend, withDeadline } from './store-error.js';
 
@@ -69,6 +67,9 @@ export async function openBackend(url: string, kind: StoreBackend, options: Back
 async function openSqlite(url: string, options: BackendOptions): Promise<Backend> {
   const path = url.slice('sqlite://'.length);
   await mkdir(dirname(path), { recursive: true });
+  // Each driver is loaded only when the config asks for it: a SQLite fleet never pays for
+  // the Redis client's memory and start-up time, nor the reverse.
+  const { KeyvSqlite } = await import('@keyv/sqlite');
   const store = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: Math.max(1, Math.floor(options.operationTimeoutMs / 2)) });
   const keyv = new Keyv<string>({ ...KEYV_OPTIONS, store });
   // Write-ahead logging: an operator's `sqlite3` reading the file never blocks the bots, and a
@@ -86,6 +87,7 @@ async function openSqlite(url: string, options: BackendOptions): Promise<Backend
 
 async function openRedis(url: string, options: BackendOptions): Promise<Backend> {
   let opened = false;
+  const { default: KeyvRedis, createClient } = await import('@keyv/redis');
   const client = createClient({
     url,
     // Fail fast while disconnected instead of queueing commands until the server is back:
