@@ -3,10 +3,10 @@
  * by bench/tsconfig.json), so they never share an event loop with the system under test.
  * Every timestamp the harness computes with comes from this process's clock.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { Agent, get } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
+import { control, firstLine } from '../../test/fakes/child-fakes.js';
 import { FAKES_ENTRY } from './paths.js';
 
 /** Options of `startFakes`. */
@@ -36,32 +36,6 @@ export interface Fakes {
   roundTripMs(count?: number): Promise<number>;
   /** SIGTERM, then SIGKILL after 5 s; resolves on exit. */
   stop(): Promise<void>;
-}
-
-async function control<T>(root: string, path: string, body: unknown): Promise<T> {
-  const init: RequestInit = body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-  const res = await fetch(`${root}${path}`, init);
-  const json = (await res.json()) as T & { error?: string };
-  if (!res.ok) throw new Error(`fake control ${path} answered ${res.status}: ${json.error ?? 'no reason given'}`);
-  return json;
-}
-
-function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    const timer = setTimeout(() => reject(new Error(`fakes did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      lines.close();
-      resolve(line);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`fakes exited with ${code} before starting: ${stderr}`));
-    });
-  });
 }
 
 const CALIBRATION_TOKEN = '999999999:bench-clock';

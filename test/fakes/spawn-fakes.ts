@@ -3,13 +3,13 @@
  * cannot run TypeScript, so the fakes' sources are transpiled (types erased, nothing checked)
  * into a temporary directory first; they import only node: built-ins and each other.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { control, firstLine } from './child-fakes.js';
 
 /** Where the fakes' sources live. */
 const FAKES_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -47,32 +47,6 @@ export async function transpileFakes(): Promise<string> {
     await writeFile(join(outDir, file.replace(/\.ts$/, '.js')), outputText);
   }
   return outDir;
-}
-
-async function control<T>(root: string, path: string, body: unknown): Promise<T> {
-  const init: RequestInit = body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-  const res = await fetch(`${root}${path}`, init);
-  const json = (await res.json()) as T & { error?: string };
-  if (!res.ok) throw new Error(`fake control ${path} answered ${res.status}: ${json.error ?? 'no reason given'}`);
-  return json;
-}
-
-function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    const timer = setTimeout(() => reject(new Error(`fakes did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      lines.close();
-      resolve(line);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`fakes exited with ${code} before starting: ${stderr}`));
-    });
-  });
 }
 
 /** Starts both fakes in a child process (`args` are serve.ts flags); rejects when they do not
