@@ -216,7 +216,8 @@ function commandOf(message: Message, me: UserFromGetMe): (typeof BOT_COMMANDS)[n
   return known?.command ?? 'unknown';
 }
 
-function errorText(error: unknown): string {
+/** A short, secret-free description of an error for logs (grammY errors never hold the token). */
+export function errorText(error: unknown): string {
   if (error instanceof GrammyError) return `${error.error_code} ${error.description}`;
   return error instanceof Error ? error.message : String(error);
 }

@@ -11,7 +11,7 @@ import { run, type RunnerHandle } from '@grammyjs/runner';
 import { Bot, GrammyError } from 'grammy';
 import type { BotConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
-import { BOT_COMMANDS, installHandlers, type HandlerDeps } from './handlers.js';
+import { BOT_COMMANDS, errorText, installHandlers, type HandlerDeps } from './handlers.js';
 import { retryNetworkErrors } from './network-retry.js';
 
 /** Timing knobs of a bot's lifecycle, all in milliseconds. */
@@ -74,7 +74,7 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
   installHandlers(bot, { ...deps, logger: log, config: () => config, signal: abortReplies.signal });
   bot.catch((error) => {
     // One bad update never disturbs the others: log it with its update id and carry on.
-    log.error({ update: error.ctx.update.update_id, err: describe(error.error) }, 'unexpected error while handling an update');
+    log.error({ update: error.ctx.update.update_id, err: errorText(error.error) }, 'unexpected error while handling an update');
   });
 
   let stopping: Promise<void> | undefined;
@@ -111,7 +111,7 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
         state = 'retrying';
         const conflict = error instanceof GrammyError && error.error_code === 409;
         log.warn(
-          { err: describe(error), retryInMs: delayMs },
+          { err: errorText(error), retryInMs: delayMs },
           conflict ? 'another process is polling this bot token (409 Conflict); retrying' : 'cannot reach the Telegram Bot API; retrying',
         );
         await sleep(delayMs, undefined, { signal: halt.signal }).catch((waitError: unknown) => {
@@ -128,7 +128,7 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
       await bot.api.setMyCommands(BOT_COMMANDS, {}, grammySignal(halt.signal));
     } catch (error) {
       // The command menu is a convenience: a bot without one still answers.
-      log.warn({ err: describe(error) }, 'setMyCommands failed; the command menu may be missing');
+      log.warn({ err: errorText(error) }, 'setMyCommands failed; the command menu may be missing');
     }
   }
 
@@ -182,10 +182,4 @@ async function settleWithin(work: Promise<unknown>[], ms: number): Promise<boole
  * run time, so this is a type-level conversion only. */
 export function grammySignal(signal: AbortSignal): Parameters<Bot['init']>[0] {
   return signal as unknown as Parameters<Bot['init']>[0];
-}
-
-/** A short, secret-free description of an error for logs. */
-export function describe(error: unknown): string {
-  if (error instanceof GrammyError) return `${error.error_code} ${error.description}`;
-  return error instanceof Error ? error.message : String(error);
 }
