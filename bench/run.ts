@@ -7,7 +7,7 @@ import { arch, cpus, release } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startFakes } from './lib/fakes.js';
-import { parseOptions, USAGE, type BenchOptions } from './lib/options.js';
+import { type BenchOptions, parseOptions, USAGE } from './lib/options.js';
 import { REPO_ROOT, RESULTS_DIR } from './lib/paths.js';
 import { cpuModel, machineCpu } from './lib/proc.js';
 import { redisAvailable } from './lib/redis.js';
@@ -38,7 +38,13 @@ async function loopbackRoundTrip(): Promise<number> {
   }
 }
 
-function header(options: BenchOptions, startedAt: Date, wallSeconds: number, background: number, roundTripMs: number): string {
+function header(
+  options: BenchOptions,
+  startedAt: Date,
+  wallSeconds: number,
+  background: number,
+  roundTripMs: number,
+): string {
   const command = ['npm run bench', ...(options.argv.length > 0 ? ['--', ...options.argv] : [])].join(' ');
   return [
     `Run ${startedAt.toISOString().replace(/\.\d+Z$/, 'Z')} with \`${command}\` in ${wallSeconds.toFixed(0)} s: Node ${process.version}, ` +
@@ -78,7 +84,14 @@ function render(options: BenchOptions, results: readonly ScenarioResult[], head:
     ...results.flatMap((r) => r.notes.map((n) => `- ${n}`)),
     '- Streaming (time to the first visible text) is not measured: botfleet does not stream replies yet.',
     ...(chartFiles.length > 0 ? ['', '## Charts', '', ...chartFiles] : []),
-    ...(results.some((r) => r.profiles.length > 0) ? ['', '## CPU profiles (node --cpu-prof; timings above are slowed by profiling)', '', ...results.flatMap((r) => r.profiles.flatMap((p) => [p, '']))] : []),
+    ...(results.some((r) => r.profiles.length > 0)
+      ? [
+          '',
+          '## CPU profiles (node --cpu-prof; timings above are slowed by profiling)',
+          '',
+          ...results.flatMap((r) => r.profiles.flatMap((p) => [p, ''])),
+        ]
+      : []),
     options.quick ? '\n(--quick: a smoke run with tiny sizes; its figures mean nothing.)' : '',
   ].join('\n');
 }
@@ -99,11 +112,13 @@ async function main(): Promise<number> {
   const background = await backgroundCores(1000);
   const t0 = performance.now();
   const profileDir = options.profile ? join(RESULTS_DIR, 'profiles') : undefined;
-  const progress = (line: string): void => void process.stderr.write(`bench [${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+  const progress = (line: string): void =>
+    void process.stderr.write(`bench [${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
   const roundTripMs = await loopbackRoundTrip();
   const ctx: ScenarioContext = { options, progress, profileDir, redis: await redisAvailable() };
   if (!ctx.redis) progress('no Redis at 127.0.0.1:6379: the Redis variants are skipped');
-  if (background > 0.25) progress(`the machine is busy with ${background.toFixed(2)} cores of other work: figures will be disturbed`);
+  if (background > 0.25)
+    progress(`the machine is busy with ${background.toFixed(2)} cores of other work: figures will be disturbed`);
   const results = await runScenarios(ctx);
   const wallSeconds = (performance.now() - t0) / 1000;
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -114,7 +129,12 @@ async function main(): Promise<number> {
     writeFileSync(join(RESULTS_DIR, file), chart.svg);
     chartFiles.push(`![${chart.alt}](${file})`);
   }
-  const markdown = render(options, results, header(options, startedAt, wallSeconds, background, roundTripMs), chartFiles);
+  const markdown = render(
+    options,
+    results,
+    header(options, startedAt, wallSeconds, background, roundTripMs),
+    chartFiles,
+  );
   const mdPath = join(RESULTS_DIR, `${options.resultName}.md`);
   const jsonPath = join(RESULTS_DIR, `${options.resultName}.json`);
   writeFileSync(mdPath, `${markdown}\n`);
@@ -122,7 +142,9 @@ async function main(): Promise<number> {
     jsonPath,
     `${JSON.stringify({ startedAt: startedAt.toISOString(), wallSeconds, node: process.version, loopbackRoundTripMs: roundTripMs, backgroundCores: background, cpu: cpuModel(), cores: cpus().length, argv: options.argv, rows: results.flatMap((r) => r.rows), scenarios: results.map((r) => ({ id: r.id, title: r.title, notes: r.notes, details: r.details })) }, null, 2)}\n`,
   );
-  process.stdout.write(`${markdown}\n\nWritten: ${relative(REPO_ROOT, mdPath)}, ${relative(REPO_ROOT, jsonPath)}${chartFiles.length > 0 ? ', charts' : ''}\n`);
+  process.stdout.write(
+    `${markdown}\n\nWritten: ${relative(REPO_ROOT, mdPath)}, ${relative(REPO_ROOT, jsonPath)}${chartFiles.length > 0 ? ', charts' : ''}\n`,
+  );
   return 0;
 }
 

@@ -4,13 +4,13 @@
  * others; the fleet reports when no bot is left. A reload applies only what changed.
  */
 import type { BotConfig, FleetConfig, ProviderConfig } from './config/types.js';
-import { createLlmClient, type LlmClient } from './llm/llm-client.js';
 import { type FleetPlan, planReload } from './fleet-plan.js';
+import { createLlmClient, type LlmClient } from './llm/llm-client.js';
 import type { Logger } from './logger.js';
-import { buildWindow } from './memory/window.js';
 import { openConversationStore } from './memory/open-store.js';
-import type { MemoryPort } from './telegram/handlers.js';
+import { buildWindow } from './memory/window.js';
 import { checkToken } from './telegram/check-token.js';
+import type { MemoryPort } from './telegram/handlers.js';
 import { type BotHandle, type BotLifecycleOptions, startBot } from './telegram/start-bot.js';
 
 /** Default time in-flight replies get to finish on shutdown, in ms. */
@@ -38,7 +38,11 @@ export interface FleetHandle {
 
 /** Opens storage and starts every enabled bot of `config`. Throws AppError('storage') when
  * the store cannot be opened (nothing is started then). */
-export async function startFleet(config: FleetConfig, logger: Logger, options: FleetOptions = {}): Promise<FleetHandle> {
+export async function startFleet(
+  config: FleetConfig,
+  logger: Logger,
+  options: FleetOptions = {},
+): Promise<FleetHandle> {
   const store = await openConversationStore({ storage: config.storage, logger });
   const memory: MemoryPort = store;
   const llmFor = createLlmCache();
@@ -48,14 +52,24 @@ export async function startFleet(config: FleetConfig, logger: Logger, options: F
   const onRejected = (): void => {
     if (bots.size > 0 && [...bots.values()].every((bot) => bot.state() === 'rejected')) resolveNoBotLeft();
   };
-  const deps = { memory, buildWindow, llmFor, logger, onRejected, ...(options.typingIntervalMs ? { typingIntervalMs: options.typingIntervalMs } : {}) };
+  const deps = {
+    memory,
+    buildWindow,
+    llmFor,
+    logger,
+    onRejected,
+    ...(options.typingIntervalMs ? { typingIntervalMs: options.typingIntervalMs } : {}),
+  };
   const start = (bot: BotConfig): void => void bots.set(bot.id, startBot(bot, deps, options.lifecycle));
   const drainAndStop = async (id: string): Promise<void> => {
     await bots.get(id)?.stop(DEFAULT_SHUTDOWN_DEADLINE_MS);
     bots.delete(id);
   };
   config.bots.forEach(start);
-  logger.info({ bots: config.bots.map((bot) => bot.id), storage: store.description }, `starting ${config.bots.length} bot(s)`);
+  logger.info(
+    { bots: config.bots.map((bot) => bot.id), storage: store.description },
+    `starting ${config.bots.length} bot(s)`,
+  );
   if (bots.size === 0) resolveNoBotLeft();
 
   let current = config;
@@ -81,7 +95,10 @@ export async function startFleet(config: FleetConfig, logger: Logger, options: F
         return plan;
       });
       // The next apply waits for this one whatever its outcome; the caller gets the outcome.
-      applying = applied.then(() => undefined, () => undefined);
+      applying = applied.then(
+        () => undefined,
+        () => undefined,
+      );
       return applied;
     },
     stop(deadlineMs = DEFAULT_SHUTDOWN_DEADLINE_MS) {
@@ -109,7 +126,9 @@ function createLlmCache(): (bot: BotConfig) => LlmClient {
 }
 
 function sameProvider(a: ProviderConfig, b: ProviderConfig): boolean {
-  return a.baseUrl === b.baseUrl && a.apiKey === b.apiKey && a.timeoutMs === b.timeoutMs && a.maxRetries === b.maxRetries;
+  return (
+    a.baseUrl === b.baseUrl && a.apiKey === b.apiKey && a.timeoutMs === b.timeoutMs && a.maxRetries === b.maxRetries
+  );
 }
 
 /** One line of `botfleet check --online`. */
@@ -124,7 +143,9 @@ export interface OnlineCheck {
 export async function checkFleetOnline(config: FleetConfig, logger: Logger): Promise<OnlineCheck[]> {
   const bots = config.bots.map(async (bot): Promise<OnlineCheck> => {
     const result = await checkToken(bot);
-    return result.ok ? { subject: bot.id, ok: true, detail: `Telegram knows it as @${result.username}` } : { subject: bot.id, ok: false, detail: result.problem };
+    return result.ok
+      ? { subject: bot.id, ok: true, detail: `Telegram knows it as @${result.username}` }
+      : { subject: bot.id, ok: false, detail: result.problem };
   });
   const storage = (async (): Promise<OnlineCheck> => {
     try {

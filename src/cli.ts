@@ -62,7 +62,7 @@ export async function main(io: CliIo): Promise<number> {
       io.stdout(HELP);
       return help ? EXIT.ok : EXIT.invalid;
     }
-    const file = config ?? io.env['BOTFLEET_CONFIG'] ?? 'config/bots.yaml';
+    const file = config ?? io.env.BOTFLEET_CONFIG ?? 'config/bots.yaml';
     const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env });
     if (online && command !== 'check') throw new UsageError('--online goes with check: botfleet check --online');
     if (!watch && command !== 'run') throw new UsageError('--no-watch goes with run: botfleet run --no-watch');
@@ -80,10 +80,11 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'
 
 /** `botfleet run`: runs until a signal (exit 0) or until no bot is left (exit 1). */
 async function runFleet(config: FleetConfig, io: CliIo, options: { file: string; watch: boolean }): Promise<number> {
-  const level = io.env['LOG_LEVEL'] ?? 'info';
+  const level = io.env.LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const logger = createLogger({ level, pretty: io.isTTY });
-  if (config.bots.length === 0) throw new UsageError(`${config.file} enables no bot; set enabled: true on at least one`);
+  if (config.bots.length === 0)
+    throw new UsageError(`${config.file} enables no bot; set enabled: true on at least one`);
   const fleet = await startFleet(config, logger);
   const reloader = startReloader({ file: options.file, cwd: io.cwd, env: io.env, fleet, logger, watch: options.watch });
   const stopReloads = handleReloadSignal(() => void reloader.reload('SIGHUP'));
@@ -92,7 +93,10 @@ async function runFleet(config: FleetConfig, io: CliIo, options: { file: string;
     reloader.close();
     await fleet.stop();
   }, logger);
-  const outcome = await Promise.race([shutdown.signalled.then(() => 'signal' as const), fleet.noBotLeft.then(() => 'no-bot' as const)]);
+  const outcome = await Promise.race([
+    shutdown.signalled.then(() => 'signal' as const),
+    fleet.noBotLeft.then(() => 'no-bot' as const),
+  ]);
   if (outcome === 'signal') return EXIT.ok;
   logger.error({}, 'no bot is left running (every token was rejected); exiting');
   stopReloads();
@@ -116,31 +120,36 @@ interface CommandLine {
 async function checkOnline(fleet: FleetConfig, io: CliIo): Promise<number> {
   const results = await checkFleetOnline(fleet, createLogger({ level: 'silent' }));
   const width = Math.max(...results.map((result) => result.subject.length));
-  io.stdout(`\nonline\n${results.map((r) => `  ${r.subject.padEnd(width)}  ${r.ok ? 'ok' : 'FAILED'}: ${r.detail}\n`).join('')}`);
+  io.stdout(
+    `\nonline\n${results.map((r) => `  ${r.subject.padEnd(width)}  ${r.ok ? 'ok' : 'FAILED'}: ${r.detail}\n`).join('')}`,
+  );
   return results.every((result) => result.ok) ? EXIT.ok : EXIT.failure;
 }
 
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  online: { type: 'boolean' },
+  'no-watch': { type: 'boolean' },
+} as const;
+
 function parseCommandLine(argv: readonly string[]): CommandLine {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-        online: { type: 'boolean' },
-        'no-watch': { type: 'boolean' },
-      },
+      options: OPTIONS,
     });
   } catch (error) {
     // node:util explains the problem at length; keep only the option it names.
     const message = error instanceof Error ? error.message : '';
     const option = /--[a-z-]+/.exec(message)?.[0] ?? /'([^']+)'/.exec(message)?.[1];
     const code = (error as { code?: string }).code;
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`${option ?? 'an option'} needs a value; see botfleet --help`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      throw new UsageError(`${option ?? 'an option'} needs a value; see botfleet --help`);
     throw new UsageError(`unknown option ${option ?? ''}; see botfleet --help`.replace('  ', ' '));
   }
   const [command, ...extra] = parsed.positionals;
@@ -173,7 +182,7 @@ function reportError(error: unknown, io: CliIo): number {
     return EXIT.failure;
   }
   // A bug, not a user error: say so briefly; the stack only when asked for.
-  const detail = io.env['LOG_LEVEL'] === 'debug' && error instanceof Error ? `\n${error.stack ?? ''}` : '';
+  const detail = io.env.LOG_LEVEL === 'debug' && error instanceof Error ? `\n${error.stack ?? ''}` : '';
   io.stderr(`botfleet: internal error: ${error instanceof Error ? error.message : String(error)}${detail}\n`);
   return EXIT.failure;
 }

@@ -45,7 +45,9 @@ export function planReload(current: FleetConfig, next: FleetConfig): FleetPlan {
 
 /** Whether a plan changes anything at all. */
 export function isEmptyPlan(plan: FleetPlan): boolean {
-  return plan.added.length + plan.removed.length + plan.restarted.length + plan.updated.length === 0 && !plan.storageChanged;
+  return (
+    plan.added.length + plan.removed.length + plan.restarted.length + plan.updated.length === 0 && !plan.storageChanged
+  );
 }
 
 function needsRestart(old: BotConfig, next: BotConfig): boolean {

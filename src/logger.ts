@@ -35,7 +35,13 @@ const REDACTED_PATHS = ['token', 'apiKey', '*.token', '*.apiKey', 'headers.autho
 export function createLogger(options: LoggerOptions = {}): Logger {
   const output = options.destination ?? process.stdout;
   const destination = options.pretty
-    ? PinoPretty({ destination: output, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
+    ? PinoPretty({
+        destination: output,
+        colorize: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+        sync: true,
+      })
     : output;
   return pino(
     {

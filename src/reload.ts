@@ -5,7 +5,8 @@
  */
 import { resolve } from 'node:path';
 import type { FleetHandle } from './app.js';
-import { loadConfig, type LoadConfigOptions } from './config/load-config.js';
+import { type LoadConfigOptions, loadConfig } from './config/load-config.js';
+import type { FleetConfig } from './config/types.js';
 import { watchConfigFiles } from './config/watch-config.js';
 import { ConfigError, formatProblem } from './errors.js';
 import { isEmptyPlan } from './fleet-plan.js';
@@ -37,17 +38,24 @@ export function startReloader(options: ReloaderOptions): ReloaderHandle {
   let again: string | undefined;
 
   const once = async (reason: string): Promise<void> => {
-    let next;
+    let next: FleetConfig;
     try {
       next = await loadConfig(options);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       for (const problem of error.problems) logger.error({ reload: reason }, formatProblem(problem));
-      logger.error({ reload: reason, problems: error.problems.length }, 'config not reloaded: fix the problems above; the running fleet is unchanged');
+      logger.error(
+        { reload: reason, problems: error.problems.length },
+        'config not reloaded: fix the problems above; the running fleet is unchanged',
+      );
       return;
     }
     const plan = await options.fleet.apply(next);
-    if (plan.storageChanged) logger.warn({ reload: reason }, 'storage settings changed: they apply only after a restart of botfleet; still using the old storage');
+    if (plan.storageChanged)
+      logger.warn(
+        { reload: reason },
+        'storage settings changed: they apply only after a restart of botfleet; still using the old storage',
+      );
     const summary = {
       reload: reason,
       added: plan.added.map((bot) => bot.id),
@@ -71,7 +79,10 @@ export function startReloader(options: ReloaderOptions): ReloaderHandle {
           await once(current);
         } catch (error) {
           // A bug or an I/O failure while reloading must not take the running fleet down.
-          logger.error({ reload: current, err: error instanceof Error ? error.message : String(error) }, 'config reload failed; the running fleet is unchanged');
+          logger.error(
+            { reload: current, err: error instanceof Error ? error.message : String(error) },
+            'config reload failed; the running fleet is unchanged',
+          );
         }
         current = again;
       }

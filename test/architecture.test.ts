@@ -22,7 +22,9 @@ describe('architecture of src/', () => {
   });
 
   it('gives every runtime dependency a home', async () => {
-    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     expect(Object.keys(pkg.dependencies).filter((name) => PACKAGE_HOMES[name] === undefined)).toEqual([]);
   });
 });
@@ -41,7 +43,9 @@ describe('the architecture checker', () => {
   });
 
   it('finds a package with no declared home', () => {
-    expect(analyzeSource('src/app.ts', "import left from 'left-pad';\n").map((v) => v.rule)).toEqual(['unknown-package']);
+    expect(analyzeSource('src/app.ts', "import left from 'left-pad';\n").map((v) => v.rule)).toEqual([
+      'unknown-package',
+    ]);
     expect(packageOf('@scope/name/deep/path.js')).toBe('@scope/name');
   });
 

@@ -42,14 +42,18 @@ describe('botfleet CLI', () => {
     expect(result.stdout).toContain('token    7777777:****');
     expect(result.stdout).toContain('window   5 turns, 8000 tokens');
     expect(result.stdout).toContain('disabled   beta');
-    for (const secret of [TOKEN, API_KEY, REDIS_PASSWORD, 'AAH-very', 'beta-secret']) expect(result.stdout).not.toContain(secret);
+    for (const secret of [TOKEN, API_KEY, REDIS_PASSWORD, 'AAH-very', 'beta-secret'])
+      expect(result.stdout).not.toContain(secret);
   });
 
   it('--config wins over $BOTFLEET_CONFIG, which wins over config/bots.yaml', async () => {
     const fromEnv = await runCli(['check'], { cwd: dir, env: { ...env, BOTFLEET_CONFIG: 'other.yaml' } });
     expect(fromEnv.stdout).toContain('other.yaml: valid.');
     expect(fromEnv.stdout).toContain('  gamma');
-    const fromFlag = await runCli(['check', '-c', 'config/bots.yaml'], { cwd: dir, env: { ...env, BOTFLEET_CONFIG: 'other.yaml' } });
+    const fromFlag = await runCli(['check', '-c', 'config/bots.yaml'], {
+      cwd: dir,
+      env: { ...env, BOTFLEET_CONFIG: 'other.yaml' },
+    });
     expect(fromFlag.stdout).toContain('  alpha');
   });
 
@@ -73,9 +77,18 @@ describe('botfleet CLI', () => {
 
   it('explains usage mistakes with exit 2', async () => {
     expect(await runCli([])).toMatchObject({ code: 2, stdout: expect.stringContaining('Usage:') });
-    expect(await runCli(['chekc'])).toMatchObject({ code: 2, stderr: 'botfleet: unknown command "chekc"; the commands are run and check (see botfleet --help)\n' });
-    expect(await runCli(['check', '--verbose'])).toMatchObject({ code: 2, stderr: 'botfleet: unknown option --verbose; see botfleet --help\n' });
-    expect(await runCli(['check', '--config'])).toMatchObject({ code: 2, stderr: 'botfleet: --config needs a value; see botfleet --help\n' });
+    expect(await runCli(['chekc'])).toMatchObject({
+      code: 2,
+      stderr: 'botfleet: unknown command "chekc"; the commands are run and check (see botfleet --help)\n',
+    });
+    expect(await runCli(['check', '--verbose'])).toMatchObject({
+      code: 2,
+      stderr: 'botfleet: unknown option --verbose; see botfleet --help\n',
+    });
+    expect(await runCli(['check', '--config'])).toMatchObject({
+      code: 2,
+      stderr: 'botfleet: --config needs a value; see botfleet --help\n',
+    });
   });
 
   it('run validates first: an invalid config exits 2 before anything starts', async () => {

@@ -25,11 +25,17 @@ describe('planReload', () => {
     const plan = planReload(base, next);
     expect(plan.restarted.map((bot) => bot.id)).toEqual(['helper']);
     expect(plan.updated.map((bot) => bot.id)).toEqual(['chef']);
-    expect(planReload(base, { ...base, bots: [{ ...helper, token: '111:other' }, chef] }).restarted.map((b) => b.id)).toEqual(['helper']);
+    expect(
+      planReload(base, { ...base, bots: [{ ...helper, token: '111:other' }, chef] }).restarted.map((b) => b.id),
+    ).toEqual(['helper']);
   });
 
   it('adds, removes, and flags a storage change without touching bots', () => {
-    const plan = planReload(base, { ...base, bots: [chef, { ...helper, id: 'helper2' }], storage: { ...base.storage, namespace: 'other' } });
+    const plan = planReload(base, {
+      ...base,
+      bots: [chef, { ...helper, id: 'helper2' }],
+      storage: { ...base.storage, namespace: 'other' },
+    });
     expect(plan.added.map((bot) => bot.id)).toEqual(['helper2']);
     expect(plan.removed).toEqual(['helper']);
     expect(plan.storageChanged).toBe(true);

@@ -20,13 +20,15 @@ interface Running {
 function runFleet(cwd: string, extraArgs: string[] = []): Running {
   const child = spawn(process.execPath, [CLI_PATH, 'run', '--config', 'bots.yaml', ...extraArgs], {
     cwd,
-    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('exit', (code) => resolve({ code, at: Date.now() })));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, at: Date.now() })),
+  );
   return { child, output: () => output, exited };
 }
 
@@ -61,7 +63,11 @@ describe('botfleet run as a process', () => {
     expect(code).toBe(0);
     expect(at - signalledAt).toBeLessThan(10_000); // the shutdown deadline
     expect(h.telegram.sentMessages(TOKEN, 9).map((m) => m.text)).toEqual(['echo: remember me']);
-    const lines = first.output().trim().split('\n').map((line) => JSON.parse(line) as { msg: string; bot?: string });
+    const lines = first
+      .output()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; bot?: string });
     expect(lines.map((l) => l.msg)).toContain('stopped');
     expect(first.output()).not.toContain('process-token');
 
@@ -69,15 +75,26 @@ describe('botfleet run as a process', () => {
     await launch();
     h.telegram.sendText(TOKEN, { chatId: 9, userId: 9, text: 'who am I?' });
     await h.telegram.waitForSent(2, { token: TOKEN });
-    expect(transcript(h.openai.lastRequest()?.body).slice(1)).toEqual(['user: remember me', 'assistant: echo: remember me', 'user: who am I?']);
+    expect(transcript(h.openai.lastRequest()?.body).slice(1)).toEqual([
+      'user: remember me',
+      'assistant: echo: remember me',
+      'user: who am I?',
+    ]);
   });
 
   it('reloads on SIGHUP with --no-watch', async () => {
     const r = await launch(['--no-watch']);
-    await h.writeConfig([{ id: 'proc', token: TOKEN }, { id: 'late', token: '8002:late-token' }]);
+    await h.writeConfig([
+      { id: 'proc', token: TOKEN },
+      { id: 'late', token: '8002:late-token' },
+    ]);
     r.child.kill('SIGHUP');
     await waitFor(() => r.output().includes('"msg":"config reloaded"'), { what: 'the reload log line' });
-    const line = r.output().split('\n').find((l) => l.includes('"msg":"config reloaded"')) ?? '{}';
+    const line =
+      r
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"msg":"config reloaded"')) ?? '{}';
     expect(JSON.parse(line)).toMatchObject({ reload: 'SIGHUP', added: ['late'] });
     h.telegram.sendText('8002:late-token', { chatId: 3, userId: 3, text: 'hi late bot' });
     await h.telegram.waitForSent(1, { token: '8002:late-token', timeoutMs: 8000 });
@@ -104,7 +121,10 @@ describe('botfleet check --online and a fleet with no usable token', () => {
   afterEach(async () => h.close());
 
   it('check --online asks getMe for every token and round-trips the store', async () => {
-    await h.writeConfig([{ id: 'good', token: '8101:good-token' }, { id: 'bad', token: '8102:bad-token', known: false }]);
+    await h.writeConfig([
+      { id: 'good', token: '8101:good-token' },
+      { id: 'bad', token: '8102:bad-token', known: false },
+    ]);
     const failing = await runCli(['check', '--online', '--config', 'bots.yaml'], { cwd: h.dir });
     expect(failing.code).toBe(1);
     expect(failing.stdout).toMatch(/\n {2}good +ok: Telegram knows it as @good_bot\n/);

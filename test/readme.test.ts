@@ -24,8 +24,11 @@ describe('README.md', () => {
 
   it('gives a reason for every dependency in package.json', async () => {
     const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
-    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
-    const names = [...Object.keys(pkg['dependencies'] ?? {}), ...Object.keys(pkg['devDependencies'] ?? {})];
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, string>
+    >;
+    const names = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})];
     const table = readme.slice(readme.indexOf('### Dependencies and why'));
     expect(names.filter((name) => !table.includes(`\`${name}\``))).toEqual([]);
   });

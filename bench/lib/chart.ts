@@ -34,11 +34,15 @@ function niceTicks(min: number, max: number, count = 6): number[] {
   const step = [1, 2, 5, 10].map((f) => f * mag).find((s) => span / s <= count) ?? 10 * mag;
   const ticks: number[] = [];
   // Up to the first tick at or above max, so every point lies inside the plot.
-  for (let v = Math.ceil(min / step) * step; ticks.length === 0 || (ticks.at(-1) as number) < max; v += step) ticks.push(Number(v.toPrecision(12)));
+  for (let v = Math.ceil(min / step) * step; ticks.length === 0 || (ticks.at(-1) as number) < max; v += step)
+    ticks.push(Number(v.toPrecision(12)));
   return ticks;
 }
 
-const label = (v: number): string => (Math.abs(v) >= 1000 ? `${(v / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })}k` : v.toLocaleString('en-US', { maximumFractionDigits: 2 }));
+const label = (v: number): string =>
+  Math.abs(v) >= 1000
+    ? `${(v / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })}k`
+    : v.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
 /** Renders `spec` as a standalone SVG document. */
 export function lineChart(spec: ChartSpec): string {
@@ -66,7 +70,9 @@ export function lineChart(spec: ChartSpec): string {
   if (spec.logX === true) {
     const lo = Math.floor(Math.log10(Math.min(...xs.filter((x) => x > 0), xMax)));
     const hi = Math.ceil(Math.log10(xMax));
-    xTicks = Array.from({ length: hi - lo + 1 }, (_, i) => 10 ** (lo + i)).flatMap((t) => [t, 2 * t, 5 * t]).filter((t) => t <= 10 ** hi);
+    xTicks = Array.from({ length: hi - lo + 1 }, (_, i) => 10 ** (lo + i))
+      .flatMap((t) => [t, 2 * t, 5 * t])
+      .filter((t) => t <= 10 ** hi);
     toX = (v) => M.left + ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo || 1)) * plotW;
   } else {
     xTicks = niceTicks(0, xMax);
@@ -80,11 +86,17 @@ export function lineChart(spec: ChartSpec): string {
   ];
   for (const t of yTicks) {
     const y = toY(t).toFixed(1);
-    parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y}" y2="${y}" stroke="#ddd"/>`, `<text x="${M.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${label(t)}</text>`);
+    parts.push(
+      `<line x1="${M.left}" x2="${W - M.right}" y1="${y}" y2="${y}" stroke="#ddd"/>`,
+      `<text x="${M.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${label(t)}</text>`,
+    );
   }
   for (const t of xTicks) {
     const x = toX(t).toFixed(1);
-    parts.push(`<line x1="${x}" x2="${x}" y1="${M.top}" y2="${H - M.bottom}" stroke="#eee"/>`, `<text x="${x}" y="${H - M.bottom + 16}" text-anchor="middle">${label(t)}</text>`);
+    parts.push(
+      `<line x1="${x}" x2="${x}" y1="${M.top}" y2="${H - M.bottom}" stroke="#eee"/>`,
+      `<text x="${x}" y="${H - M.bottom + 16}" text-anchor="middle">${label(t)}</text>`,
+    );
   }
   parts.push(
     `<rect x="${M.left}" y="${M.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`,
@@ -93,14 +105,25 @@ export function lineChart(spec: ChartSpec): string {
   );
   if (spec.guide !== undefined) {
     const y = toY(spec.guide.y).toFixed(1);
-    parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y}" y2="${y}" stroke="#c00" stroke-dasharray="6 4"/>`, `<text x="${W - M.right - 4}" y="${Number(y) - 5}" text-anchor="end" fill="#c00">${esc(spec.guide.label)}</text>`);
+    parts.push(
+      `<line x1="${M.left}" x2="${W - M.right}" y1="${y}" y2="${y}" stroke="#c00" stroke-dasharray="6 4"/>`,
+      `<text x="${W - M.right - 4}" y="${Number(y) - 5}" text-anchor="end" fill="#c00">${esc(spec.guide.label)}</text>`,
+    );
   }
   spec.series.forEach((s, i) => {
-    const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y]) => `${toX(x).toFixed(1)},${toY(y).toFixed(1)}`);
-    if (pts.length > 1) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.join(' ')}"/>`);
-    if (pts.length <= 60) for (const p of pts) parts.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${s.color}"/>`);
+    const pts = s.points
+      .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
+      .map(([x, y]) => `${toX(x).toFixed(1)},${toY(y).toFixed(1)}`);
+    if (pts.length > 1)
+      parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.join(' ')}"/>`);
+    if (pts.length <= 60)
+      for (const p of pts)
+        parts.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${s.color}"/>`);
     const ly = M.top + 14 + i * 16;
-    parts.push(`<line x1="${M.left + 10}" x2="${M.left + 30}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`, `<text x="${M.left + 36}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`);
+    parts.push(
+      `<line x1="${M.left + 10}" x2="${M.left + 30}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`,
+      `<text x="${M.left + 36}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

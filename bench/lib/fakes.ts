@@ -51,9 +51,14 @@ async function calibrate(apiRoot: string): Promise<number> {
     const before = performance.now();
     await fetch(`${apiRoot}/bot${CALIBRATION_TOKEN}/getMe`).then((res) => res.arrayBuffer());
     const after = performance.now();
-    const { calls } = await control<{ calls: { at: number }[] }>(apiRoot, `/__fake/calls?token=${CALIBRATION_TOKEN}&method=getMe`, undefined);
+    const { calls } = await control<{ calls: { at: number }[] }>(
+      apiRoot,
+      `/__fake/calls?token=${CALIBRATION_TOKEN}&method=getMe`,
+      undefined,
+    );
     const at = calls.at(-1)?.at;
-    if (at !== undefined && after - before < best.rtt) best = { rtt: after - before, offset: at - (before + after) / 2 };
+    if (at !== undefined && after - before < best.rtt)
+      best = { rtt: after - before, offset: at - (before + after) / 2 };
   }
   await control(apiRoot, '/__fake/clearCalls', {});
   return best.offset;
@@ -61,7 +66,12 @@ async function calibrate(apiRoot: string): Promise<number> {
 
 /** Starts both fakes in a child process; rejects when they do not start within 10 s. */
 export async function startFakes(options: FakesOptions = {}): Promise<Fakes> {
-  const args = [FAKES_ENTRY, '--openai-latency-ms', String(options.modelMs ?? 0), ...(options.recordGetUpdates === true ? [] : ['--no-record-get-updates'])];
+  const args = [
+    FAKES_ENTRY,
+    '--openai-latency-ms',
+    String(options.modelMs ?? 0),
+    ...(options.recordGetUpdates === true ? [] : ['--no-record-get-updates']),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let info: { telegram: { apiRoot: string }; openai: { baseUrl: string }; pid: number };
   try {
@@ -88,7 +98,9 @@ export async function startFakes(options: FakesOptions = {}): Promise<Fakes> {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
       const url = `${info.telegram.apiRoot}/bot${CALIBRATION_TOKEN}/getMe`;
       const once = (): Promise<void> =>
-        new Promise((resolve, reject) => get(url, { agent }, (res) => res.resume().on('end', resolve).on('error', reject)).on('error', reject));
+        new Promise((resolve, reject) =>
+          get(url, { agent }, (res) => res.resume().on('end', resolve).on('error', reject)).on('error', reject),
+        );
       const times: number[] = [];
       for (let i = 0; i < count; i++) {
         const before = performance.now();

@@ -7,9 +7,9 @@ import { startFakes } from './fakes.js';
 import { callCursor, waitForPolling } from './polling.js';
 import { cpuSeconds } from './proc.js';
 import { messageTimings, recordCursors } from './records.js';
-import { distribution, type Distribution } from './stats.js';
-import { makeTokens, startSystem, type StorageKind, type SystemKind } from './sut.js';
-import { closedLoop, makeChats, openLoop, type LoadResult } from './traffic.js';
+import { type Distribution, distribution } from './stats.js';
+import { makeTokens, type StorageKind, type SystemKind, startSystem } from './sut.js';
+import { closedLoop, type LoadResult, makeChats, openLoop } from './traffic.js';
 
 /** What to run. */
 export interface LoadSpec {
@@ -87,10 +87,23 @@ export async function runLoad(spec: LoadSpec): Promise<LoadSummary> {
       await waitForPolling(fakes, system, tokens, since, 30_000);
       const cursors = await recordCursors(fakes);
       const chats = makeChats(tokens, spec.chatsPerBot);
-      const common = { fakes, system, chats, warmupMs: spec.warmupMs, measureMs: spec.measureMs, fakesCpu: () => cpuSeconds(fakes.pid), ...(spec.staggerMs !== undefined && { staggerMs: spec.staggerMs }) };
-      const result: LoadResult = spec.shape === 'closed'
-        ? await closedLoop(common)
-        : await openLoop({ ...common, ratePerSecond: (spec.ratePerBot ?? 1) * spec.bots, drainMs: spec.drainMs ?? 10_000 });
+      const common = {
+        fakes,
+        system,
+        chats,
+        warmupMs: spec.warmupMs,
+        measureMs: spec.measureMs,
+        fakesCpu: () => cpuSeconds(fakes.pid),
+        ...(spec.staggerMs !== undefined && { staggerMs: spec.staggerMs }),
+      };
+      const result: LoadResult =
+        spec.shape === 'closed'
+          ? await closedLoop(common)
+          : await openLoop({
+              ...common,
+              ratePerSecond: (spec.ratePerBot ?? 1) * spec.bots,
+              drainMs: spec.drainMs ?? 10_000,
+            });
       const peakRssMb = system.memory().peak;
       const timings = await messageTimings(fakes, result.posted, cursors);
       const { from, to } = result;
@@ -100,7 +113,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadSummary> {
       // (replies owed at the end included), a closed loop the replies inside the window.
       const fromFake = from.at + fakes.clockOffsetMs;
       const toFake = to.at + fakes.clockOffsetMs;
-      const measured = spec.shape === 'open' ? timings.filter((t) => t.queuedAt >= fromFake) : timings.filter((t) => t.repliedAt >= fromFake && t.repliedAt <= toFake);
+      const measured =
+        spec.shape === 'open'
+          ? timings.filter((t) => t.queuedAt >= fromFake)
+          : timings.filter((t) => t.repliedAt >= fromFake && t.repliedAt <= toFake);
       return {
         spec,
         messagesPerSecond: replies / seconds,
@@ -113,7 +129,13 @@ export async function runLoad(spec: LoadSpec): Promise<LoadSummary> {
         interruptCores: (to.machine.interrupts - from.machine.interrupts) / seconds,
         stealCores: (to.machine.steal - from.machine.steal) / seconds,
         otherCores:
-          (to.machine.processes - from.machine.processes - (to.cpu - from.cpu) - (to.fakesCpu - from.fakesCpu) - (to.benchCpu - from.benchCpu) - (to.redisCpu - from.redisCpu)) / seconds,
+          (to.machine.processes -
+            from.machine.processes -
+            (to.cpu - from.cpu) -
+            (to.fakesCpu - from.fakesCpu) -
+            (to.benchCpu - from.benchCpu) -
+            (to.redisCpu - from.redisCpu)) /
+          seconds,
         added: distribution(measured.map((t) => t.addedMs)),
         addedFromSend: distribution(measured.map((t) => t.addedFromSendMs)),
         model: distribution(measured.map((t) => t.modelMs)),
@@ -125,7 +147,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadSummary> {
       // Figures are taken: a profiled run must exit by itself to write its profile; any other
       // gets a short grace (an overloaded fleet would spend seconds draining thousands of replies).
       const code = await system.stop(spec.profileDir === undefined ? 3000 : 60_000);
-      if (code !== 0 && code !== null) process.stderr.write(`bench: ${spec.label}: ${system.kind} exited with ${code}; output ends with:\n${system.outputTail(10)}\n`);
+      if (code !== 0 && code !== null)
+        process.stderr.write(
+          `bench: ${spec.label}: ${system.kind} exited with ${code}; output ends with:\n${system.outputTail(10)}\n`,
+        );
     }
   } finally {
     await fakes.stop();

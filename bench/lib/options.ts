@@ -33,7 +33,19 @@ latest.json; any other run writes bench/results/custom.*.`;
 /** Sizes of every scenario. */
 export interface Sizes {
   readonly pipeline: { chats: number; modelMs: number; warmupMs: number; measureMs: number; baseline: boolean };
-  readonly ceiling: { bots: number; ratePerBot: number; chatsPerBot: number | undefined; modelMs: number; warmupMs: number; measureMs: number; drainMs: number; storages: StorageKind[]; sweep: number[]; sweepMeasureMs: number; baseline: boolean };
+  readonly ceiling: {
+    bots: number;
+    ratePerBot: number;
+    chatsPerBot: number | undefined;
+    modelMs: number;
+    warmupMs: number;
+    measureMs: number;
+    drainMs: number;
+    storages: StorageKind[];
+    sweep: number[];
+    sweepMeasureMs: number;
+    baseline: boolean;
+  };
   readonly slowModel: { chats: number; modelMs: number; warmupMs: number; measureMs: number };
   readonly fleet: { bots: number; settleMs: number };
   readonly cost: { turns: number };
@@ -55,7 +67,19 @@ export interface BenchOptions {
 
 const FULL: Sizes = {
   pipeline: { chats: 100, modelMs: 0, warmupMs: 2000, measureMs: 10_000, baseline: true },
-  ceiling: { bots: 50, ratePerBot: 30, chatsPerBot: undefined, modelMs: 50, warmupMs: 3000, measureMs: 30_000, drainMs: 10_000, storages: ['sqlite', 'redis'], sweep: [0.5, 1, 2, 3, 4], sweepMeasureMs: 6000, baseline: true },
+  ceiling: {
+    bots: 50,
+    ratePerBot: 30,
+    chatsPerBot: undefined,
+    modelMs: 50,
+    warmupMs: 3000,
+    measureMs: 30_000,
+    drainMs: 10_000,
+    storages: ['sqlite', 'redis'],
+    sweep: [0.5, 1, 2, 3, 4],
+    sweepMeasureMs: 6000,
+    baseline: true,
+  },
   slowModel: { chats: 100, modelMs: 1000, warmupMs: 3000, measureMs: 10_000 },
   fleet: { bots: 50, settleMs: 3000 },
   cost: { turns: 200 },
@@ -64,7 +88,19 @@ const FULL: Sizes = {
 const QUICK: Sizes = {
   // CI's smoke: every code path once (the baseline in scenarios 3 to 6), as fast as possible.
   pipeline: { chats: 20, modelMs: 0, warmupMs: 300, measureMs: 1000, baseline: false },
-  ceiling: { bots: 3, ratePerBot: 5, chatsPerBot: undefined, modelMs: 50, warmupMs: 300, measureMs: 1000, drainMs: 5000, storages: ['sqlite', 'redis'], sweep: [2], sweepMeasureMs: 500, baseline: false },
+  ceiling: {
+    bots: 3,
+    ratePerBot: 5,
+    chatsPerBot: undefined,
+    modelMs: 50,
+    warmupMs: 300,
+    measureMs: 1000,
+    drainMs: 5000,
+    storages: ['sqlite', 'redis'],
+    sweep: [2],
+    sweepMeasureMs: 500,
+    baseline: false,
+  },
   slowModel: { chats: 20, modelMs: 200, warmupMs: 500, measureMs: 1000 },
   fleet: { bots: 3, settleMs: 300 },
   cost: { turns: 10 },
@@ -107,9 +143,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const quick = values.quick === true;
   const base = quick ? QUICK : FULL;
   const scenarios = list('scenario', values.scenario) ?? [1, 2, 3, 4, 5, 6];
-  for (const s of scenarios) if (![1, 2, 3, 4, 5, 6].includes(s)) throw new Error(`--scenario takes numbers 1 to 6, got ${s}`);
+  for (const s of scenarios)
+    if (![1, 2, 3, 4, 5, 6].includes(s)) throw new Error(`--scenario takes numbers 1 to 6, got ${s}`);
   const storage = values.storage;
-  if (storage !== undefined && !['sqlite', 'redis', 'both'].includes(storage)) throw new Error(`--storage must be sqlite, redis or both, got "${storage}"`);
+  if (storage !== undefined && !['sqlite', 'redis', 'both'].includes(storage))
+    throw new Error(`--storage must be sqlite, redis or both, got "${storage}"`);
   const bots = positive('bots', values.bots);
   const chats = positive('chats', values.chats);
   const rate = positive('rate', values.rate);
@@ -119,7 +157,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const turns = positive('turns', values.turns);
   const sweep = list('sweep', values.sweep);
   const sizes: Sizes = {
-    pipeline: { ...base.pipeline, ...(chats !== undefined && { chats }), ...(modelMs !== undefined && { modelMs }), ...(measureMs !== undefined && { measureMs }) },
+    pipeline: {
+      ...base.pipeline,
+      ...(chats !== undefined && { chats }),
+      ...(modelMs !== undefined && { modelMs }),
+      ...(measureMs !== undefined && { measureMs }),
+    },
     ceiling: {
       ...base.ceiling,
       ...(bots !== undefined && { bots }),
@@ -129,11 +172,19 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       ...(storage !== undefined && { storages: storage === 'both' ? ['sqlite', 'redis'] : [storage as StorageKind] }),
       ...(sweep !== undefined && { sweep }),
     },
-    slowModel: { ...base.slowModel, ...(chats !== undefined && { chats }), ...(modelMs !== undefined && { modelMs }), ...(measureMs !== undefined && { measureMs }) },
+    slowModel: {
+      ...base.slowModel,
+      ...(chats !== undefined && { chats }),
+      ...(modelMs !== undefined && { modelMs }),
+      ...(measureMs !== undefined && { measureMs }),
+    },
     fleet: { ...base.fleet, ...(bots !== undefined && { bots }) },
     cost: { ...base.cost, ...(turns !== undefined && { turns }) },
   };
-  const custom = [bots, chats, rate, seconds, modelMs, turns, storage, sweep, values.scenario].some((v) => v !== undefined) || values['no-baseline'] === true || values.profile === true;
+  const custom =
+    [bots, chats, rate, seconds, modelMs, turns, storage, sweep, values.scenario].some((v) => v !== undefined) ||
+    values['no-baseline'] === true ||
+    values.profile === true;
   return {
     quick,
     scenarios: new Set(scenarios),

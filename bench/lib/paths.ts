@@ -8,7 +8,8 @@ function findRepoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'botfleet') return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'botfleet')
+      return dir;
     const parent = dirname(dir);
     if (parent === dir) throw new Error('bench: cannot find the botfleet package.json above the harness');
     dir = parent;

@@ -57,10 +57,7 @@ export function cpuSecondsByName(name: string): number {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) total += cpuSeconds(Number(entry));
-    } catch {
-      // The process ended between listing and reading: it no longer uses CPU.
-      continue;
-    }
+    } catch {}
   }
   return total;
 }

@@ -64,7 +64,8 @@ function nodeArea(url: string): string {
 
 function area(node: ProfileNode): string {
   const { functionName, url } = node.callFrame;
-  if (functionName === '(idle)' || functionName === '(program)' || functionName === '(garbage collector)') return functionName;
+  if (functionName === '(idle)' || functionName === '(program)' || functionName === '(garbage collector)')
+    return functionName;
   const where = place(url);
   if (where.startsWith('dist/')) return 'botfleet (dist/)';
   if (where.startsWith('node:')) return nodeArea(where);
@@ -94,10 +95,13 @@ export function summariseProfile(path: string, limit = 15, window?: ProfileWindo
     self.set(id, (self.get(id) ?? 0) + ms);
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const idle = [...self].filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)').reduce((a, [, ms]) => a + ms, 0);
+  const idle = [...self]
+    .filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)')
+    .reduce((a, [, ms]) => a + ms, 0);
   const busy = total - idle;
 
-  const key = (node: ProfileNode): string => `${node.callFrame.functionName || '(anonymous)'}\t${place(node.callFrame.url)}:${node.callFrame.lineNumber + 1}`;
+  const key = (node: ProfileNode): string =>
+    `${node.callFrame.functionName || '(anonymous)'}\t${place(node.callFrame.url)}:${node.callFrame.lineNumber + 1}`;
   const selfByKey = new Map<string, number>();
   const totalByKey = new Map<string, number>();
   const areas = new Map<string, number>();
@@ -120,7 +124,13 @@ export function summariseProfile(path: string, limit = 15, window?: ProfileWindo
     .slice(0, limit)
     .map(([k, ms]) => {
       const [name = '', where = ''] = k.split('\t');
-      return { name, where, selfMs: ms, selfPercent: (100 * ms) / busy, totalPercent: (100 * (totalByKey.get(k) ?? 0)) / busy };
+      return {
+        name,
+        where,
+        selfMs: ms,
+        selfPercent: (100 * ms) / busy,
+        totalPercent: (100 * (totalByKey.get(k) ?? 0)) / busy,
+      };
     });
   const byArea = [...areas]
     .filter(([a]) => a !== '(idle)')
@@ -134,11 +144,16 @@ export function formatProfile(title: string, summary: ProfileSummary): string {
   const lines = [
     `**${title}**: ${(summary.durationMs / 1000).toFixed(1)} s of samples, busy ${summary.busyPercent.toFixed(0)}% of it. Shares of busy time:`,
     '',
-    `by area: ${summary.byArea.slice(0, 10).map((a) => `${a.area} ${a.percent.toFixed(1)}%`).join(', ')}`,
+    `by area: ${summary.byArea
+      .slice(0, 10)
+      .map((a) => `${a.area} ${a.percent.toFixed(1)}%`)
+      .join(', ')}`,
     '',
     '| function | where | self | total |',
     '|---|---|---:|---:|',
-    ...summary.top.map((h) => `| \`${h.name}\` | ${h.where} | ${h.selfPercent.toFixed(1)}% | ${h.totalPercent.toFixed(1)}% |`),
+    ...summary.top.map(
+      (h) => `| \`${h.name}\` | ${h.where} | ${h.selfPercent.toFixed(1)}% | ${h.totalPercent.toFixed(1)}% |`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -42,7 +42,7 @@ export async function recordCursors(fakes: Fakes): Promise<RecordCursors> {
 
 /** The text of the last user message of a model request body. */
 export function lastUserText(body: Record<string, unknown> | undefined): string | undefined {
-  const messages = (body?.['messages'] ?? []) as { role?: string; content?: unknown }[];
+  const messages = (body?.messages ?? []) as { role?: string; content?: unknown }[];
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i];
     if (message?.role === 'user' && typeof message.content === 'string') return message.content;
@@ -54,7 +54,9 @@ export function lastUserText(body: Record<string, unknown> | undefined): string 
 export async function modelRequests(fakes: Fakes, since: number): Promise<RecordedRequest[]> {
   const all: RecordedRequest[] = [];
   for (let cursor = since; ; ) {
-    const { requests, next } = await fakes.openai<{ requests: RecordedRequest[]; next: number }>(`/__fake/requests?since=${cursor}&limit=2000`);
+    const { requests, next } = await fakes.openai<{ requests: RecordedRequest[]; next: number }>(
+      `/__fake/requests?since=${cursor}&limit=2000`,
+    );
     all.push(...requests.filter((r) => r.path === '/v1/chat/completions'));
     if (requests.length === 0 || next === cursor) return all;
     cursor = next;
@@ -62,11 +64,17 @@ export async function modelRequests(fakes: Fakes, since: number): Promise<Record
 }
 
 /** Timings of every message in `posted` that was answered, matched through its unique text. */
-export async function messageTimings(fakes: Fakes, posted: ReadonlyMap<string, Posted>, cursors: RecordCursors): Promise<MessageTiming[]> {
+export async function messageTimings(
+  fakes: Fakes,
+  posted: ReadonlyMap<string, Posted>,
+  cursors: RecordCursors,
+): Promise<MessageTiming[]> {
   const tokens = new Set([...posted.values()].map((p) => p.token));
   const timings = new Map<string, UpdateTiming>();
   for (const token of tokens) {
-    const { timings: list } = await fakes.telegram<{ timings: UpdateTiming[] }>(`/__fake/timings?token=${encodeURIComponent(token)}`);
+    const { timings: list } = await fakes.telegram<{ timings: UpdateTiming[] }>(
+      `/__fake/timings?token=${encodeURIComponent(token)}`,
+    );
     for (const timing of list) timings.set(`${token}|${timing.updateId}`, timing);
   }
   const model = new Map<string, RecordedRequest>();

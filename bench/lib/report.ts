@@ -76,17 +76,19 @@ export function markdownTable(rows: readonly Row[]): string {
   const lines = [
     '| scenario | figure | botfleet | baseline | ratio | goal | met? |',
     '|---|---|---:|---:|---:|---|:---:|',
-    ...rows.map((r) =>
-      [
-        r.scenario,
-        r.figure,
-        formatValue(r.botfleet, r.unit, r.digits),
-        formatValue(r.baseline, r.unit, r.digits),
-        formatRatio(r.ratio),
-        r.goal ?? '—',
-        r.met === null ? '—' : r.met ? 'yes' : '**no**',
-      ].join(' | '),
-    ).map((line) => `| ${line} |`),
+    ...rows
+      .map((r) =>
+        [
+          r.scenario,
+          r.figure,
+          formatValue(r.botfleet, r.unit, r.digits),
+          formatValue(r.baseline, r.unit, r.digits),
+          formatRatio(r.ratio),
+          r.goal ?? '—',
+          r.met === null ? '—' : r.met ? 'yes' : '**no**',
+        ].join(' | '),
+      )
+      .map((line) => `| ${line} |`),
   ];
   return lines.join('\n');
 }

@@ -33,5 +33,8 @@ export function distribution(values: readonly number[]): Distribution {
 
 /** The median of `values`; NaN for none. */
 export function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }

@@ -5,13 +5,13 @@
  * of their own.
  */
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Fakes } from './fakes.js';
 import { pathToFileURL } from 'node:url';
+import type { Fakes } from './fakes.js';
 import { BASELINE_ENTRY, CLI_PATH, GC_PRELOAD } from './paths.js';
 import { cpuSeconds, memoryMb } from './proc.js';
 import { deleteRedisKeys, REDIS_URL } from './redis.js';
@@ -134,14 +134,17 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await writeFile(configPath, JSON.stringify(config));
     entryArgs = [BASELINE_ENTRY, configPath];
   }
-  const profileArgs = options.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profile.dir}`, `--cpu-prof-name=${options.profile.name}`];
+  const profileArgs =
+    options.profile === undefined
+      ? []
+      : ['--cpu-prof', `--cpu-prof-dir=${options.profile.dir}`, `--cpu-prof-name=${options.profile.name}`];
   const logPath = join(dir, 'output.log');
   const logFd = openSync(logPath, 'w'); // a file, not a pipe: a busy harness never back-pressures the logger
   const spawnedAt = performance.now();
   const gcArgs = options.gcOnSignal === true ? ['--expose-gc', '--import', pathToFileURL(GC_PRELOAD).href] : [];
   const child = spawn(process.execPath, [...profileArgs, ...gcArgs, ...entryArgs], {
     cwd: dir,
-    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info' },
     stdio: ['ignore', logFd, logFd],
   });
   closeSync(logFd);
@@ -167,7 +170,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     cpu: () => cpuSeconds(pid),
     memory: () => memoryMb(pid),
     collectGarbage() {
-      if (options.gcOnSignal !== true) throw new Error('bench: start the system with gcOnSignal to collect its garbage');
+      if (options.gcOnSignal !== true)
+        throw new Error('bench: start the system with gcOnSignal to collect its garbage');
       process.kill(pid, 'SIGUSR2');
     },
     async rewriteConfig(tokens) {

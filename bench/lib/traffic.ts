@@ -65,7 +65,7 @@ const TICK_MS = 10;
 export function makeChats(tokens: readonly string[], chatsPerBot: number): Chat[] {
   const chats: Chat[] = [];
   for (let c = 0; c < chatsPerBot; c++) {
-    tokens.forEach((token, bot) => chats.push({ token, bot, chatId: 100_000 + c, sent: 0 }));
+    for (const [bot, token] of tokens.entries()) chats.push({ token, bot, chatId: 100_000 + c, sent: 0 });
   }
   return chats;
 }
@@ -91,11 +91,21 @@ async function snapshot(fakes: Fakes, system: RunningSystem, fakesCpu: () => num
 }
 
 /** Queues one message per chat in `batch`, recording where each went. */
-async function post(fakes: Fakes, batch: readonly Chat[], posted: Map<string, Posted>, text: (chat: Chat, k: number) => string): Promise<void> {
+async function post(
+  fakes: Fakes,
+  batch: readonly Chat[],
+  posted: Map<string, Posted>,
+  text: (chat: Chat, k: number) => string,
+): Promise<void> {
   if (batch.length === 0) return;
-  const items = batch.map((chat) => ({ token: chat.token, chatId: chat.chatId, userId: chat.chatId, text: text(chat, chat.sent++) }));
+  const items = batch.map((chat) => ({
+    token: chat.token,
+    chatId: chat.chatId,
+    userId: chat.chatId,
+    text: text(chat, chat.sent++),
+  }));
   const { update_ids: ids } = await fakes.telegram<{ update_ids: number[] }>('/__fake/sendTexts', { items });
-  items.forEach((item, i) => posted.set(item.text, { token: item.token, updateId: ids[i] as number }));
+  for (const [i, item] of items.entries()) posted.set(item.text, { token: item.token, updateId: ids[i] as number });
 }
 
 /** Options of both drivers. */
@@ -141,11 +151,14 @@ export async function closedLoop(options: DriveOptions): Promise<LoadResult> {
     .then(() => snapshot(fakes, system, options.fakesCpu))
     .finally(() => (ended = true));
   while (!ended && performance.now() - start < options.warmupMs + options.measureMs + 1000) {
-    const { calls, next } = await fakes.telegram<{ calls: { token: string; params: { chat_id?: unknown } }[]; next: number }>(
-      `/__fake/calls?since=${cursor}&method=sendMessage&wait=100`,
-    );
+    const { calls, next } = await fakes.telegram<{
+      calls: { token: string; params: { chat_id?: unknown } }[];
+      next: number;
+    }>(`/__fake/calls?since=${cursor}&method=sendMessage&wait=100`);
     cursor = next;
-    const batch = calls.map((call) => byKey.get(`${call.token}|${String(call.params.chat_id)}`)).filter((chat): chat is Chat => chat !== undefined);
+    const batch = calls
+      .map((call) => byKey.get(`${call.token}|${String(call.params.chat_id)}`))
+      .filter((chat): chat is Chat => chat !== undefined);
     if (!ended) await post(fakes, batch, posted, text);
   }
   await staggering;
@@ -154,7 +167,9 @@ export async function closedLoop(options: DriveOptions): Promise<LoadResult> {
 
 /** Open loop: queues `ratePerSecond` messages a second in total for warm-up + window, then
  * waits (up to `drainMs`) for the replies still owed. */
-export async function openLoop(options: DriveOptions & { readonly ratePerSecond: number; readonly drainMs: number }): Promise<LoadResult & { readonly drained: boolean }> {
+export async function openLoop(
+  options: DriveOptions & { readonly ratePerSecond: number; readonly drainMs: number },
+): Promise<LoadResult & { readonly drained: boolean }> {
   const { fakes, system, chats } = options;
   const text = options.text ?? questionText;
   const posted = new Map<string, Posted>();

@@ -38,7 +38,8 @@ export interface ScenarioResult {
 }
 
 /** Rounds for the JSON file and the notes. */
-export const round = (value: number, digits = 2): number => (Number.isFinite(value) ? Number(value.toFixed(digits)) : value);
+export const round = (value: number, digits = 2): number =>
+  Number.isFinite(value) ? Number(value.toFixed(digits)) : value;
 
 /** Cores of other processes above which a run counts as disturbed. */
 export const DISTURBED_CORES = 0.25;
@@ -47,7 +48,10 @@ export const DISTURBED_CORES = 0.25;
  * machine took a share of the two cores). */
 export function cpuNote(label: string, s: LoadSummary): string {
   const redis = s.redisCores >= 0.01 ? `, ${s.redisCores.toFixed(2)} in redis-server` : '';
-  const warning = s.otherCores > DISTURBED_CORES ? ` **Disturbed: other processes on the machine used ${s.otherCores.toFixed(2)} cores meanwhile.**` : '';
+  const warning =
+    s.otherCores > DISTURBED_CORES
+      ? ` **Disturbed: other processes on the machine used ${s.otherCores.toFixed(2)} cores meanwhile.**`
+      : '';
   return `${label}: ${s.messagesPerSecond.toFixed(0)} replies/s using ${s.systemCores.toFixed(2)} cores in the system under test, ${s.fakesCores.toFixed(2)} in the fakes${redis}, ${s.interruptCores.toFixed(2)} in kernel interrupts, ${s.otherCores.toFixed(2)} in other processes.${warning}`;
 }
 
@@ -64,7 +68,14 @@ export function profileOf(title: string, s: LoadSummary): string[] {
 
 /** The load summary without bulky fields, rounded, for the JSON file. */
 export function loadDetails(s: LoadSummary): Record<string, unknown> {
-  const dist = (d: LoadSummary['added']): Record<string, number> => ({ count: d.count, p50: round(d.p50), p95: round(d.p95), p99: round(d.p99), max: round(d.max), mean: round(d.mean) });
+  const dist = (d: LoadSummary['added']): Record<string, number> => ({
+    count: d.count,
+    p50: round(d.p50),
+    p95: round(d.p95),
+    p99: round(d.p99),
+    max: round(d.max),
+    mean: round(d.mean),
+  });
   return {
     spec: s.spec,
     messagesPerSecond: round(s.messagesPerSecond),

@@ -11,8 +11,8 @@ import { lineChart } from '../lib/chart.js';
 import { startFakes } from '../lib/fakes.js';
 import { callCursor, waitForPolling } from '../lib/polling.js';
 import { modelRequests } from '../lib/records.js';
-import { atMost, row, type Row } from '../lib/report.js';
-import { DEFAULT_WINDOW, makeTokens, startSystem, type SystemKind } from '../lib/sut.js';
+import { atMost, type Row, row } from '../lib/report.js';
+import { DEFAULT_WINDOW, makeTokens, type SystemKind, startSystem } from '../lib/sut.js';
 import type { ScenarioContext, ScenarioResult } from './context.js';
 
 const ID = 6;
@@ -33,11 +33,18 @@ export function longText(k: number): string {
 
 /** Tokens of a request body as botfleet's window counts them. */
 export function requestTokens(body: Record<string, unknown> | undefined): number {
-  const messages = (body?.['messages'] ?? []) as { content?: unknown }[];
-  return messages.reduce((sum, m) => sum + 3 + encode(typeof m.content === 'string' ? m.content : '', ENCODE_OPTIONS).length, 3);
+  const messages = (body?.messages ?? []) as { content?: unknown }[];
+  return messages.reduce(
+    (sum, m) => sum + 3 + encode(typeof m.content === 'string' ? m.content : '', ENCODE_OPTIONS).length,
+    3,
+  );
 }
 
-async function conversation(kind: SystemKind, turns: number, run: string): Promise<{ tokens: number[]; answered: number }> {
+async function conversation(
+  kind: SystemKind,
+  turns: number,
+  run: string,
+): Promise<{ tokens: number[]; answered: number }> {
   const fakes = await startFakes({ recordGetUpdates: true });
   const [token] = makeTokens(1, run) as [string];
   try {
@@ -54,7 +61,9 @@ async function conversation(kind: SystemKind, turns: number, run: string): Promi
         const deadline = performance.now() + 10_000;
         let replied = false;
         while (!replied && performance.now() < deadline) {
-          const { calls, next } = await fakes.telegram<{ calls: unknown[]; next: number }>(`/__fake/calls?since=${cursor}&method=sendMessage&wait=1000`);
+          const { calls, next } = await fakes.telegram<{ calls: unknown[]; next: number }>(
+            `/__fake/calls?since=${cursor}&method=sendMessage&wait=1000`,
+          );
           cursor = next;
           replied = calls.length > 0;
         }
@@ -86,9 +95,31 @@ export async function cost(ctx: ScenarioContext): Promise<ScenarioResult> {
   const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
   const s = `6 ${TITLE} (${turns} turns, window ${DEFAULT_WINDOW.maxTurns} turns / ${budget} tokens)`;
   const rows: Row[] = [
-    row({ scenario: s, figure: 'tokens per request, max', unit: '', digits: 0, botfleet: Math.max(...fleet.tokens), baseline: base === undefined ? null : Math.max(...base.tokens), goal: atMost(budget, `≤ ${budget} (maxTokens)`) }),
-    row({ scenario: s, figure: 'tokens per request, mean', unit: '', digits: 0, botfleet: sum(fleet.tokens) / fleet.tokens.length, baseline: base === undefined ? null : sum(base.tokens) / base.tokens.length }),
-    row({ scenario: s, figure: `tokens sent in all ${turns} requests`, unit: '', digits: 0, botfleet: sum(fleet.tokens), baseline: base === undefined ? null : sum(base.tokens) }),
+    row({
+      scenario: s,
+      figure: 'tokens per request, max',
+      unit: '',
+      digits: 0,
+      botfleet: Math.max(...fleet.tokens),
+      baseline: base === undefined ? null : Math.max(...base.tokens),
+      goal: atMost(budget, `≤ ${budget} (maxTokens)`),
+    }),
+    row({
+      scenario: s,
+      figure: 'tokens per request, mean',
+      unit: '',
+      digits: 0,
+      botfleet: sum(fleet.tokens) / fleet.tokens.length,
+      baseline: base === undefined ? null : sum(base.tokens) / base.tokens.length,
+    }),
+    row({
+      scenario: s,
+      figure: `tokens sent in all ${turns} requests`,
+      unit: '',
+      digits: 0,
+      botfleet: sum(fleet.tokens),
+      baseline: base === undefined ? null : sum(base.tokens),
+    }),
   ];
   const notes = [
     `Scenario 6: ${fleet.answered} of ${turns} turns answered by botfleet${base === undefined ? '' : `, ${base.answered} by the baseline`}; user messages of 150–450 words, echoed back by the fake model, so a turn is about 2 × 200–600 tokens.`,
@@ -99,8 +130,16 @@ export async function cost(ctx: ScenarioContext): Promise<ScenarioResult> {
     yLabel: 'tokens in the request',
     guide: { y: budget, label: `window.maxTokens = ${budget}` },
     series: [
-      { name: 'botfleet (turns and tokens)', color: '#2a7ab9', points: fleet.tokens.map((t, i) => [i + 1, t] as const) },
-      ...(base === undefined ? [] : [{ name: 'baseline (turns only)', color: '#d9822b', points: base.tokens.map((t, i) => [i + 1, t] as const) }]),
+      {
+        name: 'botfleet (turns and tokens)',
+        color: '#2a7ab9',
+        points: fleet.tokens.map((t, i) => [i + 1, t] as const),
+      },
+      ...(base === undefined
+        ? []
+        : [
+            { name: 'baseline (turns only)', color: '#d9822b', points: base.tokens.map((t, i) => [i + 1, t] as const) },
+          ]),
     ],
   });
   return {

@@ -10,10 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakes } from '../lib/fakes.js';
 import { CLI_PATH } from '../lib/paths.js';
 import { callCursor, waitForPolling } from '../lib/polling.js';
-import { atMost, row, type Row } from '../lib/report.js';
-import { median } from '../lib/stats.js';
-import { makeTokens, startSystem, type SystemKind } from '../lib/sut.js';
 import { formatProfile, summariseProfile } from '../lib/profile.js';
+import { atMost, type Row, row } from '../lib/report.js';
+import { median } from '../lib/stats.js';
+import { makeTokens, type SystemKind, startSystem } from '../lib/sut.js';
 import { round, type ScenarioContext, type ScenarioResult } from './context.js';
 
 const RSS_BASE_MB = 80;
@@ -45,14 +45,27 @@ function reloadAvailable(): boolean {
 
 let launchCounter = 0;
 
-async function launch(kind: SystemKind, bots: number, settleMs: number, reload: boolean, profileDir?: string): Promise<Launch> {
+async function launch(
+  kind: SystemKind,
+  bots: number,
+  settleMs: number,
+  reload: boolean,
+  profileDir?: string,
+): Promise<Launch> {
   const fakes = await startFakes({ recordGetUpdates: true });
   const run = `${process.pid}s${++launchCounter}`;
   const tokens = makeTokens(bots, run);
   try {
     await fakes.addBots(tokens);
     const since = await callCursor(fakes);
-    const system = await startSystem({ kind, fakes, tokens, storage: 'sqlite', gcOnSignal: true, ...(profileDir !== undefined && { profile: { dir: profileDir, name: `start-${kind}-${bots}.cpuprofile` } }) });
+    const system = await startSystem({
+      kind,
+      fakes,
+      tokens,
+      storage: 'sqlite',
+      gcOnSignal: true,
+      ...(profileDir !== undefined && { profile: { dir: profileDir, name: `start-${kind}-${bots}.cpuprofile` } }),
+    });
     try {
       const first = await waitForPolling(fakes, system, tokens, since, 30_000);
       const spawnedAt = system.spawnedAt + fakes.clockOffsetMs;
@@ -106,7 +119,13 @@ export async function fleetStart(ctx: ScenarioContext): Promise<ScenarioResult[]
     ctx.progress(`4/5 memory and start: ${kind} with 1 bot, then ${bots} bots`);
     const one = await launch(kind, 1, settleMs, false);
     const profile = kind === 'botfleet' ? ctx.profileDir : undefined;
-    const many = await launch(kind, bots, settleMs, kind === 'botfleet' && canReload && ctx.options.scenarios.has(5), profile);
+    const many = await launch(
+      kind,
+      bots,
+      settleMs,
+      kind === 'botfleet' && canReload && ctx.options.scenarios.has(5),
+      profile,
+    );
     results.set(kind, { one, many });
   }
   const fleet = results.get('botfleet') as { one: Launch; many: Launch };
@@ -115,16 +134,50 @@ export async function fleetStart(ctx: ScenarioContext): Promise<ScenarioResult[]
   const memory = `4 memory (RSS idle)`;
   const start = `5 start (${bots} bots)`;
   const out: ScenarioResult[] = [];
-  const rounded = (l: Launch): Launch => ({ ...l, pollingMs: round(l.pollingMs, 1), firstCallMs: round(l.firstCallMs, 1), rssMb: round(l.rssMb, 1), rawRssMb: round(l.rawRssMb, 1), ...(typeof l.reloadMs === 'number' && { reloadMs: round(l.reloadMs, 1) }) });
-  const details = Object.fromEntries([...results].map(([kind, r]) => [kind, { one: rounded(r.one), many: rounded(r.many) }]));
+  const rounded = (l: Launch): Launch => ({
+    ...l,
+    pollingMs: round(l.pollingMs, 1),
+    firstCallMs: round(l.firstCallMs, 1),
+    rssMb: round(l.rssMb, 1),
+    rawRssMb: round(l.rawRssMb, 1),
+    ...(typeof l.reloadMs === 'number' && { reloadMs: round(l.reloadMs, 1) }),
+  });
+  const details = Object.fromEntries(
+    [...results].map(([kind, r]) => [kind, { one: rounded(r.one), many: rounded(r.many) }]),
+  );
   if (ctx.options.scenarios.has(4)) {
     const limit = RSS_BASE_MB + RSS_PER_BOT_MB * (bots - 1);
     const rows: Row[] = [
-      row({ scenario: memory, figure: 'RSS, 1 bot', unit: 'MB', digits: 0, botfleet: fleet.one.rssMb, baseline: base?.one.rssMb ?? null, goal: atMost(RSS_BASE_MB, `≤ ${RSS_BASE_MB} MB`) }),
-      row({ scenario: memory, figure: `RSS, ${bots} bots`, unit: 'MB', digits: 0, botfleet: fleet.many.rssMb, baseline: base?.many.rssMb ?? null, goal: atMost(limit, `≤ ${limit} MB`) }),
-      row({ scenario: memory, figure: 'RSS per extra bot', unit: 'MB', digits: 2, botfleet: perBot(fleet), baseline: base === undefined ? null : perBot(base), goal: atMost(RSS_PER_BOT_MB, `≤ ${RSS_PER_BOT_MB} MB`) }),
+      row({
+        scenario: memory,
+        figure: 'RSS, 1 bot',
+        unit: 'MB',
+        digits: 0,
+        botfleet: fleet.one.rssMb,
+        baseline: base?.one.rssMb ?? null,
+        goal: atMost(RSS_BASE_MB, `≤ ${RSS_BASE_MB} MB`),
+      }),
+      row({
+        scenario: memory,
+        figure: `RSS, ${bots} bots`,
+        unit: 'MB',
+        digits: 0,
+        botfleet: fleet.many.rssMb,
+        baseline: base?.many.rssMb ?? null,
+        goal: atMost(limit, `≤ ${limit} MB`),
+      }),
+      row({
+        scenario: memory,
+        figure: 'RSS per extra bot',
+        unit: 'MB',
+        digits: 2,
+        botfleet: perBot(fleet),
+        baseline: base === undefined ? null : perBot(base),
+        goal: atMost(RSS_PER_BOT_MB, `≤ ${RSS_PER_BOT_MB} MB`),
+      }),
     ];
-    const raw = (r: { one: Launch; many: Launch }): string => `${r.one.rawRssMb.toFixed(0)} MB and ${r.many.rawRssMb.toFixed(0)} MB`;
+    const raw = (r: { one: Launch; many: Launch }): string =>
+      `${r.one.rawRssMb.toFixed(0)} MB and ${r.many.rawRssMb.toFixed(0)} MB`;
     const notes = [
       `Scenario 4: resident memory (VmRSS, median of 5 samples) ${settleMs / 1000} s after every bot polled, before any message, right after a forced full garbage collection (the same settled state for both designs; before it: botfleet ${raw(fleet)}${base === undefined ? '' : `, baseline ${raw(base)}`}); SQLite storage.`,
     ];
@@ -133,7 +186,15 @@ export async function fleetStart(ctx: ScenarioContext): Promise<ScenarioResult[]
   if (ctx.options.scenarios.has(5)) {
     const reload = fleet.many.reloadMs ?? (canReload ? 'not measured' : 'n/a (reload not available)');
     const rows: Row[] = [
-      row({ scenario: start, figure: `launch → all ${bots} bots polling`, unit: 'ms', digits: 0, botfleet: fleet.many.pollingMs, baseline: base?.many.pollingMs ?? null, goal: atMost(START_GOAL_MS, `≤ ${START_GOAL_MS / 1000} s`) }),
+      row({
+        scenario: start,
+        figure: `launch → all ${bots} bots polling`,
+        unit: 'ms',
+        digits: 0,
+        botfleet: fleet.many.pollingMs,
+        baseline: base?.many.pollingMs ?? null,
+        goal: atMost(START_GOAL_MS, `≤ ${START_GOAL_MS / 1000} s`),
+      }),
       row({
         scenario: start,
         figure: 'config saved with one more bot → it polls',
@@ -149,7 +210,15 @@ export async function fleetStart(ctx: ScenarioContext): Promise<ScenarioResult[]
       `Scenario 5: launch is timed from spawning the process to the fake Bot API receiving the first getUpdates of the last bot (1 bot: botfleet ${fleet.one.pollingMs.toFixed(0)} ms${base === undefined ? '' : `, baseline ${base.one.pollingMs.toFixed(0)} ms`}); the reload from renaming the new bots.yaml into place to the new bot's first getUpdates.`,
       `Scenario 5: of botfleet's ${fleet.many.pollingMs.toFixed(0)} ms to ${bots} bots polling, ${fleet.many.firstCallMs.toFixed(0)} ms pass before its first Bot API call (Node start, module loading, config, storage) and ${(fleet.many.pollingMs - fleet.many.firstCallMs).toFixed(0)} ms in getMe, deleteWebhook, setMyCommands and the first getUpdates of every bot${base === undefined ? '' : `; the baseline: ${base.many.firstCallMs.toFixed(0)} ms and ${(base.many.pollingMs - base.many.firstCallMs).toFixed(0)} ms`}.`,
     ];
-    const profiles = ctx.profileDir === undefined ? [] : [formatProfile(`Scenario 5, botfleet launching ${bots} bots (whole life: start, idle, reload, stop)`, summariseProfile(join(ctx.profileDir, `start-botfleet-${bots}.cpuprofile`)))];
+    const profiles =
+      ctx.profileDir === undefined
+        ? []
+        : [
+            formatProfile(
+              `Scenario 5, botfleet launching ${bots} bots (whole life: start, idle, reload, stop)`,
+              summariseProfile(join(ctx.profileDir, `start-botfleet-${bots}.cpuprofile`)),
+            ),
+          ];
     out.push({ id: 5, title: 'start', rows, notes, details, charts: [], profiles });
   }
   return out;

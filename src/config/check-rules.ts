@@ -18,38 +18,41 @@ export function checkRules(source: YamlSource, data: unknown, context: RuleConte
   const root = asObject(data);
   if (root === undefined) return [];
   const problems: ConfigProblem[] = [];
-  const providers = asObject(root['providers']) ?? {};
-  const defaults = asObject(root['defaults']) ?? {};
-  const bots = asObject(root['bots']) ?? {};
+  const providers = asObject(root.providers) ?? {};
+  const defaults = asObject(root.defaults) ?? {};
+  const bots = asObject(root.bots) ?? {};
 
-  checkStorageUrl(source, asObject(root['storage'])?.['url'], problems);
+  checkStorageUrl(source, asObject(root.storage)?.url, problems);
   for (const [name, provider] of Object.entries(providers)) {
-    checkUrl(source, ['providers', name, 'baseUrl'], asObject(provider)?.['baseUrl'], problems);
+    checkUrl(source, ['providers', name, 'baseUrl'], asObject(provider)?.baseUrl, problems);
   }
-  checkUrl(source, ['defaults', 'telegram', 'apiRoot'], asObject(defaults['telegram'])?.['apiRoot'], problems);
+  checkUrl(source, ['defaults', 'telegram', 'apiRoot'], asObject(defaults.telegram)?.apiRoot, problems);
 
   const declared = Object.keys(providers);
   const tokenOwners = new Map<string, string>();
   for (const [id, value] of Object.entries(bots)) {
     const bot = asObject(value);
     if (bot === undefined) continue;
-    checkUrl(source, ['bots', id, 'telegram', 'apiRoot'], asObject(bot['telegram'])?.['apiRoot'], problems);
+    checkUrl(source, ['bots', id, 'telegram', 'apiRoot'], asObject(bot.telegram)?.apiRoot, problems);
 
     const [providerPath, provider] =
-      typeof bot['provider'] === 'string'
-        ? [['bots', id, 'provider'], bot['provider']]
-        : typeof defaults['provider'] === 'string'
-          ? [['defaults', 'provider'], defaults['provider']]
+      typeof bot.provider === 'string'
+        ? [['bots', id, 'provider'], bot.provider]
+        : typeof defaults.provider === 'string'
+          ? [['defaults', 'provider'], defaults.provider]
           : [['bots', id], context.defaultProvider];
     if (!declared.includes(provider)) {
-      const known = declared.length > 0 ? `declared providers: ${declared.join(', ')}` : 'no provider is declared under `providers`';
+      const known =
+        declared.length > 0
+          ? `declared providers: ${declared.join(', ')}`
+          : 'no provider is declared under `providers`';
       const inherited = providerPath.length === 2 ? ` (bot ${id} uses the default)` : '';
       const at = providerPath[0] === 'bots' && providerPath.length === 2 ? 'key' : 'value';
       problems.push(source.problemAt(providerPath, `unknown provider "${provider}"${inherited}; ${known}`, at));
     }
 
-    const enabled = (bot['enabled'] ?? defaults['enabled'] ?? true) !== false;
-    const token = bot['token'];
+    const enabled = (bot.enabled ?? defaults.enabled ?? true) !== false;
+    const token = bot.token;
     if (!enabled || typeof token !== 'string') continue;
     const owner = tokenOwners.get(token);
     if (owner === undefined) tokenOwners.set(token, id);
@@ -65,10 +68,17 @@ function checkStorageUrl(source: YamlSource, url: unknown, problems: ConfigProbl
   if (typeof url !== 'string') return;
   const path: ConfigPath = ['storage', 'url'];
   if (url.startsWith('sqlite://')) {
-    if (url.length === 'sqlite://'.length) problems.push(source.problemAt(path, 'sqlite:// needs a file path, e.g. sqlite://data/botfleet.sqlite'));
+    if (url.length === 'sqlite://'.length)
+      problems.push(source.problemAt(path, 'sqlite:// needs a file path, e.g. sqlite://data/botfleet.sqlite'));
   } else if (url.startsWith('redis://') || url.startsWith('rediss://')) {
-    if (!URL.canParse(url)) problems.push(source.problemAt(path, 'is not a valid Redis URL; expected redis://[user:password@]host[:port][/db]'));
-    else if (!/^\/?[0-9]*$/.test(new URL(url).pathname)) problems.push(source.problemAt(path, 'the Redis database after the host must be a number, e.g. redis://localhost:6379/0'));
+    if (!URL.canParse(url))
+      problems.push(
+        source.problemAt(path, 'is not a valid Redis URL; expected redis://[user:password@]host[:port][/db]'),
+      );
+    else if (!/^\/?[0-9]*$/.test(new URL(url).pathname))
+      problems.push(
+        source.problemAt(path, 'the Redis database after the host must be a number, e.g. redis://localhost:6379/0'),
+      );
   }
 }
 

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parseEnv } from 'node:util';
 import { isPair, isScalar, isSeq, type Scalar, visit } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
-import { type ConfigPath, type YamlSource } from './yaml-source.js';
+import type { ConfigPath, YamlSource } from './yaml-source.js';
 
 /** Variables by name. */
 export type EnvVars = Readonly<Record<string, string | undefined>>;
@@ -18,7 +18,11 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * Reads `.env` at `path` when it exists and returns `env` over it (real variables win).
  * A missing `.env` is normal; one that cannot be read is a problem, named by `file`.
  */
-export async function readDotEnv(path: string, file: string, env: EnvVars): Promise<{ vars: EnvVars; problems: ConfigProblem[] }> {
+export async function readDotEnv(
+  path: string,
+  file: string,
+  env: EnvVars,
+): Promise<{ vars: EnvVars; problems: ConfigProblem[] }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

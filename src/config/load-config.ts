@@ -42,11 +42,14 @@ export async function loadConfig(options: LoadConfigOptions): Promise<FleetConfi
   } catch (error) {
     // yaml refuses alias bombs ("excessive alias count") here; its message holds no file text.
     const message = error instanceof Error ? error.message : String(error);
-    throw new ConfigError([...dotEnv.problems, { file: options.file, line: 1, col: 1, path: '', message: `YAML error: ${message}` }]);
+    throw new ConfigError([
+      ...dotEnv.problems,
+      { file: options.file, line: 1, col: 1, path: '', message: `YAML error: ${message}` },
+    ]);
   }
   const schema = await loadConfigSchema();
   const builtIns = {
-    storage: defaultsOf(schema, schema.root.properties?.['storage'] ?? {}),
+    storage: defaultsOf(schema, schema.root.properties?.storage ?? {}),
     provider: defaultsOf(schema, { $ref: '#/definitions/provider' }),
     bot: defaultsOf(schema, { $ref: '#/definitions/defaults' }),
   } as BuiltInDefaults;

@@ -37,7 +37,7 @@ export async function readConfigFile(path: string, file: string): Promise<ReadRe
   } catch (error) {
     return fail(describeFsError(error));
   }
-  if (bytes[0] === 0xff && bytes[1] === 0xfe || bytes[0] === 0xfe && bytes[1] === 0xff) {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     return fail('file is UTF-16 text; save it as UTF-8', 1, 1);
   }
   const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;

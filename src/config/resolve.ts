@@ -5,7 +5,7 @@
  * everything frozen.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { BotfleetConfigFile, BotDefaults, ProviderSettings, StorageSettings } from './bots-config.generated.js';
+import type { BotDefaults, BotfleetConfigFile, ProviderSettings, StorageSettings } from './bots-config.generated.js';
 import type { BotConfig, FleetConfig, ProviderConfig, StorageConfig } from './types.js';
 
 /** Built-in defaults, read from the schema's `default` annotations (see schema.ts). */
@@ -25,9 +25,16 @@ export interface ResolveOptions {
  * Resolves a file that passed validation and the cross-field rules. Throws only on an
  * internal inconsistency (a provider that the rules should have rejected).
  */
-export function resolveConfig(parsed: BotfleetConfigFile, builtIns: BuiltInDefaults, options: ResolveOptions): FleetConfig {
+export function resolveConfig(
+  parsed: BotfleetConfigFile,
+  builtIns: BuiltInDefaults,
+  options: ResolveOptions,
+): FleetConfig {
   const storageSettings = { ...builtIns.storage, ...parsed.storage };
-  const storage: StorageConfig = { url: absoluteStorageUrl(storageSettings.url, options.cwd), namespace: storageSettings.namespace };
+  const storage: StorageConfig = {
+    url: absoluteStorageUrl(storageSettings.url, options.cwd),
+    namespace: storageSettings.namespace,
+  };
 
   const providers = new Map<string, ProviderConfig>();
   for (const [name, settings] of Object.entries(parsed.providers ?? {})) {
@@ -45,7 +52,8 @@ export function resolveConfig(parsed: BotfleetConfigFile, builtIns: BuiltInDefau
       continue;
     }
     const provider = providers.get(settings.provider);
-    if (provider === undefined) throw new Error(`internal: bot ${id} names provider ${settings.provider}, which the rules should have rejected`);
+    if (provider === undefined)
+      throw new Error(`internal: bot ${id} names provider ${settings.provider}, which the rules should have rejected`);
     const { enabled: _enabled, provider: _provider, ...rest } = settings;
     bots.push({ id, ...rest, provider } as BotConfig);
   }

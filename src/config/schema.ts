@@ -57,7 +57,8 @@ export function schemaAt(schema: ConfigSchema, path: readonly (string | number)[
   for (const segment of path) {
     if (node === undefined) return undefined;
     const named: SchemaNode | undefined = typeof segment === 'string' ? node.properties?.[segment] : undefined;
-    const extra: SchemaNode | undefined = typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined;
+    const extra: SchemaNode | undefined =
+      typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined;
     const next: SchemaNode | undefined = named ?? extra ?? (node as { items?: SchemaNode }).items;
     node = next === undefined ? undefined : schema.deref(next);
   }

@@ -16,7 +16,9 @@ export function formatFleetSummary(fleet: FleetConfig): string {
   providers.forEach((provider, index) => {
     const key = provider.apiKey === null ? 'no API key' : 'API key set';
     const head = index === 0 ? 'providers ' : '          ';
-    lines.push(`${head} ${provider.name.padEnd(nameWidth)}  ${maskUrl(provider.baseUrl)}  ${key}, timeout ${provider.timeoutMs} ms, ${provider.maxRetries} retries`);
+    lines.push(
+      `${head} ${provider.name.padEnd(nameWidth)}  ${maskUrl(provider.baseUrl)}  ${key}, timeout ${provider.timeoutMs} ms, ${provider.maxRetries} retries`,
+    );
   });
   lines.push('', enabled > 0 ? 'bots' : 'bots       (none enabled)');
   for (const bot of fleet.bots) lines.push(...describeBot(bot));
@@ -25,12 +27,17 @@ export function formatFleetSummary(fleet: FleetConfig): string {
 }
 
 function describeBot(bot: BotConfig): string[] {
-  const who = bot.access.users === null && bot.access.chats === null
-    ? 'everyone'
-    : [bot.access.users && plural(bot.access.users.length, 'user'), bot.access.chats && plural(bot.access.chats.length, 'group')]
-        .filter(Boolean)
-        .join(' + ');
-  const telegram = bot.telegram.apiRoot === 'https://api.telegram.org' ? '' : `, Bot API ${maskUrl(bot.telegram.apiRoot)}`;
+  const who =
+    bot.access.users === null && bot.access.chats === null
+      ? 'everyone'
+      : [
+          bot.access.users && plural(bot.access.users.length, 'user'),
+          bot.access.chats && plural(bot.access.chats.length, 'group'),
+        ]
+          .filter(Boolean)
+          .join(' + ');
+  const telegram =
+    bot.telegram.apiRoot === 'https://api.telegram.org' ? '' : `, Bot API ${maskUrl(bot.telegram.apiRoot)}`;
   return [
     `  ${bot.id}`,
     `    token    ${maskToken(bot.token)}${telegram}`,

@@ -23,7 +23,12 @@ export function validateAgainstSchema(schema: ConfigSchema, source: YamlSource, 
   return problems;
 }
 
-function toProblem(schema: ConfigSchema, source: YamlSource, data: unknown, error: ErrorObject): ConfigProblem | undefined {
+function toProblem(
+  schema: ConfigSchema,
+  source: YamlSource,
+  data: unknown,
+  error: ErrorObject,
+): ConfigProblem | undefined {
   const path = dataPath(data, error.instancePath);
   const params = error.params as Record<string, unknown>;
   // Errors inside `propertyNames` are about a key: ajv reports them with `propertyName`.
@@ -34,21 +39,24 @@ function toProblem(schema: ConfigSchema, source: YamlSource, data: unknown, erro
   }
   switch (error.keyword) {
     case 'additionalProperties': {
-      const key = String(params['additionalProperty']);
+      const key = String(params.additionalProperty);
       const known = Object.keys(schemaAt(schema, path)?.properties ?? {});
       const guess = closest(key, known);
       const hint = guess !== undefined ? `did you mean "${guess}"?` : `expected one of: ${known.join(', ')}`;
       return source.problemAt([...path, key], `unknown key; ${hint}`, 'key');
     }
     case 'required': {
-      const missing = String(params['missingProperty']);
+      const missing = String(params.missingProperty);
       const problem = source.problemAt(path, '', 'key');
       return { ...problem, path: source.problemAt([...path, missing], '').path, message: 'is required but missing' };
     }
     case 'type':
-      return source.problemAt(path, `must be ${describeTypes(String(params['type']))}, not ${describeValue(valueAt(data, path))}`);
+      return source.problemAt(
+        path,
+        `must be ${describeTypes(String(params.type))}, not ${describeValue(valueAt(data, path))}`,
+      );
     case 'enum': {
-      const allowed = (params['allowedValues'] as unknown[]).map(String);
+      const allowed = (params.allowedValues as unknown[]).map(String);
       const value = valueAt(data, path);
       const guess = typeof value === 'string' ? closest(value, allowed) : undefined;
       const hint = guess !== undefined ? `; did you mean "${guess}"?` : '';
@@ -56,17 +64,26 @@ function toProblem(schema: ConfigSchema, source: YamlSource, data: unknown, erro
     }
     case 'const': {
       const hint = path.length === 1 && path[0] === 'version' ? ' (the only format version this botfleet reads)' : '';
-      return source.problemAt(path, `must be ${JSON.stringify(params['allowedValue'])}${hint}`);
+      return source.problemAt(path, `must be ${JSON.stringify(params.allowedValue)}${hint}`);
     }
     case 'pattern':
       return source.problemAt(path, patternMessage(schema, error) ?? 'has the wrong format');
     case 'minLength':
-      return source.problemAt(path, params['limit'] === 1 ? 'must not be empty' : `must be at least ${String(params['limit'])} characters`);
+      return source.problemAt(
+        path,
+        params.limit === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters`,
+      );
     case 'minProperties':
-      return source.problemAt(path, `must have at least ${String(params['limit'])} entr${params['limit'] === 1 ? 'y' : 'ies'}`);
+      return source.problemAt(
+        path,
+        `must have at least ${String(params.limit)} entr${params.limit === 1 ? 'y' : 'ies'}`,
+      );
     case 'uniqueItems': {
-      const [first, again] = [Number(params['i']), Number(params['j'])].sort((a, b) => a - b);
-      return source.problemAt([...path, again ?? 0], `repeats ${source.problemAt([...path, first ?? 0], '').path}; list each value once`);
+      const [first, again] = [Number(params.i), Number(params.j)].sort((a, b) => a - b);
+      return source.problemAt(
+        [...path, again ?? 0],
+        `repeats ${source.problemAt([...path, first ?? 0], '').path}; list each value once`,
+      );
     }
     default:
       return source.problemAt(path, error.message ?? 'is invalid');
@@ -88,7 +105,8 @@ function dataPath(data: unknown, pointer: string): ConfigPath {
     const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     const index = Array.isArray(value) ? Number(segment) : undefined;
     path.push(index ?? segment);
-    value = index !== undefined ? (value as unknown[])[index] : (value as Record<string, unknown> | undefined)?.[segment];
+    value =
+      index !== undefined ? (value as unknown[])[index] : (value as Record<string, unknown> | undefined)?.[segment];
   }
   return path;
 }
@@ -110,7 +128,10 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
 };
 
 function describeTypes(types: string): string {
-  return types.split(',').map((type) => TYPE_NAMES[type] ?? type).join(' or ');
+  return types
+    .split(',')
+    .map((type) => TYPE_NAMES[type] ?? type)
+    .join(' or ');
 }
 
 function describeValue(value: unknown): string {

@@ -48,11 +48,16 @@ export function watchConfigFiles(options: WatchConfigOptions): ConfigWatchHandle
         clearTimeout(timer);
         timer = setTimeout(fire, options.debounceMs ?? 200);
       });
-      watcher.on('error', (error) => options.logger.warn({ folder, err: error.message }, 'stopped watching a config folder; SIGHUP still reloads'));
+      watcher.on('error', (error) =>
+        options.logger.warn({ folder, err: error.message }, 'stopped watching a config folder; SIGHUP still reloads'),
+      );
       watchers.push(watcher);
     } catch (error) {
       // Watching is a convenience: without it, SIGHUP still reloads.
-      options.logger.warn({ folder, err: error instanceof Error ? error.message : String(error) }, 'cannot watch the config folder; reload with SIGHUP');
+      options.logger.warn(
+        { folder, err: error instanceof Error ? error.message : String(error) },
+        'cannot watch the config folder; reload with SIGHUP',
+      );
     }
   }
   return {

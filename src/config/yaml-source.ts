@@ -35,7 +35,12 @@ export function parseYamlSource(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const position = (offset: number): { line: number; col: number } => lineCounter.linePos(offset);
-  const at = (offset: number, path: string, message: string): ConfigProblem => ({ file, ...position(offset), path, message });
+  const at = (offset: number, path: string, message: string): ConfigProblem => ({
+    file,
+    ...position(offset),
+    path,
+    message,
+  });
   // Tab indents and duplicate keys are independent of each other; after any other syntax
   // error the parser's later complaints are mostly echoes of the first, so only it is kept.
   const firstSyntax = doc.errors.find((error) => error.code !== 'DUPLICATE_KEY' && error.code !== 'TAB_AS_INDENT');
@@ -48,7 +53,9 @@ export function parseYamlSource(text: string, file: string): ParseResult {
   visit(doc, {
     Alias(_key, alias) {
       if (alias.resolve(doc) === undefined) {
-        problems.push(at(alias.range?.[0] ?? 0, '', `unknown alias *${alias.source}; define the anchor &${alias.source} before it`));
+        problems.push(
+          at(alias.range?.[0] ?? 0, '', `unknown alias *${alias.source}; define the anchor &${alias.source} before it`),
+        );
       }
     },
   });
@@ -57,7 +64,15 @@ export function parseYamlSource(text: string, file: string): ParseResult {
   if (!isMap(doc.contents)) {
     const found = isSeq(doc.contents) ? 'a list' : 'a single value';
     const offset = doc.contents?.range?.[0] ?? 0;
-    return { problems: [at(offset, '', `the top level must be a mapping of version, storage, providers, defaults and bots; found ${found}`)] };
+    return {
+      problems: [
+        at(
+          offset,
+          '',
+          `the top level must be a mapping of version, storage, providers, defaults and bots; found ${found}`,
+        ),
+      ],
+    };
   }
   const source: YamlSource = {
     file,
@@ -129,7 +144,9 @@ function findPairByKeyOffset(
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '?';
       if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
-        const earlier = node.items.find((other) => other !== pair && isScalar(other.key) && String(other.key.value) === key);
+        const earlier = node.items.find(
+          (other) => other !== pair && isScalar(other.key) && String(other.key.value) === key,
+        );
         const firstOffset = isScalar(earlier?.key) ? earlier.key.range?.[0] : undefined;
         return { path: [...path, key], first: firstOffset };
       }

@@ -3,8 +3,8 @@
  * this folder; handlers depend on the `LlmClient` interface and see failures as ModelError.
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAI } from 'openai';
-import { AppError } from '../errors.js';
 import type { ProviderConfig } from '../config/types.js';
+import { AppError } from '../errors.js';
 
 /** One message of a model request. */
 export interface ChatMessage {
@@ -40,7 +40,15 @@ export interface LlmClient {
 /** Why a model call failed: `auth` (401/403), `rate-limit` (429), `timeout`, `server` (5xx),
  * `network` (no connection), `bad-request` (other 4xx, e.g. unknown model), `malformed`
  * (no usable reply in the answer), `aborted` (our own shutdown). */
-export type ModelFailure = 'auth' | 'rate-limit' | 'timeout' | 'server' | 'network' | 'bad-request' | 'malformed' | 'aborted';
+export type ModelFailure =
+  | 'auth'
+  | 'rate-limit'
+  | 'timeout'
+  | 'server'
+  | 'network'
+  | 'bad-request'
+  | 'malformed'
+  | 'aborted';
 
 /** A model call failed after the SDK's own retries. The message names the provider and never
  * holds the API key. */
@@ -49,8 +57,17 @@ export class ModelError extends AppError {
   readonly reason: ModelFailure;
   readonly status: number | undefined;
 
-  constructor(provider: string, reason: ModelFailure, detail: string, options: { status?: number; cause?: unknown } = {}) {
-    super('model', `provider ${provider}: ${reason}${options.status === undefined ? '' : ` (HTTP ${options.status})`}: ${detail}`, { cause: options.cause });
+  constructor(
+    provider: string,
+    reason: ModelFailure,
+    detail: string,
+    options: { status?: number; cause?: unknown } = {},
+  ) {
+    super(
+      'model',
+      `provider ${provider}: ${reason}${options.status === undefined ? '' : ` (HTTP ${options.status})`}: ${detail}`,
+      { cause: options.cause },
+    );
     this.name = 'ModelError';
     this.provider = provider;
     this.reason = reason;
@@ -74,14 +91,19 @@ export function createLlmClient(provider: ProviderConfig): LlmClient {
   return {
     provider: provider.name,
     async complete(request) {
-      const limit = request.maxReplyTokens === null ? {} : isOpenAi ? { max_completion_tokens: request.maxReplyTokens } : { max_tokens: request.maxReplyTokens };
+      const limit =
+        request.maxReplyTokens === null
+          ? {}
+          : isOpenAi
+            ? { max_completion_tokens: request.maxReplyTokens }
+            : { max_tokens: request.maxReplyTokens };
       // A per-request signal: the SDK adds an abort listener to the signal it is given and
       // never removes it, so handing it the bot-lifetime signal leaked one per message.
       const perRequest = new AbortController();
       const forward = (): void => perRequest.abort(request.signal?.reason);
       if (request.signal?.aborted) forward();
       request.signal?.addEventListener('abort', forward, { once: true });
-      let response;
+      let response: OpenAI.Chat.Completions.ChatCompletion;
       try {
         response = await sdk.chat.completions.create(
           {
@@ -108,14 +130,30 @@ export function createLlmClient(provider: ProviderConfig): LlmClient {
 
 /** Maps an SDK error to a ModelError with a reason the runtime and the operator can act on. */
 function toModelError(provider: string, error: unknown, scrub: (text: string) => string): ModelError {
-  if (error instanceof APIUserAbortError) return new ModelError(provider, 'aborted', 'the request was cancelled', { cause: error });
-  if (error instanceof APIConnectionTimeoutError) return new ModelError(provider, 'timeout', 'no answer within timeoutMs', { cause: error });
+  if (error instanceof APIUserAbortError)
+    return new ModelError(provider, 'aborted', 'the request was cancelled', { cause: error });
+  if (error instanceof APIConnectionTimeoutError)
+    return new ModelError(provider, 'timeout', 'no answer within timeoutMs', { cause: error });
   if (error instanceof APIConnectionError) {
-    return new ModelError(provider, 'network', `cannot reach the endpoint (${scrub(causeText(error))}); check providers.${provider}.baseUrl`, { cause: error });
+    return new ModelError(
+      provider,
+      'network',
+      `cannot reach the endpoint (${scrub(causeText(error))}); check providers.${provider}.baseUrl`,
+      { cause: error },
+    );
   }
   if (error instanceof APIError && error.status !== undefined) {
     const status = error.status;
-    const reason: ModelFailure = status === 401 || status === 403 ? 'auth' : status === 429 ? 'rate-limit' : status >= 500 ? 'server' : status === 408 ? 'timeout' : 'bad-request';
+    const reason: ModelFailure =
+      status === 401 || status === 403
+        ? 'auth'
+        : status === 429
+          ? 'rate-limit'
+          : status >= 500
+            ? 'server'
+            : status === 408
+              ? 'timeout'
+              : 'bad-request';
     const hint = reason === 'auth' ? `; check providers.${provider}.apiKey` : '';
     return new ModelError(provider, reason, `${scrub(error.message)}${hint}`, { status, cause: error });
   }

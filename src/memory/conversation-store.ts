@@ -19,7 +19,14 @@
 import type { Logger } from '../logger.js';
 import { createKeyedMutex } from './keyed-mutex.js';
 import { type ConversationKey, conversationKey, corruptKey } from './keys.js';
-import { describeCause, isTransient, type StoreBackend, StoreError, type StoreOperation, withDeadline } from './store-error.js';
+import {
+  describeCause,
+  isTransient,
+  type StoreBackend,
+  StoreError,
+  type StoreOperation,
+  withDeadline,
+} from './store-error.js';
 import { assertTurn, decodeValue, encodeValue, type Turn } from './value-format.js';
 
 /** How an append bounds the stored conversation. */
@@ -74,7 +81,13 @@ export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): Dr
 
   /** Runs `task` under the conversation's lock, tracked for drain(). */
   const locked = <T>(operation: StoreOperation, storageKey: string, task: () => Promise<T>): Promise<T> => {
-    if (closed) return Promise.reject(new StoreError({ backend, operation, retryable: false, url }, `storage ${operation} of ${storageKey} refused: the store is closed`));
+    if (closed)
+      return Promise.reject(
+        new StoreError(
+          { backend, operation, retryable: false, url },
+          `storage ${operation} of ${storageKey} refused: the store is closed`,
+        ),
+      );
     const run = mutex.run(storageKey, task);
     inFlight.add(run);
     const forget = (): void => void inFlight.delete(run);
@@ -102,7 +115,8 @@ export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): Dr
     const raw: unknown = await call(operation, storageKey, () => keyv.get(storageKey));
     if (raw === undefined || raw === null) return [];
     const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
-    const decoded = typeof raw === 'string' ? decodeValue(text) : { ok: false as const, reason: `not text but ${typeof raw}` };
+    const decoded =
+      typeof raw === 'string' ? decodeValue(text) : { ok: false as const, reason: `not text but ${typeof raw}` };
     if (decoded.ok) return decoded.turns;
     const aside = corruptKey(storageKey, Date.now());
     await call(operation, aside, () => keyv.set(aside, text));
@@ -131,7 +145,10 @@ export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): Dr
       await locked('append', storageKey, async () => {
         const turns = await readTurns('append', storageKey);
         if (turn.updateId !== undefined && turns.some((stored) => stored.updateId === turn.updateId)) {
-          logger.debug({ storage: url, key: storageKey, update: turn.updateId }, 'turn of this update is already stored; not stored again');
+          logger.debug(
+            { storage: url, key: storageKey, update: turn.updateId },
+            'turn of this update is already stored; not stored again',
+          );
           return;
         }
         const kept = [...turns, turn].slice(-options.keepTurns);

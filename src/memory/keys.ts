@@ -31,9 +31,15 @@ export interface ConversationKey {
 /** The storage key of a conversation under `namespace`. Throws RangeError for ids that would
  * make an ambiguous key (a bot id with `:`, a non-integer chat/topic/user id). */
 export function conversationKey(namespace: string, key: ConversationKey): string {
-  if (key.botId === '' || key.botId.includes(':')) throw new RangeError(`bot id ${JSON.stringify(key.botId)} cannot be part of a storage key`);
-  for (const [name, value] of [['chatId', key.chatId], ['topicId', key.topicId], ['userId', key.userId]] as const) {
-    if (value !== undefined && !Number.isSafeInteger(value)) throw new RangeError(`${name} must be an integer, got ${String(value)}`);
+  if (key.botId === '' || key.botId.includes(':'))
+    throw new RangeError(`bot id ${JSON.stringify(key.botId)} cannot be part of a storage key`);
+  for (const [name, value] of [
+    ['chatId', key.chatId],
+    ['topicId', key.topicId],
+    ['userId', key.userId],
+  ] as const) {
+    if (value !== undefined && !Number.isSafeInteger(value))
+      throw new RangeError(`${name} must be an integer, got ${String(value)}`);
   }
   const topic = key.topicId === undefined ? '' : `:t${key.topicId}`;
   const user = key.userId === undefined ? '' : `:u${key.userId}`;

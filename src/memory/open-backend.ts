@@ -47,7 +47,14 @@ export function backendOf(url: string): StoreBackend | undefined {
 // be our JSON exactly. Keyv's serializer types are generic over the value, hence the casts.
 const serialize: Serialize = (data) => (typeof data.value === 'string' ? data.value : JSON.stringify(data.value));
 const deserialize: Deserialize = <Value>(text: string) => ({ value: text as unknown as Value });
-const KEYV_OPTIONS: KeyvOptions = { namespace: '', useKeyPrefix: false, throwOnErrors: true, emitErrors: true, serialize, deserialize };
+const KEYV_OPTIONS: KeyvOptions = {
+  namespace: '',
+  useKeyPrefix: false,
+  throwOnErrors: true,
+  emitErrors: true,
+  serialize,
+  deserialize,
+};
 
 /** Opens the backend for `url` without checking it works (the caller probes). Connects to
  * Redis, creates the SQLite folder. Throws the driver's error when that fails. */
@@ -59,7 +66,13 @@ export async function openBackend(url: string, kind: StoreBackend, options: Back
       return openRedis(url, options);
     case 'memory': {
       const keyv = new Keyv<string>({ ...KEYV_OPTIONS, store: options.memoryMap ?? new Map<string, unknown>() });
-      return { kind, keyv, onReconnected: () => undefined, markOpened: () => undefined, disconnect: async () => undefined };
+      return {
+        kind,
+        keyv,
+        onReconnected: () => undefined,
+        markOpened: () => undefined,
+        disconnect: async () => undefined,
+      };
     }
   }
 }
@@ -70,7 +83,10 @@ async function openSqlite(url: string, options: BackendOptions): Promise<Backend
   // Each driver is loaded only when the config asks for it: a SQLite fleet never pays for
   // the Redis client's memory and start-up time, nor the reverse.
   const { KeyvSqlite } = await import('@keyv/sqlite');
-  const store = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: Math.max(1, Math.floor(options.operationTimeoutMs / 2)) });
+  const store = new KeyvSqlite({
+    uri: `sqlite://${path}`,
+    busyTimeout: Math.max(1, Math.floor(options.operationTimeoutMs / 2)),
+  });
   const keyv = new Keyv<string>({ ...KEYV_OPTIONS, store });
   // Write-ahead logging: an operator's `sqlite3` reading the file never blocks the bots, and a
   // write costs one sync instead of several (NORMAL is still safe against corruption in WAL).
@@ -97,7 +113,8 @@ async function openRedis(url: string, options: BackendOptions): Promise<Backend>
       connectTimeout: options.connectTimeoutMs,
       // Before start-up succeeded, the first failure is final (a clear start-up error). After,
       // reconnect forever with exponential backoff: 100 ms, 200 ms, … capped.
-      reconnectStrategy: (retries: number, cause: Error) => (opened ? Math.min(100 * 2 ** retries, options.reconnectMaxDelayMs) : cause),
+      reconnectStrategy: (retries: number, cause: Error) =>
+        opened ? Math.min(100 * 2 ** retries, options.reconnectMaxDelayMs) : cause,
     },
   });
   const store = new KeyvRedis(client, { throwOnErrors: true, throwOnConnectError: true });

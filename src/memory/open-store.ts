@@ -55,7 +55,10 @@ export async function openConversationStore(options: OpenStoreOptions): Promise<
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const kind = backendOf(storage.url);
   if (kind === undefined) {
-    throw new StoreError({ backend: 'unknown', operation: 'open', retryable: false, url }, `storage.url ${url} is not supported; use sqlite://PATH, redis://…, rediss://… or memory://`);
+    throw new StoreError(
+      { backend: 'unknown', operation: 'open', retryable: false, url },
+      `storage.url ${url} is not supported; use sqlite://PATH, redis://…, rediss://… or memory://`,
+    );
   }
   const unreachable = (error: unknown): StoreError =>
     new StoreError(
@@ -86,7 +89,14 @@ export async function openConversationStore(options: OpenStoreOptions): Promise<
   opened = true;
   backend.markOpened();
 
-  const store = createKeyvConversationStore({ keyv: backend.keyv, namespace: storage.namespace, backend: kind, url, logger, operationTimeoutMs });
+  const store = createKeyvConversationStore({
+    keyv: backend.keyv,
+    namespace: storage.namespace,
+    backend: kind,
+    url,
+    logger,
+    operationTimeoutMs,
+  });
   let closing: Promise<void> | undefined;
   logger.debug({ storage: url }, 'storage opened');
   return {
@@ -124,7 +134,13 @@ async function roundTrip(backend: Backend, key: string): Promise<void> {
 /** Logs the backend's `error` events: the first of a run of identical ones at error level, the
  * repeats (a Redis reconnect loop emits one per attempt) at debug, and the recovery at info.
  * Before the store is opened they are only debug: start-up failures are reported by the throw. */
-function logErrorEvents(backend: Backend, logger: Logger, url: string, secret: string | undefined, isOpened: () => boolean): void {
+function logErrorEvents(
+  backend: Backend,
+  logger: Logger,
+  url: string,
+  secret: string | undefined,
+  isOpened: () => boolean,
+): void {
   let last: string | undefined;
   backend.keyv.on('error', (error: unknown) => {
     const reason = describeCause(error, secret);

@@ -57,8 +57,25 @@ export async function withDeadline<T>(promise: Promise<T>, timeoutMs: number): P
 
 /** Errors that say "the server is not there right now", by Node error code or client error
  * class name (node-redis and node-sqlite3 both set these). */
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
-const TRANSIENT_NAMES = new Set(['StoreTimeoutError', 'ClientOfflineError', 'SocketClosedUnexpectedlyError', 'ConnectionTimeoutError', 'SocketTimeoutError', 'DisconnectsClientError']);
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+]);
+const TRANSIENT_NAMES = new Set([
+  'StoreTimeoutError',
+  'ClientOfflineError',
+  'SocketClosedUnexpectedlyError',
+  'ConnectionTimeoutError',
+  'SocketTimeoutError',
+  'DisconnectsClientError',
+]);
 
 /** Whether `error` is a passing condition (unreachable, lost connection, timeout, busy). */
 export function isTransient(thrown: unknown): boolean {
@@ -89,7 +106,8 @@ export function describeCause(thrown: unknown, secret?: string): string {
     SQLITE_READONLY: 'database is read-only',
   };
   if (typeof code === 'string' && known[code] !== undefined) return known[code];
-  if (/WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(error.message)) return 'authentication failed';
+  if (/WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(error.message))
+    return 'authentication failed';
   const names: Record<string, string> = {
     ConnectionTimeoutError: 'connection timed out',
     ClientOfflineError: 'not connected; reconnecting',
@@ -106,8 +124,15 @@ export function describeCause(thrown: unknown, secret?: string): string {
  * ReconnectStrategyError, Node wraps per-address failures in an AggregateError. */
 function rootCause(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  const wrapped = (error as { socketError?: unknown; originalError?: unknown }).socketError ?? (error as { originalError?: unknown }).originalError;
+  const wrapped =
+    (error as { socketError?: unknown; originalError?: unknown }).socketError ??
+    (error as { originalError?: unknown }).originalError;
   if (wrapped instanceof Error && wrapped !== error) return rootCause(wrapped);
-  if (error instanceof AggregateError && error.errors[0] instanceof Error && (error as { code?: unknown }).code === undefined) return rootCause(error.errors[0]);
+  if (
+    error instanceof AggregateError &&
+    error.errors[0] instanceof Error &&
+    (error as { code?: unknown }).code === undefined
+  )
+    return rootCause(error.errors[0]);
   return error;
 }

@@ -19,7 +19,9 @@ export interface Turn {
 export const VALUE_FORMAT_VERSION = 1;
 
 /** Result of reading a stored value: its turns, or why it could not be read. */
-export type DecodedValue = { readonly ok: true; readonly turns: readonly Turn[] } | { readonly ok: false; readonly reason: string };
+export type DecodedValue =
+  | { readonly ok: true; readonly turns: readonly Turn[] }
+  | { readonly ok: false; readonly reason: string };
 
 /** The JSON text stored for `turns` (oldest first). Fields are written in a fixed order. */
 export function encodeValue(turns: readonly Turn[]): string {
@@ -43,8 +45,9 @@ export function decodeValue(text: string): DecodedValue {
     return { ok: false, reason: `not JSON (${error instanceof Error ? error.message : String(error)})` };
   }
   if (!isRecord(parsed)) return { ok: false, reason: 'not a JSON object' };
-  if (parsed['v'] !== VALUE_FORMAT_VERSION) return { ok: false, reason: `unknown format version ${JSON.stringify(parsed['v'])}` };
-  const turns = parsed['turns'];
+  if (parsed.v !== VALUE_FORMAT_VERSION)
+    return { ok: false, reason: `unknown format version ${JSON.stringify(parsed.v)}` };
+  const turns = parsed.turns;
   if (!Array.isArray(turns)) return { ok: false, reason: '"turns" is not an array' };
   const bad = turns.findIndex((turn) => !isTurn(turn));
   if (bad !== -1) return { ok: false, reason: `turn ${bad} is not {user, assistant, userAt, assistantAt[, updateId]}` };
@@ -53,7 +56,10 @@ export function decodeValue(text: string): DecodedValue {
 
 /** Throws TypeError when `turn` could not be stored faithfully. */
 export function assertTurn(turn: Turn): void {
-  if (!isTurn(turn)) throw new TypeError('a turn needs string user/assistant, numeric userAt/assistantAt and an optional integer updateId');
+  if (!isTurn(turn))
+    throw new TypeError(
+      'a turn needs string user/assistant, numeric userAt/assistantAt and an optional integer updateId',
+    );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -52,7 +52,9 @@ export function isAddressedToBot(message: Message, me: UserFromGetMe): boolean {
   return entities.some((entity) => {
     if (entity.type === 'bot_command') return entity.offset === 0;
     if (entity.type === 'text_mention') return entity.user.id === me.id;
-    return entity.type === 'mention' && text.slice(entity.offset, entity.offset + entity.length).toLowerCase() === handle;
+    return (
+      entity.type === 'mention' && text.slice(entity.offset, entity.offset + entity.length).toLowerCase() === handle
+    );
   });
 }
 
@@ -67,7 +69,11 @@ export function shouldAnswer(message: Message, me: UserFromGetMe, reply: GroupsC
  * prefixed with the sender's name so a shared history knows who spoke. */
 export function textForModel(message: Message, text: string, me: UserFromGetMe): string {
   const mention = new RegExp(`(^|\\s)@${escapeRegExp(me.username)}\\b[,:]?`, 'gi');
-  const clean = text.replace(mention, '$1').replace(/\s{2,}/g, ' ').trim() || text.trim();
+  const clean =
+    text
+      .replace(mention, '$1')
+      .replace(/\s{2,}/g, ' ')
+      .trim() || text.trim();
   return isGroupChat(message) && message.from ? `${displayName(message.from)}: ${clean}` : clean;
 }
 

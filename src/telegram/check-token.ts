@@ -4,7 +4,9 @@ import type { BotConfig } from '../config/types.js';
 import { grammySignal } from './start-bot.js';
 
 /** What getMe said about one bot's token. */
-export type TokenCheck = { readonly ok: true; readonly username: string } | { readonly ok: false; readonly problem: string };
+export type TokenCheck =
+  | { readonly ok: true; readonly username: string }
+  | { readonly ok: false; readonly problem: string };
 
 /** Calls getMe once (no retries) with a `timeoutMs` limit. Never throws; never echoes the token. */
 export async function checkToken(bot: BotConfig, timeoutMs = 10_000): Promise<TokenCheck> {
@@ -15,9 +17,17 @@ export async function checkToken(bot: BotConfig, timeoutMs = 10_000): Promise<To
   } catch (error) {
     if (error instanceof GrammyError) {
       const rejected = error.error_code === 401 || error.error_code === 404;
-      return { ok: false, problem: rejected ? 'Telegram rejected the token; get a new one from @BotFather' : `Telegram answered ${error.error_code} ${error.description}` };
+      return {
+        ok: false,
+        problem: rejected
+          ? 'Telegram rejected the token; get a new one from @BotFather'
+          : `Telegram answered ${error.error_code} ${error.description}`,
+      };
     }
     // grammY's HttpError keeps the token out of its message (sensitiveLogs is off).
-    return { ok: false, problem: `cannot reach ${bot.telegram.apiRoot} (${error instanceof Error ? error.message : String(error)})` };
+    return {
+      ok: false,
+      problem: `cannot reach ${bot.telegram.apiRoot} (${error instanceof Error ? error.message : String(error)})`,
+    };
   }
 }

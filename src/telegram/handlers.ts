@@ -32,7 +32,11 @@ export interface StoredTurn {
 /** The memory operations a bot uses. Every method throws on a storage failure. */
 export interface MemoryPort {
   load(ref: ConversationKey): Promise<readonly StoredTurn[]>;
-  append(ref: ConversationKey, turn: StoredTurn & { userAt: number; assistantAt: number }, options: { keepTurns: number }): Promise<void>;
+  append(
+    ref: ConversationKey,
+    turn: StoredTurn & { userAt: number; assistantAt: number },
+    options: { keepTurns: number },
+  ): Promise<void>;
   reset(ref: ConversationKey): Promise<void>;
 }
 
@@ -65,11 +69,21 @@ export const BOT_COMMANDS = [
   { command: 'new', description: 'Same as /reset' },
 ] as const;
 
-const HELP_TEXT = ['Send me a message and I will answer.', '', ...BOT_COMMANDS.map((c) => `/${c.command}: ${c.description}`)].join('\n');
+const HELP_TEXT = [
+  'Send me a message and I will answer.',
+  '',
+  ...BOT_COMMANDS.map((c) => `/${c.command}: ${c.description}`),
+].join('\n');
 
 /** Installs ordering and message handling on `bot`. */
 export function installHandlers(bot: Bot, deps: HandlerDeps): void {
-  bot.use(sequentialize((ctx: Context) => (ctx.message ? conversationString(conversationOf(deps.config().id, ctx.message, deps.config().groups.memory)) : undefined)));
+  bot.use(
+    sequentialize((ctx: Context) =>
+      ctx.message
+        ? conversationString(conversationOf(deps.config().id, ctx.message, deps.config().groups.memory))
+        : undefined,
+    ),
+  );
   bot.on('message', (ctx) => handleMessage(ctx, ctx.message, deps));
 }
 
@@ -116,7 +130,14 @@ async function handleMessage(ctx: Context, message: Message, deps: HandlerDeps):
 
 /** The answer to a text message: the heart of the bot. Stores the turn only when the whole
  * reply was delivered; a failure stores nothing and tells the user. */
-async function answer(ctx: Context, message: Message, text: string, ref: ConversationKey, deps: HandlerDeps, log: Logger): Promise<void> {
+async function answer(
+  ctx: Context,
+  message: Message,
+  text: string,
+  ref: ConversationKey,
+  deps: HandlerDeps,
+  log: Logger,
+): Promise<void> {
   const config = deps.config();
   const updateId = ctx.update.update_id;
   const stopTyping = keepTyping(ctx, message, deps, log);
@@ -125,7 +146,10 @@ async function answer(ctx: Context, message: Message, text: string, ref: Convers
     try {
       turns = await deps.memory.load(ref);
     } catch (error) {
-      log.error({ err: errorText(error) }, 'could not load the conversation: storage failed; the user was asked to retry');
+      log.error(
+        { err: errorText(error) },
+        'could not load the conversation: storage failed; the user was asked to retry',
+      );
       await send(ctx, config.replies.storageError, log);
       return;
     }
@@ -152,8 +176,14 @@ async function answer(ctx: Context, message: Message, text: string, ref: Convers
         log.warn({}, 'model request aborted by shutdown; nothing stored');
         return;
       }
-      const fields = error instanceof ModelError ? { provider: error.provider, reason: error.reason, status: error.status } : { provider: config.provider.name };
-      log.error({ ...fields, model: config.model, err: errorText(error) }, 'model request failed; the user got the apology, nothing stored');
+      const fields =
+        error instanceof ModelError
+          ? { provider: error.provider, reason: error.reason, status: error.status }
+          : { provider: config.provider.name };
+      log.error(
+        { ...fields, model: config.model, err: errorText(error) },
+        'model request failed; the user got the apology, nothing stored',
+      );
       await send(ctx, config.replies.modelError, log);
       return;
     }
@@ -163,7 +193,11 @@ async function answer(ctx: Context, message: Message, text: string, ref: Convers
     }
     log.debug({ text: reply }, 'replied');
     try {
-      await deps.memory.append(ref, { user: userText, assistant: reply, userAt, assistantAt: Date.now(), updateId }, { keepTurns: config.window.maxTurns });
+      await deps.memory.append(
+        ref,
+        { user: userText, assistant: reply, userAt, assistantAt: Date.now(), updateId },
+        { keepTurns: config.window.maxTurns },
+      );
     } catch (error) {
       log.error({ err: errorText(error) }, 'the reply was sent but the turn could not be stored: storage failed');
     }
@@ -176,7 +210,10 @@ async function answer(ctx: Context, message: Message, text: string, ref: Convers
  * when it could not be delivered; a user who blocked the bot is not an error. */
 async function send(ctx: Context, text: string, log: Logger, asReply = false): Promise<boolean> {
   const message = ctx.message;
-  const replyTo = asReply && message ? { reply_parameters: { message_id: message.message_id, allow_sending_without_reply: true } } : {};
+  const replyTo =
+    asReply && message
+      ? { reply_parameters: { message_id: message.message_id, allow_sending_without_reply: true } }
+      : {};
   try {
     await ctx.reply(text, { ...replyTo, link_preview_options: { is_disabled: true } });
     return true;
@@ -207,7 +244,10 @@ function keepTyping(ctx: Context, message: Message, deps: HandlerDeps, log: Logg
 
 /** The command a message starts with, if any: one of ours, `unknown`, or `for-another-bot`
  * (`/cmd@OtherBot` in a group). */
-function commandOf(message: Message, me: UserFromGetMe): (typeof BOT_COMMANDS)[number]['command'] | 'unknown' | 'for-another-bot' | undefined {
+function commandOf(
+  message: Message,
+  me: UserFromGetMe,
+): (typeof BOT_COMMANDS)[number]['command'] | 'unknown' | 'for-another-bot' | undefined {
   const entity = message.entities?.find((e) => e.type === 'bot_command' && e.offset === 0);
   if (entity === undefined || message.text === undefined) return undefined;
   const [name = '', target] = message.text.slice(1, entity.length).split('@');

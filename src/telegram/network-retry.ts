@@ -15,7 +15,8 @@ export function retryNetworkErrors(attempts = 3, initialMs = 500): Transformer {
       try {
         return await prev(method, payload, signal);
       } catch (error) {
-        if (!(error instanceof HttpError) || method === 'getUpdates' || attempt >= attempts || signal?.aborted) throw error;
+        if (!(error instanceof HttpError) || method === 'getUpdates' || attempt >= attempts || signal?.aborted)
+          throw error;
         await sleep(delayMs, undefined, signal === undefined ? {} : { signal: signal as unknown as AbortSignal });
         delayMs *= 2;
       }

@@ -7,11 +7,11 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { autoRetry } from '@grammyjs/auto-retry';
-import { run, type RunnerHandle } from '@grammyjs/runner';
+import { type RunnerHandle, run } from '@grammyjs/runner';
 import { Bot, GrammyError } from 'grammy';
 import type { BotConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
-import { BOT_COMMANDS, errorText, installHandlers, type HandlerDeps } from './handlers.js';
+import { BOT_COMMANDS, errorText, type HandlerDeps, installHandlers } from './handlers.js';
 import { retryNetworkErrors } from './network-retry.js';
 
 /** Timing knobs of a bot's lifecycle, all in milliseconds. */
@@ -74,7 +74,10 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
   installHandlers(bot, { ...deps, logger: log, config: () => config, signal: abortReplies.signal });
   bot.catch((error) => {
     // One bad update never disturbs the others: log it with its update id and carry on.
-    log.error({ update: error.ctx.update.update_id, err: errorText(error.error) }, 'unexpected error while handling an update');
+    log.error(
+      { update: error.ctx.update.update_id, err: errorText(error.error) },
+      'unexpected error while handling an update',
+    );
   });
 
   let stopping: Promise<void> | undefined;
@@ -86,15 +89,28 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
     let delayMs = options.retryInitialMs ?? 1000;
     while (!halt.signal.aborted) {
       try {
-        if (!bot.isInited()) await bot.init(grammySignal(AbortSignal.any([halt.signal, AbortSignal.timeout(options.initTimeoutMs ?? 15_000)])));
+        if (!bot.isInited())
+          await bot.init(
+            grammySignal(AbortSignal.any([halt.signal, AbortSignal.timeout(options.initTimeoutMs ?? 15_000)])),
+          );
         await bot.api.deleteWebhook({}, grammySignal(halt.signal));
         await setCommands();
         runner = run(bot, {
-          runner: { fetch: { allowed_updates: ['message'], timeout: options.pollTimeoutSeconds ?? 30 }, silent: true, maxRetryTime: 0 },
+          runner: {
+            fetch: { allowed_updates: ['message'], timeout: options.pollTimeoutSeconds ?? 30 },
+            silent: true,
+            maxRetryTime: 0,
+          },
           sink: { concurrency: config.telegram.maxConcurrentUpdates },
         });
         state = 'polling';
-        log.info({ username: bot.botInfo.username, groups: bot.botInfo.can_read_all_group_messages ? 'all messages' : 'privacy mode' }, 'bot is polling');
+        log.info(
+          {
+            username: bot.botInfo.username,
+            groups: bot.botInfo.can_read_all_group_messages ? 'all messages' : 'privacy mode',
+          },
+          'bot is polling',
+        );
         markReady();
         const startedAt = Date.now();
         await runner.task();
@@ -103,7 +119,10 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
         if (halt.signal.aborted) break;
         if (isRejectedToken(error)) {
           state = 'rejected';
-          log.error({ status: (error as GrammyError).error_code }, 'Telegram rejected the bot token; this bot is stopped (the others keep running). Check its token from @BotFather.');
+          log.error(
+            { status: (error as GrammyError).error_code },
+            'Telegram rejected the bot token; this bot is stopped (the others keep running). Check its token from @BotFather.',
+          );
           markReady();
           deps.onRejected(config.id);
           return;
@@ -112,7 +131,9 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
         const conflict = error instanceof GrammyError && error.error_code === 409;
         log.warn(
           { err: errorText(error), retryInMs: delayMs },
-          conflict ? 'another process is polling this bot token (409 Conflict); retrying' : 'cannot reach the Telegram Bot API; retrying',
+          conflict
+            ? 'another process is polling this bot token (409 Conflict); retrying'
+            : 'cannot reach the Telegram Bot API; retrying',
         );
         await sleep(delayMs, undefined, { signal: halt.signal }).catch((waitError: unknown) => {
           // Only stop() aborts this wait; anything else is a bug worth surfacing.
@@ -151,7 +172,10 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
     await supervisor;
     const drained = await settleWithin([...inFlight], deadlineMs);
     if (!drained) {
-      log.warn({ inFlight: inFlight.size }, 'shutdown deadline reached; aborting unfinished replies (nothing is stored for them)');
+      log.warn(
+        { inFlight: inFlight.size },
+        'shutdown deadline reached; aborting unfinished replies (nothing is stored for them)',
+      );
       abortReplies.abort();
       await settleWithin([...inFlight], 2_000);
     }

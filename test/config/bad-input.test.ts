@@ -12,33 +12,96 @@ const F = 'test/fixtures/config';
 const SECRETS = { TEST_SHARED_TOKEN: '999999:shared-secret-value', TEST_OPENAI_KEY: 'sk-never-print-me' };
 
 const cases: ReadonlyArray<{ name: string; file: string; lines: string[] }> = [
-  { name: 'a missing file', file: `${F}/does-not-exist.yaml`, lines: [`${F}/does-not-exist.yaml: no such file; copy config/bots.example.yaml there, or pass --config FILE`] },
-  { name: 'a directory', file: `${F}/is-a-directory.yaml`, lines: [`${F}/is-a-directory.yaml: is a directory; --config needs a YAML file such as config/bots.yaml`] },
-  { name: 'a file with only comments', file: `${F}/empty.yaml`, lines: [`${F}/empty.yaml:1:1: file is empty; start from config/bots.example.yaml`] },
-  { name: 'a YAML syntax error', file: `${F}/syntax-error.yaml`, lines: [`${F}/syntax-error.yaml:6:1: YAML syntax error: missing closing "quote`] },
+  {
+    name: 'a missing file',
+    file: `${F}/does-not-exist.yaml`,
+    lines: [`${F}/does-not-exist.yaml: no such file; copy config/bots.example.yaml there, or pass --config FILE`],
+  },
+  {
+    name: 'a directory',
+    file: `${F}/is-a-directory.yaml`,
+    lines: [`${F}/is-a-directory.yaml: is a directory; --config needs a YAML file such as config/bots.yaml`],
+  },
+  {
+    name: 'a file with only comments',
+    file: `${F}/empty.yaml`,
+    lines: [`${F}/empty.yaml:1:1: file is empty; start from config/bots.example.yaml`],
+  },
+  {
+    name: 'a YAML syntax error',
+    file: `${F}/syntax-error.yaml`,
+    lines: [`${F}/syntax-error.yaml:6:1: YAML syntax error: missing closing "quote`],
+  },
   {
     name: 'a tab indent',
     file: `${F}/tab-indent.yaml`,
-    lines: [`${F}/tab-indent.yaml:3:1: tabs cannot indent YAML; indent with spaces`, `${F}/tab-indent.yaml:4:1: tabs cannot indent YAML; indent with spaces`],
+    lines: [
+      `${F}/tab-indent.yaml:3:1: tabs cannot indent YAML; indent with spaces`,
+      `${F}/tab-indent.yaml:4:1: tabs cannot indent YAML; indent with spaces`,
+    ],
   },
-  { name: 'duplicate keys', file: `${F}/duplicate-key.yaml`, lines: [`${F}/duplicate-key.yaml:8:3 bots.helper: duplicate key (first defined on line 6); each key may appear once in a mapping`] },
-  { name: 'a top level that is a list', file: `${F}/top-level-list.yaml`, lines: [`${F}/top-level-list.yaml:1:1: the top level must be a mapping of version, storage, providers, defaults and bots; found a list`] },
-  { name: 'an unknown key', file: `${F}/unknown-key.yaml`, lines: [`${F}/unknown-key.yaml:8:5 bots.helper.systemPromt: unknown key; did you mean "systemPrompt"?`] },
-  { name: 'a wrong type', file: `${F}/wrong-type.yaml`, lines: [`${F}/wrong-type.yaml:9:17 bots.helper.window.maxTurns: must be a whole number, not a string`] },
-  { name: 'a number out of range', file: `${F}/out-of-range.yaml`, lines: [`${F}/out-of-range.yaml:9:17 bots.chef.window.maxTurns: must be >= 1`] },
-  { name: 'a missing required field', file: `${F}/missing-required.yaml`, lines: [`${F}/missing-required.yaml:6:3 bots.helper.token: is required but missing`] },
-  { name: 'an unknown provider', file: `${F}/unknown-provider.yaml`, lines: [`${F}/unknown-provider.yaml:8:15 bots.helper.provider: unknown provider "olama"; declared providers: openai`] },
+  {
+    name: 'duplicate keys',
+    file: `${F}/duplicate-key.yaml`,
+    lines: [
+      `${F}/duplicate-key.yaml:8:3 bots.helper: duplicate key (first defined on line 6); each key may appear once in a mapping`,
+    ],
+  },
+  {
+    name: 'a top level that is a list',
+    file: `${F}/top-level-list.yaml`,
+    lines: [
+      `${F}/top-level-list.yaml:1:1: the top level must be a mapping of version, storage, providers, defaults and bots; found a list`,
+    ],
+  },
+  {
+    name: 'an unknown key',
+    file: `${F}/unknown-key.yaml`,
+    lines: [`${F}/unknown-key.yaml:8:5 bots.helper.systemPromt: unknown key; did you mean "systemPrompt"?`],
+  },
+  {
+    name: 'a wrong type',
+    file: `${F}/wrong-type.yaml`,
+    lines: [`${F}/wrong-type.yaml:9:17 bots.helper.window.maxTurns: must be a whole number, not a string`],
+  },
+  {
+    name: 'a number out of range',
+    file: `${F}/out-of-range.yaml`,
+    lines: [`${F}/out-of-range.yaml:9:17 bots.chef.window.maxTurns: must be >= 1`],
+  },
+  {
+    name: 'a missing required field',
+    file: `${F}/missing-required.yaml`,
+    lines: [`${F}/missing-required.yaml:6:3 bots.helper.token: is required but missing`],
+  },
+  {
+    name: 'an unknown provider',
+    file: `${F}/unknown-provider.yaml`,
+    lines: [
+      `${F}/unknown-provider.yaml:8:15 bots.helper.provider: unknown provider "olama"; declared providers: openai`,
+    ],
+  },
   {
     name: 'two bots with one token',
     file: `${F}/shared-token.yaml`,
-    lines: [`${F}/shared-token.yaml:9:12 bots.second.token: same token as bots.first; every bot needs its own token from @BotFather (Telegram lets only one process poll a token)`],
+    lines: [
+      `${F}/shared-token.yaml:9:12 bots.second.token: same token as bots.first; every bot needs its own token from @BotFather (Telegram lets only one process poll a token)`,
+    ],
   },
   {
     name: 'a missing ${VAR}',
     file: `${F}/missing-var.yaml`,
-    lines: [`${F}/missing-var.yaml:4:13 providers.openai.apiKey: environment variable TEST_UNSET_API_KEY is not set; set it in the environment or in .env, or write \${TEST_UNSET_API_KEY:-default}`],
+    lines: [
+      `${F}/missing-var.yaml:4:13 providers.openai.apiKey: environment variable TEST_UNSET_API_KEY is not set; set it in the environment or in .env, or write \${TEST_UNSET_API_KEY:-default}`,
+    ],
   },
-  { name: 'an unsupported storage scheme', file: `${F}/bad-storage-scheme.yaml`, lines: [`${F}/bad-storage-scheme.yaml:3:8 storage.url: must start with sqlite://, redis://, rediss:// or memory://`] },
+  {
+    name: 'an unsupported storage scheme',
+    file: `${F}/bad-storage-scheme.yaml`,
+    lines: [
+      `${F}/bad-storage-scheme.yaml:3:8 storage.url: must start with sqlite://, redis://, rediss:// or memory://`,
+    ],
+  },
   {
     name: 'many problems at once',
     file: `${F}/many-problems.yaml`,
@@ -70,8 +133,18 @@ describe('botfleet check on bad input', () => {
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'botfleet-bad-'));
       await writeFile(join(dir, 'zero.yaml'), '');
-      await writeFile(join(dir, 'latin1.yaml'), Buffer.concat([Buffer.from('version: 1\nbots:\n  caf'), Buffer.from([0xe9]), Buffer.from(':\n    token: "1:a"\n')]));
-      await writeFile(join(dir, 'utf16.yaml'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('version: 1\n', 'utf16le')]));
+      await writeFile(
+        join(dir, 'latin1.yaml'),
+        Buffer.concat([
+          Buffer.from('version: 1\nbots:\n  caf'),
+          Buffer.from([0xe9]),
+          Buffer.from(':\n    token: "1:a"\n'),
+        ]),
+      );
+      await writeFile(
+        join(dir, 'utf16.yaml'),
+        Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('version: 1\n', 'utf16le')]),
+      );
       await writeFile(join(dir, 'huge.yaml'), `version: 1\n# ${'x'.repeat(10 * 1024 * 1024)}\n`);
     });
     afterAll(async () => rm(dir, { recursive: true, force: true }));

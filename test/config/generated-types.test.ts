@@ -11,7 +11,9 @@ const BANNER = `/**
 describe('generated config types', () => {
   // `npm run gen:types` runs this file with --update, which rewrites the committed file.
   it('match schemas/bots.schema.json', async () => {
-    const schema = JSON.parse(await readFile(new URL('../../schemas/bots.schema.json', import.meta.url), 'utf8')) as JSONSchema;
+    const schema = JSON.parse(
+      await readFile(new URL('../../schemas/bots.schema.json', import.meta.url), 'utf8'),
+    ) as JSONSchema;
     const source = await compile(schema, 'BotfleetConfigFile', {
       bannerComment: BANNER,
       additionalProperties: false,

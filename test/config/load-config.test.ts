@@ -11,7 +11,10 @@ const FIXTURES = join(REPO_ROOT, 'test/fixtures/config');
 const ENV = { TEST_OPENAI_KEY: 'sk-test-key', TEST_HELPER_TOKEN: '111:helper-secret' };
 
 async function problemsOf(promise: Promise<unknown>): Promise<string[]> {
-  const error = await promise.then(() => undefined, (thrown: unknown) => thrown);
+  const error = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
   expect(error).toBeInstanceOf(ConfigError);
   return (error as ConfigError).problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
 }
@@ -34,7 +37,13 @@ describe('loadConfig', () => {
       model: 'gpt-4o-mini',
       systemPrompt: 'You help.',
       window: { maxTurns: 10, maxTokens: 8000 },
-      provider: { name: 'openai', apiKey: 'sk-test-key', baseUrl: 'https://api.openai.com/v1', timeoutMs: 60000, maxRetries: 2 },
+      provider: {
+        name: 'openai',
+        apiKey: 'sk-test-key',
+        baseUrl: 'https://api.openai.com/v1',
+        timeoutMs: 60000,
+        maxRetries: 2,
+      },
       temperature: null,
       access: { users: null, chats: null },
       groups: { reply: 'mention', memory: 'chat' },
@@ -54,7 +63,10 @@ describe('loadConfig', () => {
   });
 
   it('gives a minimal bot every built-in default from the schema', async () => {
-    await writeFile(join(dir, 'bots.yaml'), 'version: 1\nproviders: { openai: { apiKey: k } }\nbots:\n  solo:\n    token: "1:x"\n');
+    await writeFile(
+      join(dir, 'bots.yaml'),
+      'version: 1\nproviders: { openai: { apiKey: k } }\nbots:\n  solo:\n    token: "1:x"\n',
+    );
     const fleet = await loadConfig({ file: 'bots.yaml', cwd: dir, env: {} });
     expect(fleet.storage).toEqual({ url: `sqlite://${join(dir, 'data/botfleet.sqlite')}`, namespace: 'botfleet' });
     expect(fleet.bots[0]).toEqual({
@@ -66,7 +78,8 @@ describe('loadConfig', () => {
       window: { maxTurns: 20, maxTokens: 8000 },
       temperature: null,
       maxReplyTokens: null,
-      greeting: 'Hello! Send me a message and I will answer. /reset starts a new conversation, /help lists the commands.',
+      greeting:
+        'Hello! Send me a message and I will answer. /reset starts a new conversation, /help lists the commands.',
       replies: {
         modelError: 'Sorry, I could not get an answer right now. Please try again in a moment.',
         storageError: 'Sorry, my memory is unavailable right now. Please try again in a moment.',
@@ -96,7 +109,10 @@ describe('loadConfig', () => {
   });
 
   it('keeps a quoted ${VAR} a string, so a number field reports it', async () => {
-    await writeFile(join(dir, 'bots.yaml'), 'version: 1\nproviders: { openai: { apiKey: k } }\nbots:\n  a:\n    token: "1:x"\n    window: { maxTurns: "${TURNS}" }\n');
+    await writeFile(
+      join(dir, 'bots.yaml'),
+      'version: 1\nproviders: { openai: { apiKey: k } }\nbots:\n  a:\n    token: "1:x"\n    window: { maxTurns: "${TURNS}" }\n',
+    );
     expect(await problemsOf(loadConfig({ file: 'bots.yaml', cwd: dir, env: { TURNS: '5' } }))).toEqual([
       '6:25 bots.a.window.maxTurns: must be a whole number, not a string',
     ]);
@@ -104,14 +120,20 @@ describe('loadConfig', () => {
 
   it('reads .env from the working directory, with real environment variables winning', async () => {
     await writeFile(join(dir, '.env'), 'BOT_TOKEN=42:from-dotenv\nMODEL=from-dotenv\n# comment\n');
-    await writeFile(join(dir, 'bots.yaml'), 'version: 1\nproviders: { openai: { apiKey: k } }\nbots:\n  a:\n    token: ${BOT_TOKEN}\n    model: ${MODEL}\n');
+    await writeFile(
+      join(dir, 'bots.yaml'),
+      'version: 1\nproviders: { openai: { apiKey: k } }\nbots:\n  a:\n    token: ${BOT_TOKEN}\n    model: ${MODEL}\n',
+    );
     const fleet = await loadConfig({ file: 'bots.yaml', cwd: dir, env: { MODEL: 'from-env' } });
     expect(fleet.bots[0]?.token).toBe('42:from-dotenv');
     expect(fleet.bots[0]?.model).toBe('from-env');
   });
 
   it('rejects a malformed reference and explains the $${ escape', async () => {
-    await writeFile(join(dir, 'bots.yaml'), 'version: 1\nproviders: { openai: { apiKey: k } }\nbots:\n  a:\n    token: "1:x"\n    greeting: "costs ${9dollars}"\n    model: "${UNCLOSED"\n');
+    await writeFile(
+      join(dir, 'bots.yaml'),
+      'version: 1\nproviders: { openai: { apiKey: k } }\nbots:\n  a:\n    token: "1:x"\n    greeting: "costs ${9dollars}"\n    model: "${UNCLOSED"\n',
+    );
     expect(await problemsOf(loadConfig({ file: 'bots.yaml', cwd: dir, env: {} }))).toEqual([
       '6:15 bots.a.greeting: ${9dollars} is not a valid variable name (letters, digits and _, not starting with a digit); write $${ for a literal ${',
       "7:12 bots.a.model: '${' is not closed by '}'; write $${ for a literal ${",
@@ -119,15 +141,26 @@ describe('loadConfig', () => {
   });
 
   it('makes a relative sqlite path absolute against the working directory and keeps an absolute one', async () => {
-    const write = (url: string) => writeFile(join(dir, 'bots.yaml'), `version: 1\nstorage: { url: "${url}" }\nproviders: { openai: { apiKey: k } }\nbots: { a: { token: "1:x" } }\n`);
+    const write = (url: string) =>
+      writeFile(
+        join(dir, 'bots.yaml'),
+        `version: 1\nstorage: { url: "${url}" }\nproviders: { openai: { apiKey: k } }\nbots: { a: { token: "1:x" } }\n`,
+      );
     await write('sqlite://state/fleet.db');
-    expect((await loadConfig({ file: 'bots.yaml', cwd: dir, env: {} })).storage.url).toBe(`sqlite://${dir}/state/fleet.db`);
+    expect((await loadConfig({ file: 'bots.yaml', cwd: dir, env: {} })).storage.url).toBe(
+      `sqlite://${dir}/state/fleet.db`,
+    );
     await write('sqlite:///var/lib/botfleet/fleet.db');
-    expect((await loadConfig({ file: 'bots.yaml', cwd: dir, env: {} })).storage.url).toBe('sqlite:///var/lib/botfleet/fleet.db');
+    expect((await loadConfig({ file: 'bots.yaml', cwd: dir, env: {} })).storage.url).toBe(
+      'sqlite:///var/lib/botfleet/fleet.db',
+    );
   });
 
   it('allows two disabled or one disabled bot to share a token, and rejects an unknown default provider', async () => {
-    await writeFile(join(dir, 'bots.yaml'), 'version: 1\nproviders: { local: { baseUrl: "http://x/v1" } }\nbots:\n  a: { token: "1:x", provider: local }\n  b: { token: "1:x", enabled: false, provider: local }\n  c: { token: "2:x" }\n');
+    await writeFile(
+      join(dir, 'bots.yaml'),
+      'version: 1\nproviders: { local: { baseUrl: "http://x/v1" } }\nbots:\n  a: { token: "1:x", provider: local }\n  b: { token: "1:x", enabled: false, provider: local }\n  c: { token: "2:x" }\n',
+    );
     expect(await problemsOf(loadConfig({ file: 'bots.yaml', cwd: dir, env: {} }))).toEqual([
       '6:3 bots.c: unknown provider "openai" (bot c uses the default); declared providers: local',
     ]);
@@ -136,8 +169,13 @@ describe('loadConfig', () => {
   it('resolves the file path against the working directory but reports it as given', async () => {
     await mkdir(join(dir, 'conf'));
     await writeFile(join(dir, 'conf/fleet.yaml'), 'version: 1\nbots: {}\n');
-    const problems = await loadConfig({ file: 'conf/fleet.yaml', cwd: dir, env: {} }).then(() => [], (error: ConfigError) => error.problems);
-    expect(problems).toEqual([{ file: 'conf/fleet.yaml', line: 2, col: 7, path: 'bots', message: 'must have at least 1 entry' }]);
+    const problems = await loadConfig({ file: 'conf/fleet.yaml', cwd: dir, env: {} }).then(
+      () => [],
+      (error: ConfigError) => error.problems,
+    );
+    expect(problems).toEqual([
+      { file: 'conf/fleet.yaml', line: 2, col: 7, path: 'bots', message: 'must have at least 1 entry' },
+    ]);
   });
 });
 
@@ -154,7 +192,9 @@ describe('loadConfig on YAML the parser rejects', () => {
   };
 
   it('reports an unquoted ${VAR} inside a flow mapping once, with a hint, and without echoing the file', async () => {
-    expect(await load('version: 1\nproviders:\n  openai: { apiKey: ${KEY} }\nbots:\n  a: { token: "1:very-secret" }\n')).toEqual([
+    expect(
+      await load('version: 1\nproviders:\n  openai: { apiKey: ${KEY} }\nbots:\n  a: { token: "1:very-secret" }\n'),
+    ).toEqual([
       `3:22 : YAML syntax error: unexpected '{' here; quote values that contain '{', '}', '[', ']', ',', ': ' or ' #' (for example "\${VAR}" inside { })`,
     ]);
   });
@@ -172,11 +212,18 @@ describe('loadConfig on YAML the parser rejects', () => {
   });
 
   it('accepts anchors and aliases, and refuses an alias bomb', async () => {
-    expect(await load('version: 1\nproviders: { openai: { apiKey: k } }\nw: &w { maxTurns: 3 }\nbots:\n  a: { token: "1:x", window: *w }\n')).toEqual([
-      '3:1 w: unknown key; expected one of: version, storage, providers, defaults, bots',
-    ]);
+    expect(
+      await load(
+        'version: 1\nproviders: { openai: { apiKey: k } }\nw: &w { maxTurns: 3 }\nbots:\n  a: { token: "1:x", window: *w }\n',
+      ),
+    ).toEqual(['3:1 w: unknown key; expected one of: version, storage, providers, defaults, bots']);
     const bomb = ['version: 1', 'a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 8; i += 1) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 8; i += 1)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const problems = await load(`${bomb.join('\n')}\n`);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^1:1 : YAML error: .*alias/i);

@@ -1,8 +1,8 @@
 /** The schema documents every property, and the example config is complete and valid. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import { type ConfigSchema, loadConfigSchema, type SchemaNode } from '../../src/config/schema.js';
 import { REPO_ROOT } from '../support/cli.js';
@@ -15,7 +15,8 @@ function properties(schema: ConfigSchema, node: SchemaNode, path: string, out: [
     out.push([childPath, schema.deref(child), target.required?.includes(key) ?? false]);
     properties(schema, child, childPath, out);
   }
-  if (typeof target.additionalProperties === 'object') properties(schema, target.additionalProperties, `${path}.*`, out);
+  if (typeof target.additionalProperties === 'object')
+    properties(schema, target.additionalProperties, `${path}.*`, out);
   return out;
 }
 
@@ -70,7 +71,11 @@ describe('config/bots.example.yaml', () => {
   });
 
   it('the starter config/bots.yaml validates once its two variables are set', async () => {
-    const fleet = await loadConfig({ file: 'config/bots.yaml', cwd: REPO_ROOT, env: { TELEGRAM_BOT_TOKEN: '1:a', OPENAI_API_KEY: 'k' } });
+    const fleet = await loadConfig({
+      file: 'config/bots.yaml',
+      cwd: REPO_ROOT,
+      env: { TELEGRAM_BOT_TOKEN: '1:a', OPENAI_API_KEY: 'k' },
+    });
     expect(fleet.bots.map((bot) => bot.id)).toEqual(['assistant']);
   });
 });

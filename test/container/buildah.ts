@@ -17,11 +17,12 @@ import { readdir, readFile } from 'node:fs/promises';
 /** The value of `name` from the environment; throws, explaining, when it is not set. */
 export function requiredEnv(name: string): string {
   const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`${name} is not set: run the container tests through .ci/run, or set it to a built image`);
+  if (value === undefined || value === '')
+    throw new Error(`${name} is not set: run the container tests through .ci/run, or set it to a built image`);
   return value;
 }
 
-const PREFIX = process.env['BOTFLEET_CONTAINER_PREFIX'] ?? `botfleet-test-${process.pid}`;
+const PREFIX = process.env.BOTFLEET_CONTAINER_PREFIX ?? `botfleet-test-${process.pid}`;
 
 /** A finished command. */
 export interface Finished {
@@ -189,10 +190,7 @@ async function processes(): Promise<Proc[]> {
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const argv0 = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0')[0] ?? '';
       out.push({ pid: Number(entry), ppid, argv0 });
-    } catch {
-      // The process ended while being read: it is not the one looked for.
-      continue;
-    }
+    } catch {}
   }
   return out;
 }
@@ -214,7 +212,9 @@ export async function commandPid(buildahPid: number): Promise<number> {
       }
     }
   }
-  const execs = new Set(all.filter((p) => descendants.has(p.pid) && p.argv0 === 'buildah-chroot-exec').map((p) => p.pid));
+  const execs = new Set(
+    all.filter((p) => descendants.has(p.pid) && p.argv0 === 'buildah-chroot-exec').map((p) => p.pid),
+  );
   const command = all.find((p) => execs.has(p.ppid));
   if (command === undefined) throw new Error(`no command process found under buildah run (pid ${buildahPid})`);
   return command.pid;

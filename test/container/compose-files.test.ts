@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '../../src/app.js';
 import { REPO_ROOT } from '../support/cli.js';
 
@@ -51,13 +51,16 @@ function variables(yamlText: string): { required: string[]; all: string[] } {
   walk(parse(yamlText));
   const refs = strings.flatMap((text) => [...text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(:-)?/g)]);
   const unique = (names: string[]): string[] => [...new Set(names)];
-  return { required: unique(refs.filter((m) => m[2] === undefined).map((m) => m[1] ?? '')), all: unique(refs.map((m) => m[1] ?? '')) };
+  return {
+    required: unique(refs.filter((m) => m[2] === undefined).map((m) => m[1] ?? '')),
+    all: unique(refs.map((m) => m[1] ?? '')),
+  };
 }
 
 describe('compose.yaml', () => {
   it('builds the repo and runs it with the .env file, ./config read-only and a named volume on /data', async () => {
     const compose = parse(await read('compose.yaml')) as ComposeFile;
-    const botfleet = compose.services['botfleet'];
+    const botfleet = compose.services.botfleet;
     expect(botfleet).toMatchObject({ build: '.', restart: 'unless-stopped', env_file: '.env' });
     expect(botfleet?.image).toBeUndefined(); // no registry pull of someone else's "botfleet"
     expect(botfleet?.volumes).toContain('./config:/app/config:ro');
@@ -68,18 +71,19 @@ describe('compose.yaml', () => {
 
   it('gives botfleet longer than its shutdown deadline before SIGKILL', async () => {
     const compose = parse(await read('compose.yaml')) as ComposeFile;
-    const grace = durationMs(compose.services['botfleet']?.stop_grace_period ?? '');
+    const grace = durationMs(compose.services.botfleet?.stop_grace_period ?? '');
     expect(grace).toBeGreaterThanOrEqual(DEFAULT_SHUTDOWN_DEADLINE_MS + 5000);
   });
 
   it('has Redis only under the redis profile, at the URL the example config and .env.example show', async () => {
     const compose = parse(await read('compose.yaml')) as ComposeFile;
-    const redis = compose.services['redis'];
+    const redis = compose.services.redis;
     expect(redis?.profiles).toEqual(['redis']);
     expect(redis?.image).toMatch(/^redis:/);
     // Without the profile, botfleet must not need it.
-    expect(compose.services['botfleet']?.depends_on).toBeUndefined();
-    for (const file of ['config/bots.example.yaml', '.env.example', 'compose.yaml']) expect(await read(file)).toContain('BOTFLEET_STORAGE_URL=redis://redis:6379');
+    expect(compose.services.botfleet?.depends_on).toBeUndefined();
+    for (const file of ['config/bots.example.yaml', '.env.example', 'compose.yaml'])
+      expect(await read(file)).toContain('BOTFLEET_STORAGE_URL=redis://redis:6379');
   });
 });
 

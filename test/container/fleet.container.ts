@@ -9,11 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/openai-types.js';
-import { spawnFakes, type SpawnedFakes } from '../fakes/spawn-fakes.js';
+import { type SpawnedFakes, spawnFakes } from '../fakes/spawn-fakes.js';
 import type { SentMessage } from '../fakes/telegram-types.js';
 import { transcript } from '../support/fleet-harness.js';
 import { waitFor } from '../support/wait-for.js';
-import { newContainer, removeContainer, removeContainers, requiredEnv, runIn, type Started, startIn } from './buildah.js';
+import {
+  newContainer,
+  removeContainer,
+  removeContainers,
+  requiredEnv,
+  runIn,
+  type Started,
+  startIn,
+} from './buildah.js';
 
 /** uid and gid of the image's `node` user. */
 const NODE_UID = 1000;
@@ -26,7 +34,10 @@ describe('botfleet check in the image', () => {
   it('passes on the example config with its variables set', async () => {
     const ctr = await newContainer(requiredEnv('BOTFLEET_IMAGE'), 'check');
     const env = { OPENAI_API_KEY: 'sk-container', HELPER_BOT_TOKEN: '1:a', CHEF_BOT_TOKEN: '2:b' };
-    const result = await runIn(ctr, ['node', 'dist/cli.js', 'check', '--config', '/app/config/bots.example.yaml'], { user: 'node', env });
+    const result = await runIn(ctr, ['node', 'dist/cli.js', 'check', '--config', '/app/config/bots.example.yaml'], {
+      user: 'node',
+      env,
+    });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('/app/config/bots.example.yaml: valid. 2 bots to run, 1 disabled.');
@@ -87,7 +98,10 @@ describe('botfleet run in the image', () => {
       env: { LOG_LEVEL: 'info' },
     });
     running.push(run);
-    await waitFor(() => run.output().includes('bot is polling'), { timeoutMs: 30_000, what: `the bot in container ${label} to poll` });
+    await waitFor(() => run.output().includes('bot is polling'), {
+      timeoutMs: 30_000,
+      what: `the bot in container ${label} to poll`,
+    });
     return { ctr, run };
   };
 
@@ -101,18 +115,28 @@ describe('botfleet run in the image', () => {
   };
 
   const sent = async (): Promise<string[]> => {
-    const { messages } = await fakes.telegram<{ messages: SentMessage[] }>(`/__fake/sent?token=${encodeURIComponent(TOKEN)}&chatId=${CHAT}`);
+    const { messages } = await fakes.telegram<{ messages: SentMessage[] }>(
+      `/__fake/sent?token=${encodeURIComponent(TOKEN)}&chatId=${CHAT}`,
+    );
     return messages.map((m) => m.text);
   };
 
   it('answers, stops on SIGTERM with exit 0, and a new container with the same /data remembers', async () => {
     const first = await launch('run-1');
-    await fakes.telegram('/__fake/sendText', { token: TOKEN, chatId: CHAT, userId: CHAT, text: 'remember the container' });
+    await fakes.telegram('/__fake/sendText', {
+      token: TOKEN,
+      chatId: CHAT,
+      userId: CHAT,
+      text: 'remember the container',
+    });
     await waitFor(async () => (await sent()).length === 1, { timeoutMs: 15_000, what: 'the first answer' });
     expect(await sent()).toEqual(['echo: remember the container']);
 
     firstOutput = await stop(first);
-    const lines = firstOutput.trim().split('\n').map((line) => JSON.parse(line) as { msg: string });
+    const lines = firstOutput
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string });
     expect(lines.map((line) => line.msg)).toContain('stopped');
     expect(firstOutput).not.toContain('container-token');
     // The conversation is in the mounted /data, written by the node user.
@@ -149,15 +173,23 @@ describe('botfleet run in the image', () => {
     expect(saved).toMatchObject({ code: 0, stderr: '' });
     // docker compose run --rm --user root -v "$PWD:/backup" botfleet sh -c 'find /data -mindepth 1 -delete && tar xzf /backup/botfleet-data.tgz -C /data'
     const restore = await newContainer(image, 'restore');
-    const back = await runIn(restore, ['sh', '-c', 'find /data -mindepth 1 -delete && tar xzf /backup/botfleet-data.tgz -C /data'], {
-      user: 'root',
-      volumes: [`${restored}:/data`, `${backupDir}:/backup`],
-    });
+    const back = await runIn(
+      restore,
+      ['sh', '-c', 'find /data -mindepth 1 -delete && tar xzf /backup/botfleet-data.tgz -C /data'],
+      {
+        user: 'root',
+        volumes: [`${restored}:/data`, `${backupDir}:/backup`],
+      },
+    );
     expect(back).toMatchObject({ code: 0, stderr: '' });
     expect((await stat(join(restored, 'botfleet.sqlite'))).uid).toBe(NODE_UID);
     const read = await runIn(
       restore,
-      ['node', '-e', "new (require('sqlite3').Database)('/data/botfleet.sqlite').all('SELECT key FROM keyv', (e, rows) => { if (e) throw e; console.log(rows.map((r) => r.key).join(' ')); })"],
+      [
+        'node',
+        '-e',
+        "new (require('sqlite3').Database)('/data/botfleet.sqlite').all('SELECT key FROM keyv', (e, rows) => { if (e) throw e; console.log(rows.map((r) => r.key).join(' ')); })",
+      ],
       { user: 'node', volumes: [`${restored}:/data`] },
     );
     expect(read).toMatchObject({ code: 0, stderr: '' });

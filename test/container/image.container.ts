@@ -54,7 +54,8 @@ describe('the image contents', () => {
     const packages = modules.trim().split('\n');
     expect(packages).toContain('grammy');
     expect(packages).toContain('sqlite3');
-    for (const dev of ['typescript', 'vitest', '@types/node', 'json-schema-to-typescript', 'node-gyp']) expect(packages).not.toContain(dev);
+    for (const dev of ['typescript', 'vitest', '@types/node', 'json-schema-to-typescript', 'node-gyp'])
+      expect(packages).not.toContain(dev);
     expect(trimmed.trim().split('\n')).toEqual(['0', '/app/node_modules/sqlite3/build/Release/node_sqlite3.node']);
   });
 

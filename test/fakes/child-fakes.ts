@@ -8,7 +8,10 @@ import { createInterface } from 'node:readline';
 
 /** POSTs `body` (or GETs, without one) to the fake's control `path`; throws on an error status. */
 export async function control<T>(root: string, path: string, body: unknown): Promise<T> {
-  const init: RequestInit = body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  const init: RequestInit =
+    body === undefined
+      ? {}
+      : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
   const res = await fetch(`${root}${path}`, init);
   const json = (await res.json()) as T & { error?: string };
   if (!res.ok) throw new Error(`fake control ${path} answered ${res.status}: ${json.error ?? 'no reason given'}`);
@@ -21,7 +24,10 @@ export function firstLine(child: ChildProcess, timeoutMs: number): Promise<strin
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    const timer = setTimeout(() => reject(new Error(`fakes did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`fakes did not start within ${timeoutMs} ms: ${stderr}`)),
+      timeoutMs,
+    );
     lines.once('line', (line) => {
       clearTimeout(timer);
       lines.close();

@@ -15,17 +15,28 @@ describe('both fakes in their own process (serve.ts)', () => {
       const bot = new Bot(token, { client: { apiRoot: fakes.apiRoot } });
       const updates = await bot.api.getUpdates({ timeout: 5 });
       expect(updates.map((u) => u.update_id)).toEqual(update_ids);
-      for (const update of updates) await bot.api.sendMessage(update.message?.chat.id ?? 0, `re: ${update.message?.text}`);
-      const { messages } = await fakes.telegram<{ messages: Array<{ chatId: number; text: string; at: number }> }>(`/__fake/sent?token=${token}`);
+      for (const update of updates)
+        await bot.api.sendMessage(update.message?.chat.id ?? 0, `re: ${update.message?.text}`);
+      const { messages } = await fakes.telegram<{ messages: Array<{ chatId: number; text: string; at: number }> }>(
+        `/__fake/sent?token=${token}`,
+      );
       expect(messages.map((m) => m.text)).toEqual(['re: msg 1', 're: msg 2', 're: msg 3']);
-      const { timings } = await fakes.telegram<{ timings: Array<{ deliveredAt: number }> }>(`/__fake/timings?token=${token}`);
+      const { timings } = await fakes.telegram<{ timings: Array<{ deliveredAt: number }> }>(
+        `/__fake/timings?token=${token}`,
+      );
       expect(messages[0]?.at).toBeGreaterThan(timings[0]?.deliveredAt ?? Infinity); // reply after hand-out, same clock
 
       await fakes.openai('/__fake/enqueue', { replies: ['scripted'] });
       const client = new OpenAI({ baseURL: fakes.baseUrl, apiKey: 'sk-any', maxRetries: 0 });
-      const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+      const completion = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
       expect(completion.choices[0]?.message.content).toBe('scripted');
-      const { requests } = await fakes.openai<{ requests: Array<{ body: unknown; outcome: { firstByteAt: number } }>; next: number }>('/__fake/requests?since=0');
+      const { requests } = await fakes.openai<{
+        requests: Array<{ body: unknown; outcome: { firstByteAt: number } }>;
+        next: number;
+      }>('/__fake/requests?since=0');
       expect(requests[0]?.body).toMatchObject({ messages: [{ role: 'user', content: 'hi' }] });
       await expect(fakes.telegram('/__fake/nope', {})).rejects.toThrow(/unknown control route/);
     } finally {

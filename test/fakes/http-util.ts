@@ -20,7 +20,12 @@ export function readBody(req: IncomingMessage, limitBytes = 8 * 1024 * 1024): Pr
 }
 
 /** Writes `body` as a JSON response with `status`; does nothing when the client is gone. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.destroyed || res.writableEnded) return;
   const text = JSON.stringify(body);
   res.writeHead(status, {
@@ -81,7 +86,11 @@ export function decodeFormValue(value: string): unknown {
 
 /** Parses request parameters from the query string and a JSON or urlencoded body.
  * Throws `Error` with a short reason for JSON that does not parse or a non-object body. */
-export function parseParams(contentType: string | undefined, raw: string, query: URLSearchParams): Record<string, unknown> {
+export function parseParams(
+  contentType: string | undefined,
+  raw: string,
+  query: URLSearchParams,
+): Record<string, unknown> {
   const params: Record<string, unknown> = {};
   for (const [key, value] of query) params[key] = decodeFormValue(value);
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';

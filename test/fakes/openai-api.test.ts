@@ -1,6 +1,13 @@
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, AuthenticationError, InternalServerError, RateLimitError } from 'openai';
+import OpenAI, {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  AuthenticationError,
+  InternalServerError,
+  RateLimitError,
+} from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from './openai-api.js';
+import { type FakeOpenAI, startFakeOpenAI } from './openai-api.js';
 
 let fake: FakeOpenAI;
 let client: OpenAI;
@@ -15,10 +22,20 @@ afterEach(async () => {
 });
 
 const ask = (text: string, extra: Partial<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming> = {}) =>
-  client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: text }], ...extra });
+  client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [
+      { role: 'system', content: 'be brief' },
+      { role: 'user', content: text },
+    ],
+    ...extra,
+  });
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(() => expect.unreachable('the request should have failed'), (e: unknown) => e);
+  return promise.then(
+    () => expect.unreachable('the request should have failed'),
+    (e: unknown) => e,
+  );
 }
 
 describe('fake OpenAI API with the real openai SDK', () => {
@@ -26,13 +43,24 @@ describe('fake OpenAI API with the real openai SDK', () => {
     const completion = await ask('hello there', { temperature: 0.2 });
     expect(completion.choices[0]?.message).toMatchObject({ role: 'assistant', content: 'echo: hello there' });
     expect(completion.choices[0]?.finish_reason).toBe('stop');
-    expect(completion.usage?.total_tokens).toBe((completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0));
+    expect(completion.usage?.total_tokens).toBe(
+      (completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0),
+    );
     expect(completion._request_id).toMatch(/^req_/);
     const request = fake.lastRequest();
-    expect(request?.body).toMatchObject({ model: 'gpt-4o-mini', temperature: 0.2, messages: [{ role: 'system' }, { role: 'user', content: 'hello there' }] });
+    expect(request?.body).toMatchObject({
+      model: 'gpt-4o-mini',
+      temperature: 0.2,
+      messages: [{ role: 'system' }, { role: 'user', content: 'hello there' }],
+    });
     expect(request?.apiKey).toBe('sk-test-key');
-    expect(request?.headers['authorization']).toBe('Bearer sk-test-key');
-    expect(request?.outcome).toMatchObject({ status: 200, kind: 'reply', content: 'echo: hello there', aborted: false });
+    expect(request?.headers.authorization).toBe('Bearer sk-test-key');
+    expect(request?.outcome).toMatchObject({
+      status: 200,
+      kind: 'reply',
+      content: 'echo: hello there',
+      aborted: false,
+    });
   });
 
   it('uses queued replies first, then the reply function', async () => {
@@ -42,7 +70,10 @@ describe('fake OpenAI API with the real openai SDK', () => {
     expect((await ask('b')).choices[0]?.finish_reason).toBe('length');
     expect((await ask('c')).choices[0]?.message.content).toBe('model was gpt-4o-mini');
     fake.setReply(undefined);
-    expect((await ask('d', { max_completion_tokens: 1 })).choices[0]).toMatchObject({ finish_reason: 'length', message: { content: 'echo' } });
+    expect((await ask('d', { max_completion_tokens: 1 })).choices[0]).toMatchObject({
+      finish_reason: 'length',
+      message: { content: 'echo' },
+    });
   });
 
   it('surfaces injected status codes as the SDK error classes', async () => {
@@ -54,9 +85,14 @@ describe('fake OpenAI API with the real openai SDK', () => {
     fake.failNext({ status: 429, retryAfterSeconds: 3 });
     const limited = await rejection(ask('x'));
     expect(limited).toBeInstanceOf(RateLimitError);
-    expect([(limited as APIError).code, (limited as APIError).headers?.get('retry-after')]).toEqual(['rate_limit_exceeded', '3']);
+    expect([(limited as APIError).code, (limited as APIError).headers?.get('retry-after')]).toEqual([
+      'rate_limit_exceeded',
+      '3',
+    ]);
     const wrongKey = new OpenAI({ baseURL: fake.baseUrl, apiKey: 'sk-wrong', maxRetries: 0 });
-    const denied = await rejection(wrongKey.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }));
+    const denied = await rejection(
+      wrongKey.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
+    );
     expect(denied).toBeInstanceOf(AuthenticationError);
     expect((denied as APIError).code).toBe('invalid_api_key');
     expect((await ask('fine again')).choices[0]?.message.content).toBe('echo: fine again');
@@ -70,7 +106,12 @@ describe('fake OpenAI API with the real openai SDK', () => {
     fake.failNext({ kind: 'drop' });
     expect(await rejection(ask('x'))).toBeInstanceOf(APIConnectionError);
     fake.failNext({ kind: 'hang' });
-    const hung = await rejection(client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }, { timeout: 200 }));
+    const hung = await rejection(
+      client.chat.completions.create(
+        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] },
+        { timeout: 200 },
+      ),
+    );
     expect(hung).toBeInstanceOf(APIConnectionTimeoutError);
     const outcome = await fake.waitForOutcome(fake.lastRequest() as NonNullable<ReturnType<FakeOpenAI['lastRequest']>>);
     expect(outcome).toMatchObject({ kind: 'hang', aborted: true, injected: true });
@@ -100,7 +141,11 @@ describe('fake OpenAI API with the real openai SDK', () => {
     expect(total).toBeGreaterThan(0);
     expect(fake.lastRequest()).toMatchObject({ stream: true, outcome: { kind: 'reply', content: 'one two three' } });
     fake.failNext({ kind: 'stream-error' });
-    const broken = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], stream: true });
+    const broken = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+    });
     const drain = async (): Promise<void> => {
       for await (const _chunk of broken) void _chunk;
     };

@@ -12,11 +12,26 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { performance } from 'node:perf_hooks';
 import { closeServer, delay, listen, readBody, sendJson, sendRaw } from './http-util.js';
 import { handleOpenAIControl } from './openai-control.js';
-import type { FakeOpenAIOptions, OpenAIFailure, RecordedRequest, ReplyFunction, RequestOutcome, ScriptedReply } from './openai-types.js';
 import {
-  approxTokens, chunkBody, completionBody, echoReply, errorBody, messagesOf, promptTokens, splitIntoChunks, usage,
+  approxTokens,
   type CompletionMeta,
+  chunkBody,
+  completionBody,
+  echoReply,
+  errorBody,
+  messagesOf,
+  promptTokens,
+  splitIntoChunks,
+  usage,
 } from './openai-replies.js';
+import type {
+  FakeOpenAIOptions,
+  OpenAIFailure,
+  RecordedRequest,
+  ReplyFunction,
+  RequestOutcome,
+  ScriptedReply,
+} from './openai-types.js';
 import { createRecordLog, type WaitOptions } from './record-log.js';
 
 const CHAT_PATH = '/v1/chat/completions';
@@ -99,7 +114,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     outcomeWaiters.delete(request);
   };
 
-  const latencyFor = (model: string | undefined): number => latency.get(model ?? '') ?? latency.get('') ?? options.latencyMs ?? 0;
+  const latencyFor = (model: string | undefined): number =>
+    latency.get(model ?? '') ?? latency.get('') ?? options.latencyMs ?? 0;
 
   async function chooseAnswer(request: RecordedRequest): Promise<Answer> {
     let scripted: ScriptedReply | undefined;
@@ -111,10 +127,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       }
     } else if (typeof reply === 'function') scripted = await reply(request);
     else scripted = reply;
-    const spec = typeof scripted === 'string' ? { content: scripted } : scripted ?? {};
+    const spec = typeof scripted === 'string' ? { content: scripted } : (scripted ?? {});
     let content = spec.content ?? echoReply(request.body);
     let finishReason = spec.finishReason ?? 'stop';
-    const maxTokens = request.body?.['max_completion_tokens'] ?? request.body?.['max_tokens'];
+    const maxTokens = request.body?.max_completion_tokens ?? request.body?.max_tokens;
     if (spec.finishReason === undefined && typeof maxTokens === 'number' && approxTokens(content) > maxTokens) {
       content = content.slice(0, Math.max(1, maxTokens) * 4);
       finishReason = 'length';
@@ -140,17 +156,34 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   }
 
   function headersFor(request: RecordedRequest): Record<string, string> {
-    return { 'x-request-id': request.requestId, 'openai-processing-ms': String(Math.round(performance.now() - request.at)), 'openai-version': '2020-10-01' };
+    return {
+      'x-request-id': request.requestId,
+      'openai-processing-ms': String(Math.round(performance.now() - request.at)),
+      'openai-version': '2020-10-01',
+    };
   }
 
-  function sendError(res: ServerResponse, request: RecordedRequest, status: number, body: unknown, injected: boolean, extra: Record<string, string> = {}): void {
+  function sendError(
+    res: ServerResponse,
+    request: RecordedRequest,
+    status: number,
+    body: unknown,
+    injected: boolean,
+    extra: Record<string, string> = {},
+  ): void {
     const firstByteAt = performance.now();
     if (typeof body === 'string') sendRaw(res, status, body, 'text/plain');
     else sendJson(res, status, body, { ...headersFor(request), ...extra });
     settle(request, { status, kind: 'error', content: undefined, firstByteAt, aborted: false, injected });
   }
 
-  function writeFailure(req: IncomingMessage, res: ServerResponse, request: RecordedRequest, failure: OpenAIFailure, meta: CompletionMeta): void {
+  function writeFailure(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: RecordedRequest,
+    failure: OpenAIFailure,
+    meta: CompletionMeta,
+  ): void {
     const kind = failure.kind ?? 'status';
     const firstByteAt = performance.now();
     const base = { content: undefined, firstByteAt, aborted: false, injected: true } as const;
@@ -165,17 +198,37 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
     if (kind === 'status') {
       const status = failure.status ?? 500;
-      const body = failure.body ?? errorBody(status, meta.model, { ...(failure.message !== undefined && { message: failure.message }), ...(failure.code !== undefined && { code: failure.code }), ...(failure.type !== undefined && { type: failure.type }) });
-      const retry: Record<string, string> = failure.retryAfterSeconds === undefined ? {} : { 'retry-after': String(failure.retryAfterSeconds) };
+      const body =
+        failure.body ??
+        errorBody(status, meta.model, {
+          ...(failure.message !== undefined && { message: failure.message }),
+          ...(failure.code !== undefined && { code: failure.code }),
+          ...(failure.type !== undefined && { type: failure.type }),
+        });
+      const retry: Record<string, string> =
+        failure.retryAfterSeconds === undefined ? {} : { 'retry-after': String(failure.retryAfterSeconds) };
       sendError(res, request, status, body, true, retry);
       return;
     }
     if (kind === 'missing-choices') {
-      sendJson(res, 200, { id: meta.id, object: 'chat.completion', created: meta.created, model: meta.model }, headersFor(request));
+      sendJson(
+        res,
+        200,
+        { id: meta.id, object: 'chat.completion', created: meta.created, model: meta.model },
+        headersFor(request),
+      );
     } else if (request.stream) {
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headersFor(request) });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        ...headersFor(request),
+      });
       res.write(`data: ${JSON.stringify(chunkBody(meta, { role: 'assistant', content: '' }, null, false))}\n\n`);
-      res.end(kind === 'malformed' ? 'data: {"id": "chatcmpl-broken", "choices": [\n\n' : `data: ${JSON.stringify(errorBody(500, meta.model))}\n\n`);
+      res.end(
+        kind === 'malformed'
+          ? 'data: {"id": "chatcmpl-broken", "choices": [\n\n'
+          : `data: ${JSON.stringify(errorBody(500, meta.model))}\n\n`,
+      );
     } else if (kind === 'malformed') {
       sendRaw(res, 200, '{"id": "chatcmpl-broken", "object": "chat.completion", "choices": [', 'application/json');
     } else {
@@ -185,9 +238,19 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     settle(request, { ...base, status: 200, kind });
   }
 
-  async function stream(res: ServerResponse, request: RecordedRequest, meta: CompletionMeta, answer: Answer): Promise<void> {
-    const includeUsage = (request.body?.['stream_options'] as { include_usage?: unknown } | undefined)?.include_usage === true;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headersFor(request) });
+  async function stream(
+    res: ServerResponse,
+    request: RecordedRequest,
+    meta: CompletionMeta,
+    answer: Answer,
+  ): Promise<void> {
+    const includeUsage =
+      (request.body?.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      ...headersFor(request),
+    });
     const firstByteAt = performance.now();
     const write = (payload: unknown): void => void res.write(`data: ${JSON.stringify(payload)}\n\n`);
     write(chunkBody(meta, { role: 'assistant', content: '', refusal: null }, null, includeUsage));
@@ -202,7 +265,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
     if (res.destroyed) return;
     write(chunkBody(meta, {}, answer.finishReason, includeUsage));
-    if (includeUsage) write(chunkBody(meta, undefined, null, true, usage(answer.promptTokens, answer.completionTokens)));
+    if (includeUsage)
+      write(chunkBody(meta, undefined, null, true, usage(answer.promptTokens, answer.completionTokens)));
     res.end('data: [DONE]\n\n');
     settle(request, { status: 200, kind: 'reply', content: sent, firstByteAt, aborted: false, injected: false });
   }
@@ -210,18 +274,31 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   function authError(request: RecordedRequest): unknown {
     if (options.apiKey === undefined || request.apiKey === options.apiKey) return undefined;
     if (request.apiKey !== undefined) return errorBody(401, request.model ?? '');
-    const message = "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).";
+    const message =
+      "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).";
     return errorBody(401, request.model ?? '', { message, code: null });
   }
 
   function validate(request: RecordedRequest): { status: number; body: unknown } | undefined {
     const model = request.model ?? '';
     if (request.body === undefined) {
-      return { status: 400, body: errorBody(400, model, { message: 'We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.' }) };
+      return {
+        status: 400,
+        body: errorBody(400, model, {
+          message: 'We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.',
+        }),
+      };
     }
-    if (request.model === undefined) return { status: 400, body: errorBody(400, model, { message: 'you must provide a model parameter' }) };
+    if (request.model === undefined)
+      return { status: 400, body: errorBody(400, model, { message: 'you must provide a model parameter' }) };
     if (messagesOf(request.body).length === 0) {
-      return { status: 400, body: errorBody(400, model, { message: "Missing required parameter: 'messages'.", code: 'missing_required_parameter' }) };
+      return {
+        status: 400,
+        body: errorBody(400, model, {
+          message: "Missing required parameter: 'messages'.",
+          code: 'missing_required_parameter',
+        }),
+      };
     }
     if (options.strictModels === true && !models.includes(model)) return { status: 404, body: errorBody(404, model) };
     const prompt = promptTokens(request.body);
@@ -233,7 +310,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   }
 
   async function chat(req: IncomingMessage, res: ServerResponse, request: RecordedRequest): Promise<void> {
-    const meta: CompletionMeta = { id: `chatcmpl-fake${request.seq}`, created: Math.floor(Date.now() / 1000), model: request.model ?? 'unknown' };
+    const meta: CompletionMeta = {
+      id: `chatcmpl-fake${request.seq}`,
+      created: Math.floor(Date.now() / 1000),
+      model: request.model ?? 'unknown',
+    };
     const invalid = validate(request);
     if (invalid !== undefined) {
       sendError(res, request, invalid.status, invalid.body, false);
@@ -254,10 +335,22 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       await stream(res, request, meta, answer);
       return;
     }
-    const body = completionBody(meta, answer.content, answer.finishReason, usage(answer.promptTokens, answer.completionTokens));
+    const body = completionBody(
+      meta,
+      answer.content,
+      answer.finishReason,
+      usage(answer.promptTokens, answer.completionTokens),
+    );
     const firstByteAt = performance.now();
     sendJson(res, 200, body, headersFor(request));
-    settle(request, { status: 200, kind: 'reply', content: answer.content, firstByteAt, aborted: false, injected: false });
+    settle(request, {
+      status: 200,
+      kind: 'reply',
+      content: answer.content,
+      firstByteAt,
+      aborted: false,
+      injected: false,
+    });
   }
 
   async function onApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -265,21 +358,34 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     let body: Record<string, unknown> | undefined;
     try {
       const parsed = raw === '' ? undefined : (JSON.parse(raw) as unknown);
-      body = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+      body =
+        parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+          ? (parsed as Record<string, unknown>)
+          : undefined;
     } catch {
       // Not JSON: recorded with `body` undefined and answered 400 by validate(), as OpenAI does.
       body = undefined;
     }
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    const bearer = /^Bearer\s+(.+)$/i.exec(headers['authorization'] ?? '')?.[1];
+    for (const [name, value] of Object.entries(req.headers))
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    const bearer = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1];
     const at = performance.now();
     const isChat = req.method === 'POST' && url.pathname === CHAT_PATH;
     const request = log.append((seq) => {
       const record: RecordedRequest = {
-        seq, method: req.method ?? 'GET', path: url.pathname, body, headers, apiKey: bearer,
-        model: typeof body?.['model'] === 'string' ? body['model'] : undefined, stream: body?.['stream'] === true,
-        requestId: `req_${idPrefix}${(++counter).toString(16).padStart(8, '0')}`, at, wallAt: Date.now(), outcome: undefined,
+        seq,
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        body,
+        headers,
+        apiKey: bearer,
+        model: typeof body?.model === 'string' ? body.model : undefined,
+        stream: body?.stream === true,
+        requestId: `req_${idPrefix}${(++counter).toString(16).padStart(8, '0')}`,
+        at,
+        wallAt: Date.now(),
+        outcome: undefined,
       };
       if (isChat) chatRequests.push(record); // before listeners run, so waiters see it counted
       return record;
@@ -287,7 +393,14 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     res.on('close', () => {
       if (res.writableFinished) return;
       const hung = hanging.delete(request);
-      settle(request, { status: 0, kind: hung ? 'hang' : 'aborted', content: undefined, firstByteAt: undefined, aborted: true, injected: hung });
+      settle(request, {
+        status: 0,
+        kind: hung ? 'hang' : 'aborted',
+        content: undefined,
+        firstByteAt: undefined,
+        aborted: true,
+        injected: hung,
+      });
     });
     const denied = authError(request);
     if (denied !== undefined) {
@@ -296,20 +409,42 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
     if (isChat) {
       inFlight += 1;
-      res.on('close', () => void (inFlight -= 1));
+      res.on('close', () => {
+        inFlight -= 1;
+      });
       await chat(req, res, request);
       return;
     }
     const modelId = /^\/v1\/models\/(.+)$/.exec(url.pathname)?.[1];
-    const model = (id: string): Record<string, unknown> => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'fake' });
-    if (req.method === 'GET' && url.pathname === '/v1/models') sendJson(res, 200, { object: 'list', data: models.map(model) }, headersFor(request));
-    else if (req.method === 'GET' && modelId !== undefined && models.includes(decodeURIComponent(modelId))) sendJson(res, 200, model(decodeURIComponent(modelId)), headersFor(request));
+    const model = (id: string): Record<string, unknown> => ({
+      id,
+      object: 'model',
+      created: 1_700_000_000,
+      owned_by: 'fake',
+    });
+    if (req.method === 'GET' && url.pathname === '/v1/models')
+      sendJson(res, 200, { object: 'list', data: models.map(model) }, headersFor(request));
+    else if (req.method === 'GET' && modelId !== undefined && models.includes(decodeURIComponent(modelId)))
+      sendJson(res, 200, model(decodeURIComponent(modelId)), headersFor(request));
     else {
       const message = modelId === undefined ? `Invalid URL (${req.method ?? 'GET'} ${url.pathname})` : undefined;
-      sendError(res, request, 404, errorBody(404, decodeURIComponent(modelId ?? ''), message === undefined ? {} : { message, code: null }), false);
+      sendError(
+        res,
+        request,
+        404,
+        errorBody(404, decodeURIComponent(modelId ?? ''), message === undefined ? {} : { message, code: null }),
+        false,
+      );
       return;
     }
-    settle(request, { status: 200, kind: 'reply', content: undefined, firstByteAt: performance.now(), aborted: false, injected: false });
+    settle(request, {
+      status: 200,
+      kind: 'reply',
+      content: undefined,
+      firstByteAt: performance.now(),
+      aborted: false,
+      injected: false,
+    });
   }
 
   const server = createServer((req, res) => {
@@ -318,7 +453,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     task.catch((error: unknown) => {
       // A broken request (body too large, reply function threw) must not take the fake down:
       // answer 500 when still possible so the failing test sees why.
-      sendJson(res, 500, { error: { message: `fake OpenAI error: ${String(error)}`, type: 'server_error', param: null, code: null } });
+      sendJson(res, 500, {
+        error: { message: `fake OpenAI error: ${String(error)}`, type: 'server_error', param: null, code: null },
+      });
     });
   });
   const port = await listen(server, options.port ?? 0);
@@ -330,25 +467,40 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     requestsSince: (since) => log.since(since),
     lastRequest: () => chatRequests.at(-1),
     nextSeq: () => log.nextSeq(),
-    setReply: (next) => void (reply = next),
+    setReply: (next) => {
+      reply = next;
+    },
     enqueueReply: (...replies) => void queue.push(...replies),
     setLatency: (ms, model) => void (ms > 0 ? latency.set(model ?? '', ms) : latency.delete(model ?? '')),
     failNext: (failure) => void failures.push({ failure, remaining: failure.times ?? 1 }),
     inFlight: () => inFlight,
     waitForRequest: (predicate = () => true, waitOptions) =>
-      log.waitFor((r) => r.path === CHAT_PATH && r.method === 'POST' && predicate(r), { what: 'a chat completion request', ...waitOptions }),
+      log.waitFor((r) => r.path === CHAT_PATH && r.method === 'POST' && predicate(r), {
+        what: 'a chat completion request',
+        ...waitOptions,
+      }),
     async waitForRequests(count, timeoutMs = 5000) {
       if (chatRequests.length < count) {
-        await log.waitFor((r) => r.path === CHAT_PATH && chatRequests.length >= count, { timeoutMs, since: log.nextSeq(), what: `${count} chat completion request(s)` });
+        await log.waitFor((r) => r.path === CHAT_PATH && chatRequests.length >= count, {
+          timeoutMs,
+          since: log.nextSeq(),
+          what: `${count} chat completion request(s)`,
+        });
       }
       return chatRequests;
     },
     waitForOutcome(request, timeoutMs = 5000) {
       if (request.outcome !== undefined) return Promise.resolve(request.outcome);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for the answer to request ${request.seq}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out after ${timeoutMs} ms waiting for the answer to request ${request.seq}`)),
+          timeoutMs,
+        );
         let set = outcomeWaiters.get(request);
-        if (set === undefined) outcomeWaiters.set(request, (set = new Set()));
+        if (set === undefined) {
+          set = new Set();
+          outcomeWaiters.set(request, set);
+        }
         set.add(() => {
           clearTimeout(timer);
           resolve(request.outcome as RequestOutcome);

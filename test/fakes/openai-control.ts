@@ -26,15 +26,18 @@ const queryNumber = (value: string | null, fallback: number): number => {
 
 async function get(fake: FakeOpenAI, url: URL): Promise<Json> {
   const q = url.searchParams;
-  if (url.pathname === '/__fake/info') return { baseUrl: fake.baseUrl, timeOrigin: fake.timeOrigin, nextSeq: fake.nextSeq(), inFlight: fake.inFlight() };
+  if (url.pathname === '/__fake/info')
+    return { baseUrl: fake.baseUrl, timeOrigin: fake.timeOrigin, nextSeq: fake.nextSeq(), inFlight: fake.inFlight() };
   if (url.pathname !== '/__fake/requests') throw new Error(`unknown control route GET ${url.pathname}`);
   const since = queryNumber(q.get('since'), 0);
   const wait = queryNumber(q.get('wait'), 0);
   if (wait > 0 && fake.nextSeq() <= since) {
-    await fake.waitForRequest(() => true, { since, timeoutMs: wait }).then(
-      () => undefined,
-      () => undefined, // the wait timed out (or the fake closed): answer with what there is, i.e. nothing
-    );
+    await fake
+      .waitForRequest(() => true, { since, timeoutMs: wait })
+      .then(
+        () => undefined,
+        () => undefined, // the wait timed out (or the fake closed): answer with what there is, i.e. nothing
+      );
   }
   const requests = fake.requestsSince(since).slice(0, queryNumber(q.get('limit'), 10_000));
   const last = requests.at(-1);
@@ -44,18 +47,18 @@ async function get(fake: FakeOpenAI, url: URL): Promise<Json> {
 function post(fake: FakeOpenAI, path: string, body: Json): Json {
   switch (path) {
     case '/__fake/reply':
-      fake.setReply((body['reply'] ?? undefined) as ScriptedReply | undefined);
+      fake.setReply((body.reply ?? undefined) as ScriptedReply | undefined);
       return {};
     case '/__fake/enqueue':
-      if (!Array.isArray(body['replies'])) throw new Error('"replies" must be an array');
-      fake.enqueueReply(...(body['replies'] as ScriptedReply[]));
+      if (!Array.isArray(body.replies)) throw new Error('"replies" must be an array');
+      fake.enqueueReply(...(body.replies as ScriptedReply[]));
       return {};
     case '/__fake/failNext':
-      fake.failNext({ ...body, times: body['times'] === null ? Infinity : body['times'] } as OpenAIFailure);
+      fake.failNext({ ...body, times: body.times === null ? Infinity : body.times } as OpenAIFailure);
       return {};
     case '/__fake/latency':
-      if (typeof body['ms'] !== 'number') throw new Error('"ms" must be a number');
-      fake.setLatency(body['ms'], typeof body['model'] === 'string' ? body['model'] : undefined);
+      if (typeof body.ms !== 'number') throw new Error('"ms" must be a number');
+      fake.setLatency(body.ms, typeof body.model === 'string' ? body.model : undefined);
       return {};
     case '/__fake/clear':
       fake.clear();
@@ -66,7 +69,12 @@ function post(fake: FakeOpenAI, path: string, body: Json): Json {
 }
 
 /** Serves one `/__fake/…` request against `fake`; bad input answers 400 `{error}`. */
-export async function handleOpenAIControl(fake: FakeOpenAI, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function handleOpenAIControl(
+  fake: FakeOpenAI,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
   try {
     if (req.method === 'GET') {
       sendJson(res, 200, await get(fake, url));

@@ -17,7 +17,11 @@ export function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .map((part: unknown) => (typeof part === 'object' && part !== null && (part as { type?: unknown }).type === 'text' ? String((part as { text?: unknown }).text ?? '') : ''))
+    .map((part: unknown) =>
+      typeof part === 'object' && part !== null && (part as { type?: unknown }).type === 'text'
+        ? String((part as { text?: unknown }).text ?? '')
+        : '',
+    )
     .join('');
 }
 
@@ -50,7 +54,12 @@ export function usage(prompt: number, completion: number): CompletionUsage {
     completion_tokens: completion,
     total_tokens: prompt + completion,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
@@ -64,13 +73,25 @@ export interface CompletionMeta {
 type FinishReason = ChatCompletion.Choice['finish_reason'];
 
 /** A non-streaming `chat.completion` body. */
-export function completionBody(meta: CompletionMeta, content: string, finishReason: FinishReason, use: CompletionUsage): ChatCompletion {
+export function completionBody(
+  meta: CompletionMeta,
+  content: string,
+  finishReason: FinishReason,
+  use: CompletionUsage,
+): ChatCompletion {
   return {
     id: meta.id,
     object: 'chat.completion',
     created: meta.created,
     model: meta.model,
-    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null, annotations: [] }, logprobs: null, finish_reason: finishReason }],
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content, refusal: null, annotations: [] },
+        logprobs: null,
+        finish_reason: finishReason,
+      },
+    ],
     usage: use,
     service_tier: 'default',
     system_fingerprint: 'fp_fake',
@@ -106,25 +127,49 @@ export function splitIntoChunks(content: string): string[] {
 
 /** OpenAI's `{error: {...}}` envelope for `status`, with the API's usual wording; `overrides`
  * replace fields. */
-export function errorBody(status: number, model: string, overrides: { message?: string; type?: string; code?: string | null } = {}): unknown {
+export function errorBody(
+  status: number,
+  model: string,
+  overrides: { message?: string; type?: string; code?: string | null } = {},
+): unknown {
   const defaults: Record<number, { message: string; type: string; code: string | null }> = {
     400: { message: 'Invalid request.', type: 'invalid_request_error', code: null },
     401: {
-      message: 'Incorrect API key provided: sk-fake***. You can find your API key at https://platform.openai.com/account/api-keys.',
+      message:
+        'Incorrect API key provided: sk-fake***. You can find your API key at https://platform.openai.com/account/api-keys.',
       type: 'invalid_request_error',
       code: 'invalid_api_key',
     },
-    403: { message: `Project does not have access to model \`${model}\``, type: 'invalid_request_error', code: 'model_not_found' },
-    404: { message: `The model \`${model}\` does not exist or you do not have access to it.`, type: 'invalid_request_error', code: 'model_not_found' },
+    403: {
+      message: `Project does not have access to model \`${model}\``,
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+    },
+    404: {
+      message: `The model \`${model}\` does not exist or you do not have access to it.`,
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+    },
     429: {
       message: `Rate limit reached for ${model} in organization org-fake on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s.`,
       type: 'requests',
       code: 'rate_limit_exceeded',
     },
-    500: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', code: null },
+    500: {
+      message: 'The server had an error while processing your request. Sorry about that!',
+      type: 'server_error',
+      code: null,
+    },
     502: { message: 'Bad gateway.', type: 'server_error', code: null },
     503: { message: 'The server is overloaded or not ready yet.', type: 'server_error', code: null },
   };
   const base = defaults[status] ?? { message: `Error ${status}`, type: 'server_error', code: null };
-  return { error: { message: overrides.message ?? base.message, type: overrides.type ?? base.type, param: null, code: overrides.code === undefined ? base.code : overrides.code } };
+  return {
+    error: {
+      message: overrides.message ?? base.message,
+      type: overrides.type ?? base.type,
+      param: null,
+      code: overrides.code === undefined ? base.code : overrides.code,
+    },
+  };
 }

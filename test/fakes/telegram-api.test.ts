@@ -2,7 +2,7 @@ import { run } from '@grammyjs/runner';
 import { Bot, GrammyError, HttpError } from 'grammy';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait-for.js';
-import { CONFLICT_POLL, startFakeTelegram, type FakeTelegram } from './telegram-api.js';
+import { CONFLICT_POLL, type FakeTelegram, startFakeTelegram } from './telegram-api.js';
 
 const TOKEN = '123456:test-token';
 const OTHER = '777:other-token';
@@ -21,7 +21,10 @@ afterEach(async () => {
 });
 
 async function grammyError(promise: Promise<unknown>): Promise<GrammyError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(GrammyError);
   return error as GrammyError;
 }
@@ -33,10 +36,19 @@ describe('fake Bot API with the real grammY client', () => {
     const first = await bot.api.sendMessage(42, 'hello', { parse_mode: 'HTML' });
     const second = await bot.api.sendMessage(42, 'again');
     const elsewhere = await bot.api.sendMessage(43, 'other chat');
-    expect(first).toMatchObject({ message_id: 1, chat: { id: 42, type: 'private' }, from: { id: 123456, is_bot: true }, text: 'hello' });
+    expect(first).toMatchObject({
+      message_id: 1,
+      chat: { id: 42, type: 'private' },
+      from: { id: 123456, is_bot: true },
+      text: 'hello',
+    });
     expect([second.message_id, elsewhere.message_id]).toEqual([2, 1]);
     const [call] = tg.calls(TOKEN, 'sendMessage');
-    expect(call).toMatchObject({ token: TOKEN, botId: 123456, params: { chat_id: 42, text: 'hello', parse_mode: 'HTML' } });
+    expect(call).toMatchObject({
+      token: TOKEN,
+      botId: 123456,
+      params: { chat_id: 42, text: 'hello', parse_mode: 'HTML' },
+    });
     expect(call?.at).toBeGreaterThan(0);
     expect(Math.abs((call?.wallAt ?? 0) - Date.now())).toBeLessThan(5000);
     expect(call?.outcome?.status).toBe(200);
@@ -47,7 +59,7 @@ describe('fake Bot API with the real grammY client', () => {
     const stranger = new Bot('999:nobody', { client: { apiRoot: tg.apiRoot } });
     expect((await grammyError(stranger.api.getMe())).error_code).toBe(401);
     const raw = bot.api.raw as unknown as Record<string, (() => Promise<unknown>) | undefined>;
-    const notFound = await grammyError(Promise.resolve(raw['noSuchMethod']?.()));
+    const notFound = await grammyError(Promise.resolve(raw.noSuchMethod?.()));
     expect([notFound.error_code, notFound.description]).toEqual([404, 'Not Found']);
   });
 
@@ -61,11 +73,14 @@ describe('fake Bot API with the real grammY client', () => {
     expect(updates).toHaveLength(1);
     expect(updates[0]).toMatchObject({
       update_id: updateId,
-      message: { message_id: 1, from: { id: 5, is_bot: false, username: 'alice' }, chat: { id: 5, type: 'private' }, text: '/start@fleet_test_bot hi' },
+      message: {
+        message_id: 1,
+        from: { id: 5, is_bot: false, username: 'alice' },
+        chat: { id: 5, type: 'private' },
+        text: '/start@fleet_test_bot hi',
+      },
     });
-    expect(updates[0]?.message?.entities).toEqual([
-      { type: 'bot_command', offset: 0, length: 21 },
-    ]);
+    expect(updates[0]?.message?.entities).toEqual([{ type: 'bot_command', offset: 0, length: 21 }]);
     expect(tg.deliveredAt(TOKEN, updateId)).toBeGreaterThan(0);
   });
 
@@ -82,7 +97,11 @@ describe('fake Bot API with the real grammY client', () => {
   });
 
   it('honours offset and limit: confirmed updates are gone, unconfirmed ones come back', async () => {
-    const ids = [1, 2, 3].map((n) => tg.sendText(TOKEN, { chatId: 9, userId: 9, text: `m${n}` })) as [number, number, number];
+    const ids = [1, 2, 3].map((n) => tg.sendText(TOKEN, { chatId: 9, userId: 9, text: `m${n}` })) as [
+      number,
+      number,
+      number,
+    ];
     expect((await bot.api.getUpdates({ limit: 2 })).map((u) => u.update_id)).toEqual(ids.slice(0, 2));
     expect((await bot.api.getUpdates({ offset: ids[1] })).map((u) => u.update_id)).toEqual(ids.slice(1));
     expect(tg.updateTiming(TOKEN, ids[0])?.confirmedAt).toBeGreaterThan(0);
@@ -96,7 +115,9 @@ describe('fake Bot API with the real grammY client', () => {
     await expect(bot.api.sendMessage(1, 'x'.repeat(4096))).resolves.toMatchObject({ message_id: 1 });
     const tooLong = await grammyError(bot.api.sendMessage(1, 'x'.repeat(4097)));
     expect([tooLong.error_code, tooLong.description]).toEqual([400, 'Bad Request: message is too long']);
-    expect((await grammyError(bot.api.sendMessage(1, '😀'.repeat(2049)))).description).toBe('Bad Request: message is too long');
+    expect((await grammyError(bot.api.sendMessage(1, '😀'.repeat(2049)))).description).toBe(
+      'Bad Request: message is too long',
+    );
     expect((await grammyError(bot.api.sendMessage(1, '  '))).description).toBe('Bad Request: message text is empty');
     expect(tg.sentMessages(TOKEN)).toHaveLength(1);
   });
@@ -104,7 +125,11 @@ describe('fake Bot API with the real grammY client', () => {
   it('injects 429 with retry_after, visible to grammY, then recovers', async () => {
     tg.failNext(TOKEN, 'sendMessage', { status: 429, retryAfter: 7 });
     const limited = await grammyError(bot.api.sendMessage(1, 'hi'));
-    expect([limited.error_code, limited.description, limited.parameters.retry_after]).toEqual([429, 'Too Many Requests: retry after 7', 7]);
+    expect([limited.error_code, limited.description, limited.parameters.retry_after]).toEqual([
+      429,
+      'Too Many Requests: retry after 7',
+      7,
+    ]);
     expect(tg.calls(TOKEN, 'sendMessage')[0]?.outcome?.injected).toBe(true);
     await expect(bot.api.sendMessage(1, 'hi')).resolves.toMatchObject({ text: 'hi' });
   });
@@ -134,22 +159,34 @@ describe('fake Bot API with the real grammY client', () => {
     tg.blockUser(TOKEN, 66);
     const blocked = await grammyError(bot.api.sendMessage(66, 'hi'));
     expect([blocked.error_code, blocked.description]).toEqual([403, 'Forbidden: bot was blocked by the user']);
-    const sent = await bot.api.sendMessage(1, '<b>bold</b> &amp; <a href="https://x.y">link</a>', { parse_mode: 'HTML' });
+    const sent = await bot.api.sendMessage(1, '<b>bold</b> &amp; <a href="https://x.y">link</a>', {
+      parse_mode: 'HTML',
+    });
     expect(sent.text).toBe('bold & link');
     expect(sent.entities).toEqual([
       { type: 'bold', offset: 0, length: 4 },
       { type: 'text_link', offset: 7, length: 4, url: 'https://x.y' },
     ]);
-    expect((await grammyError(bot.api.sendMessage(1, '<p>x</p>', { parse_mode: 'HTML' }))).description).toMatch(/^Bad Request: can't parse entities: Unsupported start tag "p"/);
-    expect((await grammyError(bot.api.sendMessage(1, 'end.', { parse_mode: 'MarkdownV2' }))).description).toMatch(/Character '\.' is reserved/);
+    expect((await grammyError(bot.api.sendMessage(1, '<p>x</p>', { parse_mode: 'HTML' }))).description).toMatch(
+      /^Bad Request: can't parse entities: Unsupported start tag "p"/,
+    );
+    expect((await grammyError(bot.api.sendMessage(1, 'end.', { parse_mode: 'MarkdownV2' }))).description).toMatch(
+      /Character '\.' is reserved/,
+    );
     await bot.api.editMessageText(1, sent.message_id, 'edited');
     expect(tg.message(TOKEN, 1, sent.message_id)?.text).toBe('edited');
-    expect((await grammyError(bot.api.editMessageText(1, sent.message_id, 'edited'))).description).toMatch(/^Bad Request: message is not modified/);
+    expect((await grammyError(bot.api.editMessageText(1, sent.message_id, 'edited'))).description).toMatch(
+      /^Bad Request: message is not modified/,
+    );
     await expect(bot.api.deleteMessage(1, sent.message_id)).resolves.toBe(true);
-    expect((await grammyError(bot.api.deleteMessage(1, sent.message_id))).description).toBe('Bad Request: message to delete not found');
+    expect((await grammyError(bot.api.deleteMessage(1, sent.message_id))).description).toBe(
+      'Bad Request: message to delete not found',
+    );
     await expect(bot.api.setMyCommands([{ command: 'reset', description: 'Forget the chat' }])).resolves.toBe(true);
     expect(await bot.api.getMyCommands()).toEqual([{ command: 'reset', description: 'Forget the chat' }]);
-    expect((await grammyError(bot.api.setMyCommands([{ command: 'Bad-Name', description: 'x' }]))).description).toBe('Bad Request: BOT_COMMAND_INVALID');
+    expect((await grammyError(bot.api.setMyCommands([{ command: 'Bad-Name', description: 'x' }]))).description).toBe(
+      'Bad Request: BOT_COMMAND_INVALID',
+    );
   });
 
   it('serves the real runner: topic messages, commands, mentions and replies to the bot', async () => {
@@ -158,7 +195,9 @@ describe('fake Bot API with the real grammY client', () => {
     bot.on('message:text', (ctx) => {
       const mentioned = ctx.entities('mention').some((e) => e.text === `@${ctx.me.username}`);
       const replyToMe = ctx.msg.reply_to_message?.from?.id === ctx.me.id;
-      return ctx.reply(`got "${ctx.msg.text}" mention=${mentioned} reply=${replyToMe}`, { reply_parameters: { message_id: ctx.msg.message_id } });
+      return ctx.reply(`got "${ctx.msg.text}" mention=${mentioned} reply=${replyToMe}`, {
+        reply_parameters: { message_id: ctx.msg.message_id },
+      });
     });
     await bot.init();
     await bot.api.deleteWebhook();
@@ -168,7 +207,11 @@ describe('fake Bot API with the real grammY client', () => {
       tg.sendText(TOKEN, { chatId: -1001, userId: 8, text: 'hey @fleet_test_bot', topicId: 5 });
       const [start, topic] = await tg.waitForSent(2, { token: TOKEN });
       expect(start).toMatchObject({ chatId: 7, text: 'started now' });
-      expect(topic).toMatchObject({ chatId: -1001, text: 'got "hey @fleet_test_bot" mention=true reply=false', threadId: 5 });
+      expect(topic).toMatchObject({
+        chatId: -1001,
+        text: 'got "hey @fleet_test_bot" mention=true reply=false',
+        threadId: 5,
+      });
       expect(tg.message(TOKEN, -1001, topic?.replyToMessageId ?? 0)).toMatchObject({
         chat: { type: 'supergroup', is_forum: true },
         message_thread_id: 5,
@@ -190,7 +233,10 @@ describe('fake Bot API with the real grammY client', () => {
     await bot.init();
     tg.failNext(TOKEN, 'getUpdates', { status: 409 });
     const handle = run(bot, { runner: { silent: true } });
-    const failed = await (handle.task() ?? Promise.resolve()).then(() => undefined, (e: unknown) => e);
+    const failed = await (handle.task() ?? Promise.resolve()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(failed).toMatchObject({ error_code: 409, description: CONFLICT_POLL });
     await handle.stop();
 
@@ -206,18 +252,30 @@ describe('fake Bot API with the real grammY client', () => {
     const sent = await bot.api.sendMessage(-1002, 'bot says');
     tg.sendText(TOKEN, { chatId: -1002, userId: 4, text: 'replying', replyToBotMessage: true });
     const [update] = await bot.api.getUpdates({});
-    expect(update?.message).toMatchObject({ chat: { type: 'supergroup' }, message_thread_id: sent.message_id, reply_to_message: { message_id: sent.message_id } });
+    expect(update?.message).toMatchObject({
+      chat: { type: 'supergroup' },
+      message_thread_id: sent.message_id,
+      reply_to_message: { message_id: sent.message_id },
+    });
     expect(update?.message?.is_topic_message).toBeUndefined();
     await expect(bot.api.sendMessageDraft(4, 1, 'thinking…')).resolves.toBe(true);
   });
 
   it('lets another process drive it over the /__fake/ control API', async () => {
     const post = (path: string, body: unknown): Promise<Response> =>
-      fetch(`${tg.apiRoot}/__fake/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${tg.apiRoot}/__fake/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     expect(await (await post('bots', { token: OTHER })).json()).toEqual({ id: 777 });
     const cursor = tg.nextSeq();
-    const polled = fetch(`${tg.apiRoot}/__fake/calls?since=${cursor}&wait=3000&method=sendMessage`).then((r) => r.json());
-    const { update_id } = (await (await post('sendText', { token: OTHER, chatId: 3, userId: 3, text: 'ping' })).json()) as { update_id: number };
+    const polled = fetch(`${tg.apiRoot}/__fake/calls?since=${cursor}&wait=3000&method=sendMessage`).then((r) =>
+      r.json(),
+    );
+    const { update_id } = (await (
+      await post('sendText', { token: OTHER, chatId: 3, userId: 3, text: 'ping' })
+    ).json()) as { update_id: number };
     const other = new Bot(OTHER, { client: { apiRoot: tg.apiRoot } });
     const [update] = await other.api.getUpdates({ timeout: 5 });
     expect(update?.update_id).toBe(update_id);
@@ -225,7 +283,9 @@ describe('fake Bot API with the real grammY client', () => {
     const { calls, next } = (await polled) as { calls: Array<{ params: { text: string } }>; next: number };
     expect(calls.map((c) => c.params.text)).toEqual(['pong']);
     expect(next).toBeGreaterThan(cursor);
-    const timings = (await (await fetch(`${tg.apiRoot}/__fake/timings?token=${OTHER}`)).json()) as { timings: Array<{ deliveredAt: number }> };
+    const timings = (await (await fetch(`${tg.apiRoot}/__fake/timings?token=${OTHER}`)).json()) as {
+      timings: Array<{ deliveredAt: number }>;
+    };
     expect(timings.timings[0]?.deliveredAt).toBeGreaterThan(0);
     expect((await post('sendText', { token: 'nope' })).status).toBe(400);
   });

@@ -13,13 +13,20 @@ import { performance } from 'node:perf_hooks';
 import type { Update } from 'grammy/types';
 import { closeServer, delay, listen, parseParams, readBody, sendJson, sendRaw } from './http-util.js';
 import { createRecordLog, type WaitOptions } from './record-log.js';
-import { CONFLICT_POLL, CONFLICT_WEBHOOK, failureBody } from './telegram-failures.js';
-import { createBotState, type BotState, type FailureRule, type Poller } from './telegram-bot-state.js';
+import { type BotState, createBotState, type FailureRule, type Poller } from './telegram-bot-state.js';
 import { handleControl } from './telegram-control.js';
+import { CONFLICT_POLL, CONFLICT_WEBHOOK, failureBody } from './telegram-failures.js';
 import { allowedUpdatesOf, METHODS, type MethodOutcome } from './telegram-methods.js';
 import type {
-  ApiResponse, BotProfile, FakeTelegramOptions, RecordedCall, SendTextOptions, SentMessage,
-  TelegramFailure, UpdateInput, UpdateTiming,
+  ApiResponse,
+  BotProfile,
+  FakeTelegramOptions,
+  RecordedCall,
+  SendTextOptions,
+  SentMessage,
+  TelegramFailure,
+  UpdateInput,
+  UpdateTiming,
 } from './telegram-types.js';
 import type { FakeMessage } from './telegram-updates.js';
 import { buildChat, buildTextMessage, buildUser, topicCreatedMessage, unixNow } from './telegram-updates.js';
@@ -113,7 +120,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
 
   const requireBot = (token: string): BotState => {
     const bot = bots.get(token);
-    if (bot === undefined) throw new Error(`fake Telegram: unknown bot token ${token.split(':')[0]}:…; call addBot first`);
+    if (bot === undefined)
+      throw new Error(`fake Telegram: unknown bot token ${token.split(':')[0]}:…; call addBot first`);
     return bot;
   };
   const pushIndex = (key: string, call: RecordedCall): void => {
@@ -128,7 +136,14 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   }
   function writeOutcome(res: ServerResponse, call: RecordedCall, outcome: MethodOutcome): void {
     if (outcome.ok) write(res, call, 200, { ok: true, result: outcome.result }, false);
-    else write(res, call, outcome.status, { ok: false, error_code: outcome.status, description: outcome.description }, false);
+    else
+      write(
+        res,
+        call,
+        outcome.status,
+        { ok: false, error_code: outcome.status, description: outcome.description },
+        false,
+      );
   }
 
   function takeFailure(bot: BotState, method: string): TelegramFailure | undefined {
@@ -142,7 +157,14 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     return undefined;
   }
 
-  function writeFailure(req: IncomingMessage, res: ServerResponse, call: RecordedCall, bot: BotState, method: string, failure: TelegramFailure): void {
+  function writeFailure(
+    req: IncomingMessage,
+    res: ServerResponse,
+    call: RecordedCall,
+    bot: BotState,
+    method: string,
+    failure: TelegramFailure,
+  ): void {
     if (failure.hang === true) return; // held until the client aborts or close() drops it
     if (failure.dropConnection === true) {
       call.outcome = { status: 0, response: undefined, answeredAt: performance.now(), injected: true };
@@ -174,7 +196,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       writeOutcome(res, call, { ok: false, status: 409, description: CONFLICT_WEBHOOK });
       return;
     }
-    const num = (name: string): number | undefined => (typeof call.params[name] === 'number' ? (call.params[name] as number) : undefined);
+    const num = (name: string): number | undefined =>
+      typeof call.params[name] === 'number' ? (call.params[name] as number) : undefined;
     const limit = Math.min(100, Math.max(1, Math.trunc(num('limit') ?? 100)));
     const timeoutSeconds = Math.min(maxPollSeconds, Math.max(0, num('timeout') ?? 0));
     bot.allowedUpdates = allowedUpdatesOf(call.params) ?? bot.allowedUpdates;
@@ -211,13 +234,20 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     bot.poller = poller;
   }
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, token: string, method: string): Promise<void> {
+  async function handleApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    token: string,
+    method: string,
+  ): Promise<void> {
     const raw = await readBody(req);
     const lower = method.toLowerCase();
     const bot = bots.get(token);
     let params: Record<string, unknown> = {};
     let parseError: string | undefined;
-    if ((req.headers['content-type'] ?? '').startsWith('multipart/')) parseError = 'Bad Request: the fake Bot API accepts JSON and urlencoded bodies only';
+    if ((req.headers['content-type'] ?? '').startsWith('multipart/'))
+      parseError = 'Bad Request: the fake Bot API accepts JSON and urlencoded bodies only';
     else {
       try {
         params = parseParams(req.headers['content-type'], raw, url.searchParams);
@@ -227,7 +257,16 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       }
     }
     const time = now();
-    const build = (seq: number): RecordedCall => ({ seq, token, botId: bot?.me.id, method, params, at: time.at, wallAt: time.wallAt, outcome: undefined });
+    const build = (seq: number): RecordedCall => ({
+      seq,
+      token,
+      botId: bot?.me.id,
+      method,
+      params,
+      at: time.at,
+      wallAt: time.wallAt,
+      outcome: undefined,
+    });
     const call = lower === 'getupdates' && !recordGetUpdates ? build(-1) : log.append(build);
     if (call.seq >= 0) {
       pushIndex(`t:${token}`, call);
@@ -243,7 +282,12 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       writeFailure(req, res, call, bot, lower, failure);
       return;
     }
-    const wait = delays.get(`${token}\n${lower}`) ?? delays.get(`${token}\n*`) ?? delays.get(`*\n${lower}`) ?? delays.get('*\n*') ?? 0;
+    const wait =
+      delays.get(`${token}\n${lower}`) ??
+      delays.get(`${token}\n*`) ??
+      delays.get(`*\n${lower}`) ??
+      delays.get('*\n*') ??
+      0;
     if (wait > 0) await delay(wait);
     if (res.destroyed) return;
     if (parseError !== undefined) {
@@ -300,7 +344,9 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     },
     sendUpdate(token, update) {
       const bot = requireBot(token);
-      const message = (update as unknown as { message?: FakeMessage }).message ?? (update as unknown as { edited_message?: FakeMessage }).edited_message;
+      const message =
+        (update as unknown as { message?: FakeMessage }).message ??
+        (update as unknown as { edited_message?: FakeMessage }).edited_message;
       if (message?.chat !== undefined) {
         bot.chats.set(message.chat.id, message.chat);
         bot.putMessage(message);
@@ -316,17 +362,26 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       if (chat.type === 'supergroup' && bot.chats.get(chat.id)?.is_forum === true) chat = { ...chat, is_forum: true };
       bot.chats.set(chat.id, chat);
       const date = input.date ?? unixNow();
-      const replyId = input.replyToMessageId ?? (input.replyToBotMessage === true
-        ? bot.lastBotMessage(chat.id, input.topicId) ?? bot.lastBotMessage(chat.id, undefined)
-        : input.replyToBotMessage === false ? undefined : input.replyToBotMessage);
-      if (input.replyToBotMessage === true && replyId === undefined) throw new Error(`fake Telegram: the bot has sent nothing to chat ${chat.id} yet`);
+      const replyId =
+        input.replyToMessageId ??
+        (input.replyToBotMessage === true
+          ? (bot.lastBotMessage(chat.id, input.topicId) ?? bot.lastBotMessage(chat.id, undefined))
+          : input.replyToBotMessage === false
+            ? undefined
+            : input.replyToBotMessage);
+      if (input.replyToBotMessage === true && replyId === undefined)
+        throw new Error(`fake Telegram: the bot has sent nothing to chat ${chat.id} yet`);
       let replyTo = replyId === undefined ? undefined : bot.getMessage(chat.id, replyId);
-      if (replyId !== undefined && replyTo === undefined) throw new Error(`fake Telegram: no message ${replyId} in chat ${chat.id}`);
+      if (replyId !== undefined && replyTo === undefined)
+        throw new Error(`fake Telegram: no message ${replyId} in chat ${chat.id}`);
       if (replyTo === undefined && input.topicId !== undefined && chat.type === 'supergroup') {
         replyTo = bot.getMessage(chat.id, input.topicId) ?? topicCreatedMessage(chat, user, input.topicId, date);
         bot.putMessage(replyTo);
       }
-      const message = buildTextMessage({ ...input, date }, { messageId: bot.nextMessageId(chat.id), user, chat, replyTo });
+      const message = buildTextMessage(
+        { ...input, date },
+        { messageId: bot.nextMessageId(chat.id), user, chat, replyTo },
+      );
       return fake.sendUpdate(token, { message } as unknown as UpdateInput);
     },
     calls(token, method) {
@@ -339,7 +394,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     sentMessages(token, chatId) {
       if (token === undefined) return chatId === undefined ? allSent : allSent.filter((m) => m.chatId === chatId);
       const bot = requireBot(token);
-      return chatId === undefined ? bot.sent : bot.sentByChat.get(chatId) ?? [];
+      return chatId === undefined ? bot.sent : (bot.sentByChat.get(chatId) ?? []);
     },
     message: (token, chatId, messageId) => requireBot(token).getMessage(chatId, messageId),
     updateTiming: (token, updateId) => requireBot(token).timings.get(updateId),
@@ -348,10 +403,12 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     updateIdOf: (token, chatId, messageId) => requireBot(token).updateIdOf(chatId, messageId),
     pendingUpdates: (token) => requireBot(token).pendingCount(),
     isPolling: (token) => requireBot(token).poller !== undefined,
-    waitForCall: (predicate, waitOptions) => log.waitFor(predicate, { what: 'a matching Bot API call', ...waitOptions }),
+    waitForCall: (predicate, waitOptions) =>
+      log.waitFor(predicate, { what: 'a matching Bot API call', ...waitOptions }),
     waitForSent(count, waitOptions = {}) {
       const matches = (m: SentMessage): boolean =>
-        (waitOptions.token === undefined || m.token === waitOptions.token) && (waitOptions.chatId === undefined || m.chatId === waitOptions.chatId);
+        (waitOptions.token === undefined || m.token === waitOptions.token) &&
+        (waitOptions.chatId === undefined || m.chatId === waitOptions.chatId);
       const current = (): readonly SentMessage[] => fake.sentMessages(waitOptions.token, waitOptions.chatId);
       let seen = current().length;
       if (seen >= count) return Promise.resolve(current());
@@ -371,14 +428,21 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
           sentListeners.delete(listener);
           sentRejecters.delete(fail);
         };
-        const timer = setTimeout(() => fail(new Error(`timed out after ${timeoutMs} ms waiting for ${count} sent message(s); got ${seen}`)), timeoutMs);
+        const timer = setTimeout(
+          () => fail(new Error(`timed out after ${timeoutMs} ms waiting for ${count} sent message(s); got ${seen}`)),
+          timeoutMs,
+        );
         sentListeners.add(listener);
         sentRejecters.add(fail);
       });
     },
     onCall: (listener) => log.onAppend(listener),
     failNext(token, method, failure) {
-      const rule: FailureRule = { method: method === '*' ? '*' : method.toLowerCase(), failure, remaining: failure.times ?? 1 };
+      const rule: FailureRule = {
+        method: method === '*' ? '*' : method.toLowerCase(),
+        failure,
+        remaining: failure.times ?? 1,
+      };
       if (token === '*') globalFailures.push(rule);
       else requireBot(token).failures.push(rule);
     },

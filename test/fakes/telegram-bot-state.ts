@@ -49,7 +49,10 @@ export interface BotState {
   /** Id of the bot's latest message in the chat, in `threadId` when given. */
   lastBotMessage(chatId: number, threadId: number | undefined): number | undefined;
   /** Queues an update (assigning `update_id` when absent) unless `allowed_updates` excludes it. */
-  enqueue(update: Omit<Update, 'update_id'> & { update_id?: number }, now: { at: number; wallAt: number }): UpdateTiming;
+  enqueue(
+    update: Omit<Update, 'update_id'> & { update_id?: number },
+    now: { at: number; wallAt: number },
+  ): UpdateTiming;
   /** Applies a getUpdates `offset`: confirms (forgets) lower ids, or keeps the last -offset. */
   confirm(offset: number, at: number): void;
   /** Updates ready to hand out, oldest first, at most `limit`; marks them delivered. */
@@ -119,10 +122,12 @@ export function createBotState(token: string, id: number, profile: BotProfile, f
     },
     putMessage(message) {
       messages.set(key(message.chat.id, message.message_id), message);
-      if (message.message_id > (messageIds.get(message.chat.id) ?? 0)) messageIds.set(message.chat.id, message.message_id);
+      if (message.message_id > (messageIds.get(message.chat.id) ?? 0))
+        messageIds.set(message.chat.id, message.message_id);
       if (message.from?.id === id) {
         lastBot.set(String(message.chat.id), message.message_id);
-        if (message.message_thread_id !== undefined) lastBot.set(key(message.chat.id, message.message_thread_id), message.message_id);
+        if (message.message_thread_id !== undefined)
+          lastBot.set(key(message.chat.id, message.message_thread_id), message.message_id);
       }
     },
     getMessage: (chatId, messageId) => messages.get(key(chatId, messageId)),
@@ -134,7 +139,8 @@ export function createBotState(token: string, id: number, profile: BotProfile, f
       const update = { ...input, update_id: updateId } as Update;
       const type = updateType(update) ?? '';
       const allowed = state.allowedUpdates;
-      const dropped = allowed === undefined || allowed.length === 0 ? OPT_IN_UPDATE_TYPES.has(type) : !allowed.includes(type);
+      const dropped =
+        allowed === undefined || allowed.length === 0 ? OPT_IN_UPDATE_TYPES.has(type) : !allowed.includes(type);
       const message = (update as unknown as { message?: FakeMessage }).message;
       const timing: UpdateTiming = {
         updateId,
@@ -184,7 +190,10 @@ export function createBotState(token: string, id: number, profile: BotProfile, f
     recordSent(message) {
       state.sent.push(message);
       let list = state.sentByChat.get(message.chatId);
-      if (list === undefined) state.sentByChat.set(message.chatId, (list = []));
+      if (list === undefined) {
+        list = [];
+        state.sentByChat.set(message.chatId, list);
+      }
       list.push(message);
     },
   };

@@ -39,27 +39,40 @@ function num(value: unknown, name: string): number {
   return n;
 }
 
-const optNum = (value: string | null, fallback: number): number => (value === null || value === '' ? fallback : num(value, 'query number'));
+const optNum = (value: string | null, fallback: number): number =>
+  value === null || value === '' ? fallback : num(value, 'query number');
 
 function textOptions(item: Json): SendTextOptions {
-  return { ...item, chatId: num(item['chatId'], 'chatId'), userId: num(item['userId'], 'userId'), text: str(item['text'], 'text') } as SendTextOptions;
+  return {
+    ...item,
+    chatId: num(item.chatId, 'chatId'),
+    userId: num(item.userId, 'userId'),
+    text: str(item.text, 'text'),
+  } as SendTextOptions;
 }
 
 function callView(call: RecordedCall, withResponse: boolean): Json {
-  const outcome = call.outcome === undefined ? undefined : withResponse ? call.outcome : { ...call.outcome, response: undefined };
+  const outcome =
+    call.outcome === undefined ? undefined : withResponse ? call.outcome : { ...call.outcome, response: undefined };
   return { ...call, outcome };
 }
 
 async function get(fake: FakeTelegram, url: URL, q: URLSearchParams): Promise<Json> {
   switch (url.pathname) {
     case '/__fake/info':
-      return { apiRoot: fake.apiRoot, timeOrigin: fake.timeOrigin, nextSeq: fake.nextSeq(), sentCount: fake.sentMessages().length };
+      return {
+        apiRoot: fake.apiRoot,
+        timeOrigin: fake.timeOrigin,
+        nextSeq: fake.nextSeq(),
+        sentCount: fake.sentMessages().length,
+      };
     case '/__fake/calls': {
       const since = optNum(q.get('since'), 0);
       const limit = optNum(q.get('limit'), 10_000);
       const token = q.get('token');
       const method = q.get('method');
-      const matches = (c: RecordedCall): boolean => (token === null || c.token === token) && (method === null || c.method === method);
+      const matches = (c: RecordedCall): boolean =>
+        (token === null || c.token === token) && (method === null || c.method === method);
       await waitForCalls(fake, since, optNum(q.get('wait'), 0), matches);
       const examined = fake.callsSince(since).slice(0, limit);
       const withResponse = q.get('responses') === '1';
@@ -79,7 +92,11 @@ async function get(fake: FakeTelegram, url: URL, q: URLSearchParams): Promise<Js
       return { timings: fake.updateTimings(str(q.get('token'), 'token')).filter((t) => t.updateId >= from) };
     }
     case '/__fake/message': {
-      const message = fake.message(str(q.get('token'), 'token'), num(q.get('chatId'), 'chatId'), num(q.get('messageId'), 'messageId'));
+      const message = fake.message(
+        str(q.get('token'), 'token'),
+        num(q.get('chatId'), 'chatId'),
+        num(q.get('messageId'), 'messageId'),
+      );
       return { message: message ?? null };
     }
     default:
@@ -87,7 +104,12 @@ async function get(fake: FakeTelegram, url: URL, q: URLSearchParams): Promise<Js
   }
 }
 
-function waitForCalls(fake: FakeTelegram, since: number, waitMs: number, matches: (c: RecordedCall) => boolean): Promise<void> {
+function waitForCalls(
+  fake: FakeTelegram,
+  since: number,
+  waitMs: number,
+  matches: (c: RecordedCall) => boolean,
+): Promise<void> {
   if (waitMs <= 0) return Promise.resolve();
   return fake.waitForCall(matches, { since, timeoutMs: waitMs }).then(
     () => undefined,
@@ -98,26 +120,36 @@ function waitForCalls(fake: FakeTelegram, since: number, waitMs: number, matches
 function post(fake: FakeTelegram, path: string, body: Json): Json {
   switch (path) {
     case '/__fake/bots':
-      return { id: fake.addBot(str(body['token'], 'token'), body) };
+      return { id: fake.addBot(str(body.token, 'token'), body) };
     case '/__fake/sendText':
-      return { update_id: fake.sendText(str(body['token'], 'token'), textOptions(body)) };
+      return { update_id: fake.sendText(str(body.token, 'token'), textOptions(body)) };
     case '/__fake/sendTexts': {
-      if (!Array.isArray(body['items'])) throw new Error('"items" must be an array');
-      return { update_ids: (body['items'] as Json[]).map((item) => fake.sendText(str(item['token'], 'token'), textOptions(item))) };
+      if (!Array.isArray(body.items)) throw new Error('"items" must be an array');
+      return {
+        update_ids: (body.items as Json[]).map((item) => fake.sendText(str(item.token, 'token'), textOptions(item))),
+      };
     }
     case '/__fake/sendUpdate':
-      return { update_id: fake.sendUpdate(str(body['token'], 'token'), body['update'] as UpdateInput) };
+      return { update_id: fake.sendUpdate(str(body.token, 'token'), body.update as UpdateInput) };
     case '/__fake/failNext': {
-      const failure = { ...body, status: num(body['status'], 'status'), times: body['times'] === null ? Infinity : body['times'] } as TelegramFailure;
-      fake.failNext(str(body['token'], 'token'), str(body['method'], 'method'), failure);
+      const failure = {
+        ...body,
+        status: num(body.status, 'status'),
+        times: body.times === null ? Infinity : body.times,
+      } as TelegramFailure;
+      fake.failNext(str(body.token, 'token'), str(body.method, 'method'), failure);
       return {};
     }
     case '/__fake/delay':
-      fake.setDelay(str(body['method'], 'method'), num(body['ms'], 'ms'), typeof body['token'] === 'string' ? body['token'] : undefined);
+      fake.setDelay(
+        str(body.method, 'method'),
+        num(body.ms, 'ms'),
+        typeof body.token === 'string' ? body.token : undefined,
+      );
       return {};
     case '/__fake/block':
-      if (body['blocked'] === false) fake.unblockUser(str(body['token'], 'token'), num(body['chatId'], 'chatId'));
-      else fake.blockUser(str(body['token'], 'token'), num(body['chatId'], 'chatId'));
+      if (body.blocked === false) fake.unblockUser(str(body.token, 'token'), num(body.chatId, 'chatId'));
+      else fake.blockUser(str(body.token, 'token'), num(body.chatId, 'chatId'));
       return {};
     case '/__fake/clearCalls':
       fake.clearCalls();
@@ -128,7 +160,12 @@ function post(fake: FakeTelegram, path: string, body: Json): Json {
 }
 
 /** Serves one `/__fake/…` request against `fake`; bad input answers 400 `{error}`. */
-export async function handleControl(fake: FakeTelegram, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function handleControl(
+  fake: FakeTelegram,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
   try {
     if (req.method === 'GET') {
       sendJson(res, 200, await get(fake, url, url.searchParams));

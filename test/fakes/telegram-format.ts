@@ -25,10 +25,23 @@ export function applyParseMode(text: string, parseMode: unknown, entities: unkno
 }
 
 const HTML_TAGS: Readonly<Record<string, MessageEntity['type'] | 'none'>> = {
-  b: 'bold', strong: 'bold', i: 'italic', em: 'italic', u: 'underline', ins: 'underline',
-  s: 'strikethrough', strike: 'strikethrough', del: 'strikethrough', 'tg-spoiler': 'spoiler',
-  span: 'spoiler', a: 'text_link', code: 'code', pre: 'pre', blockquote: 'blockquote',
-  'tg-emoji': 'custom_emoji', 'tg-time': 'none',
+  b: 'bold',
+  strong: 'bold',
+  i: 'italic',
+  em: 'italic',
+  u: 'underline',
+  ins: 'underline',
+  s: 'strikethrough',
+  strike: 'strikethrough',
+  del: 'strikethrough',
+  'tg-spoiler': 'spoiler',
+  span: 'spoiler',
+  a: 'text_link',
+  code: 'code',
+  pre: 'pre',
+  blockquote: 'blockquote',
+  'tg-emoji': 'custom_emoji',
+  'tg-time': 'none',
 };
 const NAMED_ENTITIES: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"' };
 
@@ -53,7 +66,8 @@ function htmlEntity(tag: OpenTag, length: number, parentPre: boolean): MessageEn
   if (type === 'text_link') {
     const url = attr(tag.attrs, 'href') ?? '';
     const user = /^tg:\/\/user\?id=(\d+)$/.exec(url);
-    if (user?.[1] !== undefined) return { ...base, type: 'text_mention', user: { id: Number(user[1]), is_bot: false, first_name: '' } };
+    if (user?.[1] !== undefined)
+      return { ...base, type: 'text_mention', user: { id: Number(user[1]), is_bot: false, first_name: '' } };
     return { ...base, type: 'text_link', url };
   }
   if (type === 'custom_emoji') return { ...base, type, custom_emoji_id: attr(tag.attrs, 'emoji-id') ?? '' };
@@ -76,7 +90,12 @@ export function parseHtml(source: string): FormatResult {
       const name = match?.[1];
       if (match !== null && name !== undefined) {
         const named = NAMED_ENTITIES[name.toLowerCase()];
-        const code = name.startsWith('#x') || name.startsWith('#X') ? parseInt(name.slice(2), 16) : name.startsWith('#') ? Number(name.slice(1)) : undefined;
+        const code =
+          name.startsWith('#x') || name.startsWith('#X')
+            ? parseInt(name.slice(2), 16)
+            : name.startsWith('#')
+              ? Number(name.slice(1))
+              : undefined;
         if (named !== undefined || code !== undefined) {
           text += named ?? String.fromCodePoint(code ?? 0x3f);
           i += match[0].length;
@@ -93,19 +112,26 @@ export function parseHtml(source: string): FormatResult {
       continue;
     }
     const end = source.indexOf('>', i);
-    if (end === -1) return { ok: false, description: `${CANT_PARSE}Unclosed start tag at byte offset ${byteOffset(source, i)}` };
+    if (end === -1)
+      return { ok: false, description: `${CANT_PARSE}Unclosed start tag at byte offset ${byteOffset(source, i)}` };
     const inner = source.slice(i + 1, end);
     const closing = inner.startsWith('/');
     const name = (/^\/?\s*([a-z][a-z0-9-]*)/i.exec(inner)?.[1] ?? '').toLowerCase();
     if (HTML_TAGS[name] === undefined) {
       const kind = closing ? 'end' : 'start';
-      return { ok: false, description: `${CANT_PARSE}Unsupported ${kind} tag "${name}" at byte offset ${byteOffset(source, i)}` };
+      return {
+        ok: false,
+        description: `${CANT_PARSE}Unsupported ${kind} tag "${name}" at byte offset ${byteOffset(source, i)}`,
+      };
     }
     if (closing) {
       const open = stack.pop();
       if (open === undefined || open.name !== name) {
         const expected = open === undefined ? '' : `, expected "</${open.name}>"`;
-        return { ok: false, description: `${CANT_PARSE}Unmatched end tag at byte offset ${byteOffset(source, i)}${expected}, found "</${name}>"` };
+        return {
+          ok: false,
+          description: `${CANT_PARSE}Unmatched end tag at byte offset ${byteOffset(source, i)}${expected}, found "</${name}>"`,
+        };
       }
       const parentPre = stack.at(-1)?.name === 'pre';
       const entity = htmlEntity(open, text.length - open.start, parentPre);
@@ -139,8 +165,11 @@ function findUnescaped(source: string, token: string, from: number): number {
 
 const MDV2_RESERVED = new Set([...'_*[]()~`>#+-=|{}.!']);
 const MDV2_MARKERS: ReadonlyArray<readonly [string, MessageEntity['type'], string]> = [
-  ['||', 'spoiler', 'Spoiler'], ['__', 'underline', 'Underline'], ['*', 'bold', 'Bold'],
-  ['_', 'italic', 'Italic'], ['~', 'strikethrough', 'Strikethrough'],
+  ['||', 'spoiler', 'Spoiler'],
+  ['__', 'underline', 'Underline'],
+  ['*', 'bold', 'Bold'],
+  ['_', 'italic', 'Italic'],
+  ['~', 'strikethrough', 'Strikethrough'],
 ];
 
 /** Telegram's MarkdownV2 parse mode: markers must be closed, code spans and pre blocks are
@@ -163,7 +192,8 @@ export function parseMarkdownV2(source: string): FormatResult {
     if (ch === '`') {
       const fence = source.startsWith('```', i);
       const close = findUnescaped(source, fence ? '```' : '`', i + (fence ? 3 : 1));
-      if (close === -1) return fail(`Can't find end of ${fence ? 'Pre' : 'Code'} entity at byte offset ${byteOffset(source, i)}`);
+      if (close === -1)
+        return fail(`Can't find end of ${fence ? 'Pre' : 'Code'} entity at byte offset ${byteOffset(source, i)}`);
       let body = source.slice(i + (fence ? 3 : 1), close).replace(/\\(.)/g, '$1');
       let language: string | undefined;
       if (fence) {
@@ -171,7 +201,13 @@ export function parseMarkdownV2(source: string): FormatResult {
         if (newline !== -1 && /^[\w+#.-]+$/.test(body.slice(0, newline))) language = body.slice(0, newline);
         if (newline !== -1 && (language !== undefined || newline === 0)) body = body.slice(newline + 1);
       }
-      if (body.length > 0) entities.push({ type: fence ? 'pre' : 'code', offset: text.length, length: body.length, ...(language !== undefined && { language }) } as MessageEntity);
+      if (body.length > 0)
+        entities.push({
+          type: fence ? 'pre' : 'code',
+          offset: text.length,
+          length: body.length,
+          ...(language !== undefined && { language }),
+        } as MessageEntity);
       text += body;
       i = close + (fence ? 3 : 1);
       continue;
@@ -183,7 +219,8 @@ export function parseMarkdownV2(source: string): FormatResult {
       if (started === undefined) open.set(token, { start: text.length, at: i });
       else {
         open.delete(token);
-        if (text.length > started.start) entities.push({ type, offset: started.start, length: text.length - started.start } as MessageEntity);
+        if (text.length > started.start)
+          entities.push({ type, offset: started.start, length: text.length - started.start } as MessageEntity);
       }
       i += token.length;
       continue;
@@ -197,7 +234,8 @@ export function parseMarkdownV2(source: string): FormatResult {
       const close = findUnescaped(source, ')', i + 2);
       if (close === -1) return fail(`Can't find end of a URL at byte offset ${byteOffset(source, i)}`);
       const url = source.slice(i + 2, close).replace(/\\(.)/g, '$1');
-      if (text.length > linkStart) entities.push({ type: 'text_link', offset: linkStart, length: text.length - linkStart, url });
+      if (text.length > linkStart)
+        entities.push({ type: 'text_link', offset: linkStart, length: text.length - linkStart, url });
       linkStart = undefined;
       i = close + 1;
       continue;

@@ -160,4 +160,8 @@ export function updateType(update: object): string | undefined {
 }
 
 /** Update types Telegram leaves out when `allowed_updates` is unset or empty. */
-export const OPT_IN_UPDATE_TYPES: ReadonlySet<string> = new Set(['chat_member', 'message_reaction', 'message_reaction_count']);
+export const OPT_IN_UPDATE_TYPES: ReadonlySet<string> = new Set([
+  'chat_member',
+  'message_reaction',
+  'message_reaction_count',
+]);

@@ -2,7 +2,7 @@
 import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLlmClient, ModelError } from '../../src/llm/llm-client.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-api.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../fakes/openai-api.js';
 
 describe('createLlmClient', () => {
   let fake: FakeOpenAI;
@@ -33,7 +33,12 @@ describe('createLlmClient', () => {
     expect(sent?.apiKey).toBe('sk-secret-key');
     expect(sent?.body).toMatchObject({ model: 'm1', messages, temperature: 0.2, max_tokens: 50 });
 
-    await createLlmClient(provider({ apiKey: null })).complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null });
+    await createLlmClient(provider({ apiKey: null })).complete({
+      model: 'm1',
+      messages,
+      temperature: null,
+      maxReplyTokens: null,
+    });
     const bare = fake.lastRequest()?.body ?? {};
     expect(Object.keys(bare).sort()).toEqual(['messages', 'model']);
   });
@@ -41,12 +46,19 @@ describe('createLlmClient', () => {
   it('retries what the provider config allows, then reports the failure by reason', async () => {
     fake.failNext({ status: 503, times: 2 });
     const before = fake.requests().length;
-    const reply = await createLlmClient(provider({ maxRetries: 2 })).complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null });
+    const reply = await createLlmClient(provider({ maxRetries: 2 })).complete({
+      model: 'm1',
+      messages,
+      temperature: null,
+      maxReplyTokens: null,
+    });
     expect(reply.text).toBe('echo: hi');
     expect(fake.requests().length - before).toBe(3);
 
     fake.failNext({ status: 401, message: 'Incorrect API key provided: sk-secret-key' });
-    const error = await createLlmClient(provider()).complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null }).catch((e: unknown) => e);
+    const error = await createLlmClient(provider())
+      .complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelError);
     expect(error).toMatchObject({ provider: 'fake', reason: 'auth', status: 401 });
     expect((error as Error).message).not.toContain('sk-secret-key');
@@ -55,25 +67,38 @@ describe('createLlmClient', () => {
 
   it('reports an unreachable endpoint as a network failure naming the setting to check', async () => {
     const client = createLlmClient({ ...provider(), baseUrl: 'http://127.0.0.1:9/v1' });
-    const error = await client.complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null }).catch((e: unknown) => e);
+    const error = await client
+      .complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ reason: 'network' });
     expect((error as Error).message).toContain('check providers.fake.baseUrl');
   });
 
   it('rejects an empty reply instead of passing it on', async () => {
     fake.enqueueReply({ content: '   ' });
-    const error = await createLlmClient(provider()).complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null }).catch((e: unknown) => e);
+    const error = await createLlmClient(provider())
+      .complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ reason: 'malformed' });
   });
 
   it('leaves no listener on the long-lived abort signal it is given, and still aborts through it', async () => {
     const client = createLlmClient(provider());
     const shutdown = new AbortController();
-    for (let i = 0; i < 30; i += 1) await client.complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null, signal: shutdown.signal });
+    for (let i = 0; i < 30; i += 1)
+      await client.complete({
+        model: 'm1',
+        messages,
+        temperature: null,
+        maxReplyTokens: null,
+        signal: shutdown.signal,
+      });
     expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
 
     fake.failNext({ kind: 'hang' });
-    const pending = client.complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null, signal: shutdown.signal }).catch((e: unknown) => e);
+    const pending = client
+      .complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null, signal: shutdown.signal })
+      .catch((e: unknown) => e);
     await fake.waitForRequest((r) => r.outcome === undefined);
     shutdown.abort();
     expect(await pending).toMatchObject({ reason: 'aborted' });

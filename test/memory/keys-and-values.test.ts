@@ -7,8 +7,12 @@ import { decodeValue, encodeValue } from '../../src/memory/value-format.js';
 describe('conversationKey', () => {
   it('builds namespace:bot:chat[:tTOPIC][:uUSER]', () => {
     expect(conversationKey('botfleet', { botId: 'helper', chatId: 123 })).toBe('botfleet:helper:123');
-    expect(conversationKey('botfleet', { botId: 'chef', chatId: -100987, topicId: 4 })).toBe('botfleet:chef:-100987:t4');
-    expect(conversationKey('botfleet', { botId: 'chef', chatId: -100987, userId: 55 })).toBe('botfleet:chef:-100987:u55');
+    expect(conversationKey('botfleet', { botId: 'chef', chatId: -100987, topicId: 4 })).toBe(
+      'botfleet:chef:-100987:t4',
+    );
+    expect(conversationKey('botfleet', { botId: 'chef', chatId: -100987, userId: 55 })).toBe(
+      'botfleet:chef:-100987:u55',
+    );
     expect(conversationKey('ns', { botId: 'b', chatId: 1, topicId: 2, userId: 3 })).toBe('ns:b:1:t2:u3');
     expect(corruptKey('ns:b:1', 1735689600000)).toBe('ns:b:1:corrupt:1735689600000');
   });
@@ -27,7 +31,9 @@ describe('the stored value', () => {
       { user: 'again', assistant: 'yes', userAt: 3, assistantAt: 4 },
     ];
     const text = encodeValue(turns);
-    expect(text).toBe('{"v":1,"turns":[{"user":"hi","assistant":"hello","userAt":1,"assistantAt":2,"updateId":7},{"user":"again","assistant":"yes","userAt":3,"assistantAt":4}]}');
+    expect(text).toBe(
+      '{"v":1,"turns":[{"user":"hi","assistant":"hello","userAt":1,"assistantAt":2,"updateId":7},{"user":"again","assistant":"yes","userAt":3,"assistantAt":4}]}',
+    );
     expect(decodeValue(text)).toEqual({ ok: true, turns });
   });
 
@@ -37,7 +43,7 @@ describe('the stored value', () => {
     ['another version', '{"v":2,"turns":[]}', 'unknown format version 2'],
     ['turns missing', '{"v":1}', '"turns" is not an array'],
     ['a bad turn', '{"v":1,"turns":[{"user":"x","assistant":3,"userAt":1,"assistantAt":2}]}', 'turn 0 is not'],
-    ['Keyv\'s own envelope', '{"value":{"v":1,"turns":[]},"expires":null}', 'unknown format version'],
+    ["Keyv's own envelope", '{"value":{"v":1,"turns":[]},"expires":null}', 'unknown format version'],
   ])('reports %s as unreadable', (_name, text, reason) => {
     const decoded = decodeValue(text);
     expect(decoded.ok).toBe(false);
@@ -52,7 +58,9 @@ describe('storage error descriptions', () => {
     expect(isTransient(refused)).toBe(true);
     expect(isTransient(new StoreTimeoutError(100))).toBe(true);
     expect(describeCause(new Error('WRONGPASS invalid username-password pair'))).toBe('authentication failed');
-    const readonly = Object.assign(new Error('SQLITE_READONLY: attempt to write a readonly database'), { code: 'SQLITE_READONLY' });
+    const readonly = Object.assign(new Error('SQLITE_READONLY: attempt to write a readonly database'), {
+      code: 'SQLITE_READONLY',
+    });
     expect(isTransient(readonly)).toBe(false);
     expect(describeCause(new Error('bad thing with s3cret inside'), 's3cret')).toBe('bad thing with **** inside');
   });

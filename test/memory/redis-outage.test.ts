@@ -7,15 +7,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConversationStoreHandle, openConversationStore } from '../../src/memory/open-store.js';
 import { StoreError } from '../../src/memory/store-error.js';
-import { privateRedis, type PrivateRedis } from '../support/redis.js';
-import { waitFor } from '../support/wait-for.js';
 import { captureLog, LEVEL } from '../support/capture-log.js';
+import { type PrivateRedis, privateRedis } from '../support/redis.js';
+import { waitFor } from '../support/wait-for.js';
 import { turn } from './store-contract.js';
 
 const KEY = { botId: 'helper', chatId: 31337 };
 
 async function failure(promise: Promise<unknown>): Promise<StoreError> {
-  const caught = await promise.then(() => undefined, (error: unknown) => error);
+  const caught = await promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   if (!(caught instanceof StoreError)) throw new Error(`expected a StoreError, got ${String(caught)}`);
   return caught;
 }
@@ -24,7 +27,10 @@ async function failure(promise: Promise<unknown>): Promise<StoreError> {
 async function appendWhenBack(store: ConversationStoreHandle, n: number): Promise<void> {
   await waitFor(
     async () => {
-      const outcome = await store.append(KEY, turn(n), { keepTurns: 5 }).then(() => 'stored', (error: unknown) => error);
+      const outcome = await store.append(KEY, turn(n), { keepTurns: 5 }).then(
+        () => 'stored',
+        (error: unknown) => error,
+      );
       if (outcome === 'stored') return true;
       if (outcome instanceof StoreError && outcome.retryable) return false;
       throw outcome;
@@ -45,7 +51,12 @@ describe('Redis outage', () => {
 
   it('fails fast while Redis is down, logs it, and recovers without a restart when it is back', async () => {
     const log = captureLog();
-    const store = await openConversationStore({ storage: { url: redis.url, namespace: 'outage' }, logger: log.logger, operationTimeoutMs: 1000, reconnectMaxDelayMs: 200 });
+    const store = await openConversationStore({
+      storage: { url: redis.url, namespace: 'outage' },
+      logger: log.logger,
+      operationTimeoutMs: 1000,
+      reconnectMaxDelayMs: 200,
+    });
     try {
       await store.append(KEY, turn(1), { keepTurns: 5 });
       expect(await store.load(KEY)).toEqual([turn(1)]);
@@ -55,16 +66,25 @@ describe('Redis outage', () => {
       const loadError = await failure(store.load(KEY));
       expect(loadError).toMatchObject({ kind: 'storage', backend: 'redis', operation: 'load', retryable: true });
       expect(loadError.message).toContain(`storage load of outage:helper:31337 failed on ${redis.url}`);
-      expect(await failure(store.append(KEY, turn(2), { keepTurns: 5 }))).toMatchObject({ operation: 'append', retryable: true });
+      expect(await failure(store.append(KEY, turn(2), { keepTurns: 5 }))).toMatchObject({
+        operation: 'append',
+        retryable: true,
+      });
       expect(await failure(store.reset(KEY))).toMatchObject({ operation: 'reset', retryable: true });
       expect(Date.now() - started).toBeLessThan(3000);
-      await waitFor(() => log.lines().some((line) => line.level === LEVEL.error && line.msg.startsWith('storage error')), { what: 'an error log line' });
+      await waitFor(
+        () => log.lines().some((line) => line.level === LEVEL.error && line.msg.startsWith('storage error')),
+        { what: 'an error log line' },
+      );
 
       await redis.start();
       await appendWhenBack(store, 3);
       // The private server keeps nothing across a restart, so only the new turn is there.
       expect(await store.load(KEY)).toEqual([turn(3)]);
-      await waitFor(() => log.lines().some((line) => line.level === LEVEL.info && line.msg === 'storage connection restored'), { what: 'the recovery log line' });
+      await waitFor(
+        () => log.lines().some((line) => line.level === LEVEL.info && line.msg === 'storage connection restored'),
+        { what: 'the recovery log line' },
+      );
     } finally {
       await store.close();
     }
@@ -72,7 +92,11 @@ describe('Redis outage', () => {
 
   it('gives up on a server that stops answering after operationTimeoutMs, and works once it answers again', async () => {
     const log = captureLog();
-    const store = await openConversationStore({ storage: { url: redis.url, namespace: 'frozen' }, logger: log.logger, operationTimeoutMs: 300 });
+    const store = await openConversationStore({
+      storage: { url: redis.url, namespace: 'frozen' },
+      logger: log.logger,
+      operationTimeoutMs: 300,
+    });
     try {
       await store.append(KEY, turn(1), { keepTurns: 5 });
       redis.pause();

@@ -33,7 +33,10 @@ runStoreContract({
         await direct().set(key, value);
       },
       keys: async () => {
-        const rows = (await direct().query('SELECT key FROM keyv WHERE key LIKE ? ORDER BY key', `${namespace}:%`)) as Array<{ key: string }>;
+        const rows = (await direct().query(
+          'SELECT key FROM keyv WHERE key LIKE ? ORDER BY key',
+          `${namespace}:%`,
+        )) as Array<{ key: string }>;
         return rows.map((row) => row.key);
       },
       cleanup: async () => {

@@ -2,12 +2,13 @@
  * The ConversationStore contract, run unchanged against every backend on the real thing
  * (a SQLite file, the Redis server, memory://). A backend test file supplies a StoreFixture.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
 import { encode } from 'gpt-tokenizer';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/logger.js';
 import type { ConversationKey } from '../../src/memory/keys.js';
 import type { ConversationStoreHandle } from '../../src/memory/open-store.js';
-import { StoreError, type StoreBackend } from '../../src/memory/store-error.js';
+import { type StoreBackend, StoreError } from '../../src/memory/store-error.js';
 import type { Turn } from '../../src/memory/value-format.js';
 import { computeWindow } from '../../src/memory/window.js';
 import { captureLog, LEVEL } from '../support/capture-log.js';
@@ -36,7 +37,13 @@ export interface StoreFixture {
 
 /** A turn numbered `n`: fixed texts, times and update id derived from `n`. */
 export function turn(n: number, text = `message ${n}`): Turn {
-  return { user: `${text} from the user`, assistant: `${text} from the bot`, userAt: 1_735_689_600_000 + n * 1000, assistantAt: 1_735_689_600_000 + n * 1000 + 250, updateId: 10_000 + n };
+  return {
+    user: `${text} from the user`,
+    assistant: `${text} from the bot`,
+    userAt: 1_735_689_600_000 + n * 1000,
+    assistantAt: 1_735_689_600_000 + n * 1000 + 250,
+    updateId: 10_000 + n,
+  };
 }
 
 const CHAT: ConversationKey = { botId: 'helper', chatId: 424242 };
@@ -80,11 +87,20 @@ export function runStoreContract(fixture: StoreFixture): void {
 
     it('stores readable keys and plain JSON values, as documented', async () => {
       await store.append({ botId: 'chef', chatId: -1001234, topicId: 42 }, turn(1), { keepTurns: 5 });
-      await store.append({ botId: 'chef', chatId: -1001234, userId: 77 }, { user: 'hi', assistant: 'hello', userAt: 1, assistantAt: 2 }, { keepTurns: 5 });
+      await store.append(
+        { botId: 'chef', chatId: -1001234, userId: 77 },
+        { user: 'hi', assistant: 'hello', userAt: 1, assistantAt: 2 },
+        { keepTurns: 5 },
+      );
       const ns = place.namespace;
       expect(await place.keys()).toEqual([`${ns}:chef:-1001234:t42`, `${ns}:chef:-1001234:u77`]);
-      expect(JSON.parse((await place.readRaw(`${ns}:chef:-1001234:t42`)) ?? 'null')).toEqual({ v: 1, turns: [turn(1)] });
-      expect(await place.readRaw(`${ns}:chef:-1001234:u77`)).toBe('{"v":1,"turns":[{"user":"hi","assistant":"hello","userAt":1,"assistantAt":2}]}');
+      expect(JSON.parse((await place.readRaw(`${ns}:chef:-1001234:t42`)) ?? 'null')).toEqual({
+        v: 1,
+        turns: [turn(1)],
+      });
+      expect(await place.readRaw(`${ns}:chef:-1001234:u77`)).toBe(
+        '{"v":1,"turns":[{"user":"hi","assistant":"hello","userAt":1,"assistantAt":2}]}',
+      );
     });
 
     it('windows a stored conversation far over the token budget to the newest turns that fit', async () => {
@@ -92,7 +108,12 @@ export function runStoreContract(fixture: StoreFixture): void {
       for (let n = 1; n <= 200; n++) await store.append(CHAT, turn(n, `${n}: ${long}`), { keepTurns: 200 });
       const turns = await store.load(CHAT);
       expect(turns).toHaveLength(200);
-      const result = computeWindow({ systemPrompt: 'You are terse.', turns, userText: 'and now?', window: { maxTurns: 200, maxTokens: 2000 } });
+      const result = computeWindow({
+        systemPrompt: 'You are terse.',
+        turns,
+        userText: 'and now?',
+        window: { maxTurns: 200, maxTokens: 2000 },
+      });
       expect(result.keptTurns).toBeGreaterThan(3);
       expect(result.keptTurns).toBeLessThan(30);
       const counted = result.messages.reduce((sum, message) => sum + encode(message.content).length + 3, 3);
@@ -129,22 +150,31 @@ export function runStoreContract(fixture: StoreFixture): void {
       expect(await place.keys()).toHaveLength(keys.length);
     });
 
-    it(fixture.persistent ? 'keeps history across close and reopen' : 'starts empty after close and reopen (memory:// is not persistent)', async () => {
-      await store.append(CHAT, turn(1), { keepTurns: 5 });
-      await store.close();
-      store = await place.open(log.logger);
-      expect(await store.load(CHAT)).toEqual(fixture.persistent ? [turn(1)] : []);
-    });
+    it(
+      fixture.persistent
+        ? 'keeps history across close and reopen'
+        : 'starts empty after close and reopen (memory:// is not persistent)',
+      async () => {
+        await store.append(CHAT, turn(1), { keepTurns: 5 });
+        await store.close();
+        store = await place.open(log.logger);
+        expect(await store.load(CHAT)).toEqual(fixture.persistent ? [turn(1)] : []);
+      },
+    );
 
     it('loses no turn with 1,000 concurrent appends over 100 conversations', async () => {
-      const conversations = Array.from({ length: 100 }, (_, index): ConversationKey => ({ botId: index % 2 === 0 ? 'helper' : 'chef', chatId: 1000 + index }));
+      const conversations = Array.from(
+        { length: 100 },
+        (_, index): ConversationKey => ({ botId: index % 2 === 0 ? 'helper' : 'chef', chatId: 1000 + index }),
+      );
       const appends: Promise<void>[] = [];
       for (let n = 0; n < 10; n++) {
         for (const key of conversations) appends.push(store.append(key, turn(n), { keepTurns: 20 }));
       }
       await Promise.all(appends);
       const loaded = await Promise.all(conversations.map((key) => store.load(key)));
-      for (const turns of loaded) expect(turns.map((t) => t.updateId)).toEqual(Array.from({ length: 10 }, (_, n) => 10_000 + n));
+      for (const turns of loaded)
+        expect(turns.map((t) => t.updateId)).toEqual(Array.from({ length: 10 }, (_, n) => 10_000 + n));
     });
 
     it('moves an unreadable value aside, logs it, and carries on with an empty history', async () => {
@@ -185,7 +215,10 @@ export function runStoreContract(fixture: StoreFixture): void {
 
     it('refuses calls after close with a non-retryable StoreError', async () => {
       await store.close();
-      const error = await store.load(CHAT).then(() => undefined, (caught: unknown) => caught);
+      const error = await store.load(CHAT).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
       expect(error).toBeInstanceOf(StoreError);
       expect(error).toMatchObject({ kind: 'storage', operation: 'load', retryable: false, backend: fixture.backend });
     });

@@ -1,11 +1,20 @@
 /** The history window as a pure function: order, turn and token limits, truncation. */
 import { encode } from 'gpt-tokenizer';
 import { describe, expect, it } from 'vitest';
-import { computeWindow, TRUNCATION_MARK, truncateToTokens, type WindowMessage, type WindowTurn } from '../../src/memory/window.js';
+import {
+  computeWindow,
+  TRUNCATION_MARK,
+  truncateToTokens,
+  type WindowMessage,
+  type WindowTurn,
+} from '../../src/memory/window.js';
 
 /** Tokens of a request counted independently: content + 3 per message + 3 per request. */
 function requestTokens(messages: readonly WindowMessage[]): number {
-  return messages.reduce((sum, message) => sum + encode(message.content, { disallowedSpecial: new Set() }).length + 3, 3);
+  return messages.reduce(
+    (sum, message) => sum + encode(message.content, { disallowedSpecial: new Set() }).length + 3,
+    3,
+  );
 }
 
 const textTokens = (text: string): number => encode(text, { disallowedSpecial: new Set() }).length;
@@ -14,7 +23,12 @@ const roomy = { maxTurns: 20, maxTokens: 8000 };
 
 describe('computeWindow', () => {
   it('sends the system prompt first, then the turns oldest first, then the new message', () => {
-    const result = computeWindow({ systemPrompt: 'You are kind.', turns: [t(1), t(2)], userText: 'hello', window: roomy });
+    const result = computeWindow({
+      systemPrompt: 'You are kind.',
+      turns: [t(1), t(2)],
+      userText: 'hello',
+      window: roomy,
+    });
     expect(result.messages).toEqual([
       { role: 'system', content: 'You are kind.' },
       { role: 'user', content: 'turn 1 asked' },
@@ -28,12 +42,26 @@ describe('computeWindow', () => {
   });
 
   it('keeps only the newest maxTurns turns', () => {
-    const result = computeWindow({ systemPrompt: 'S', turns: [t(1), t(2), t(3), t(4), t(5)], userText: 'next', window: { maxTurns: 2, maxTokens: 8000 } });
-    expect(result.messages.map((m) => m.content)).toEqual(['S', 'turn 4 asked', 'turn 4 answered', 'turn 5 asked', 'turn 5 answered', 'next']);
+    const result = computeWindow({
+      systemPrompt: 'S',
+      turns: [t(1), t(2), t(3), t(4), t(5)],
+      userText: 'next',
+      window: { maxTurns: 2, maxTokens: 8000 },
+    });
+    expect(result.messages.map((m) => m.content)).toEqual([
+      'S',
+      'turn 4 asked',
+      'turn 4 answered',
+      'turn 5 asked',
+      'turn 5 answered',
+      'next',
+    ]);
   });
 
   it('fits a 200-turn conversation far over the budget: the newest turns, and no room for one more', () => {
-    const turns = Array.from({ length: 200 }, (_, n) => t(n, `turn ${n}: ${'we talked about many things at length. '.repeat(8)}`));
+    const turns = Array.from({ length: 200 }, (_, n) =>
+      t(n, `turn ${n}: ${'we talked about many things at length. '.repeat(8)}`),
+    );
     const window = { maxTurns: 200, maxTokens: 1500 };
     const result = computeWindow({ systemPrompt: 'You remember everything.', turns, userText: 'summarise', window });
     expect(result.tokens).toBe(requestTokens(result.messages));
@@ -41,21 +69,35 @@ describe('computeWindow', () => {
     expect(result.keptTurns).toBeGreaterThan(2);
     expect(result.messages).toHaveLength(2 + 2 * result.keptTurns);
     expect(result.messages[0]).toEqual({ role: 'system', content: 'You remember everything.' });
-    expect(result.messages.slice(1, -1).map((m) => m.content)).toEqual(turns.slice(200 - result.keptTurns).flatMap((turn) => [turn.user, turn.assistant]));
+    expect(result.messages.slice(1, -1).map((m) => m.content)).toEqual(
+      turns.slice(200 - result.keptTurns).flatMap((turn) => [turn.user, turn.assistant]),
+    );
     const older = turns[200 - result.keptTurns - 1];
     expect(older).toBeDefined();
-    expect(result.tokens + textTokens(older?.user ?? '') + textTokens(older?.assistant ?? '') + 6).toBeGreaterThan(1500);
+    expect(result.tokens + textTokens(older?.user ?? '') + textTokens(older?.assistant ?? '') + 6).toBeGreaterThan(
+      1500,
+    );
   });
 
   it('keeps turns whole and contiguous: a turn too big ends the window, older small ones stay out', () => {
     const huge = { user: 'tell me everything', assistant: 'word '.repeat(3000) };
-    const result = computeWindow({ systemPrompt: 'S', turns: [t(1), huge, t(3)], userText: 'and?', window: { maxTurns: 20, maxTokens: 1000 } });
+    const result = computeWindow({
+      systemPrompt: 'S',
+      turns: [t(1), huge, t(3)],
+      userText: 'and?',
+      window: { maxTurns: 20, maxTokens: 1000 },
+    });
     expect(result.messages.map((m) => m.content)).toEqual(['S', 'turn 3 asked', 'turn 3 answered', 'and?']);
   });
 
   it('truncates a single message too big for the budget, keeping its beginning and marking the cut', () => {
     const userText = `BEGINNING ${'lorem ipsum dolor sit amet '.repeat(5000)}END`;
-    const result = computeWindow({ systemPrompt: 'Be brief.', turns: [t(1), t(2)], userText, window: { maxTurns: 20, maxTokens: 1000 } });
+    const result = computeWindow({
+      systemPrompt: 'Be brief.',
+      turns: [t(1), t(2)],
+      userText,
+      window: { maxTurns: 20, maxTokens: 1000 },
+    });
     const sent = result.messages.at(-1)?.content ?? '';
     expect(result.truncated).toEqual({ systemPrompt: false, userText: true });
     expect(result.keptTurns).toBe(0);
@@ -86,7 +128,12 @@ describe('computeWindow', () => {
     const turns = Array.from({ length: 60 }, (_, n) => t(n, `${n} ${'é 漢字 🙂 text '.repeat(n % 7)}`));
     for (const maxTokens of [256, 300, 512, 777, 1024, 2048, 4096]) {
       for (const userLength of [1, 50, 500, 5000]) {
-        const result = computeWindow({ systemPrompt: 'Système 🙂', turns, userText: 'ü🙂 '.repeat(userLength), window: { maxTurns: 40, maxTokens } });
+        const result = computeWindow({
+          systemPrompt: 'Système 🙂',
+          turns,
+          userText: 'ü🙂 '.repeat(userLength),
+          window: { maxTurns: 40, maxTokens },
+        });
         expect(result.tokens).toBe(requestTokens(result.messages));
         expect(result.tokens).toBeLessThanOrEqual(maxTokens);
         expect(result.messages[0]?.role).toBe('system');
@@ -95,8 +142,18 @@ describe('computeWindow', () => {
   });
 
   it('treats special-token text such as <|endoftext|> as ordinary text', () => {
-    const result = computeWindow({ systemPrompt: 'S', turns: [{ user: '<|endoftext|>', assistant: '<|im_start|>' }], userText: 'what is <|endoftext|>?', window: roomy });
-    expect(result.messages.map((m) => m.content)).toEqual(['S', '<|endoftext|>', '<|im_start|>', 'what is <|endoftext|>?']);
+    const result = computeWindow({
+      systemPrompt: 'S',
+      turns: [{ user: '<|endoftext|>', assistant: '<|im_start|>' }],
+      userText: 'what is <|endoftext|>?',
+      window: roomy,
+    });
+    expect(result.messages.map((m) => m.content)).toEqual([
+      'S',
+      '<|endoftext|>',
+      '<|im_start|>',
+      'what is <|endoftext|>?',
+    ]);
   });
 });
 

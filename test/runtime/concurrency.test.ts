@@ -15,7 +15,8 @@ describe('concurrency', () => {
   it('answers 20 chats with a 1 s model all at once, not one after another', async () => {
     await h.start();
     h.openai.setLatency(1000);
-    for (let chat = 1; chat <= 20; chat += 1) h.telegram.sendText(TOKEN, { chatId: 7000 + chat, userId: 7000 + chat, text: `hello from ${chat}` });
+    for (let chat = 1; chat <= 20; chat += 1)
+      h.telegram.sendText(TOKEN, { chatId: 7000 + chat, userId: 7000 + chat, text: `hello from ${chat}` });
     const sent = await h.telegram.waitForSent(20, { token: TOKEN, timeoutMs: 15_000 });
     // Every request reached the model before the first answer came back: none waited for another.
     const requests = h.openai.requests();

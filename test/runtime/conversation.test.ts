@@ -29,7 +29,9 @@ describe.each([
 
   it('keeps each bot to its own prompt and history, in order, and /reset clears one conversation', async () => {
     const { fleet } = await h.start();
-    h.openai.setReply((request) => `reply ${transcript(request.body).length} from ${String(transcript(request.body)[0])}`);
+    h.openai.setReply(
+      (request) => `reply ${transcript(request.body).length} from ${String(transcript(request.body)[0])}`,
+    );
 
     h.telegram.sendText(ALPHA, { chatId: USER, userId: USER, text: 'alpha one' });
     h.telegram.sendText(BETA, { chatId: USER, userId: USER, text: 'beta one' });
@@ -40,7 +42,10 @@ describe.each([
     h.telegram.sendText(ALPHA, { chatId: USER, userId: USER, text: 'alpha three' });
     await h.telegram.waitForSent(3, { token: ALPHA });
 
-    const third = h.openai.requests().filter((r) => transcript(r.body)[0] === 'system: You are Alpha.').at(-1);
+    const third = h.openai
+      .requests()
+      .filter((r) => transcript(r.body)[0] === 'system: You are Alpha.')
+      .at(-1);
     const alphaReplies = h.telegram.sentMessages(ALPHA, USER).map((m) => m.text);
     expect(transcript(third?.body)).toEqual([
       'system: You are Alpha.',
@@ -96,12 +101,22 @@ describe.each([
     // Telegram redelivers an update whose confirmation was lost: same update_id, same message.
     h.telegram.sendUpdate(ALPHA, {
       update_id: updateId,
-      message: { message_id: update?.messageId ?? 1, date: 0, chat: { id: USER, type: 'private', first_name: 'U' }, from: { id: USER, is_bot: false, first_name: 'U' }, text: 'only once' },
+      message: {
+        message_id: update?.messageId ?? 1,
+        date: 0,
+        chat: { id: USER, type: 'private', first_name: 'U' },
+        from: { id: USER, is_bot: false, first_name: 'U' },
+        text: 'only once',
+      },
     });
     h.telegram.sendText(ALPHA, { chatId: USER, userId: USER, text: 'next one' });
     await h.telegram.waitForSent(2, { token: ALPHA });
     expect(h.telegram.sentMessages(ALPHA, USER).map((m) => m.text)).toEqual(['echo: only once', 'echo: next one']);
     expect(h.openai.requests().map((r) => transcript(r.body).at(-1))).toEqual(['user: only once', 'user: next one']);
-    expect(transcript(h.openai.lastRequest()?.body).slice(1)).toEqual(['user: only once', 'assistant: echo: only once', 'user: next one']);
+    expect(transcript(h.openai.lastRequest()?.body).slice(1)).toEqual([
+      'user: only once',
+      'assistant: echo: only once',
+      'user: next one',
+    ]);
   });
 });

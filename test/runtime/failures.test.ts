@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CONFLICT_POLL } from '../fakes/telegram-api.js';
 import { LEVEL } from '../support/capture-log.js';
 import { createFleetHarness, type FleetHarness, transcript } from '../support/fleet-harness.js';
-import { privateRedis, type PrivateRedis } from '../support/redis.js';
+import { type PrivateRedis, privateRedis } from '../support/redis.js';
 import { waitFor } from '../support/wait-for.js';
 
 const TOKEN = '4001:main-token';
@@ -53,7 +53,13 @@ describe('failures', () => {
   });
 
   it('stops only the bot whose token Telegram rejects; the other keeps answering', async () => {
-    await h.writeConfig([{ id: 'main', token: TOKEN }, { id: 'revoked', token: OTHER, known: false }], { storageUrl: 'memory://' });
+    await h.writeConfig(
+      [
+        { id: 'main', token: TOKEN },
+        { id: 'revoked', token: OTHER, known: false },
+      ],
+      { storageUrl: 'memory://' },
+    );
     const { fleet } = await h.start();
     expect(fleet.bots.get('revoked')?.state()).toBe('rejected');
     expect(fleet.bots.get('main')?.state()).toBe('polling');
@@ -118,7 +124,10 @@ describe('shutdown', () => {
     const outcome = await h.openai.waitForOutcome(request);
     expect(outcome.aborted).toBe(true);
     expect(h.telegram.sentMessages(TOKEN, 5)).toEqual([]);
-    expect(h.logs().find((l) => String(l.msg).startsWith('shutdown deadline reached'))).toMatchObject({ bot: 'main', inFlight: 1 });
+    expect(h.logs().find((l) => String(l.msg).startsWith('shutdown deadline reached'))).toMatchObject({
+      bot: 'main',
+      inFlight: 1,
+    });
     expect(fleet.bots.get('main')?.state()).toBe('stopped');
   });
 
@@ -154,15 +163,21 @@ describe('storage going away at run time', () => {
     const [, retry] = await h.telegram.waitForSent(2, { token: TOKEN, timeoutMs: 8000 });
     expect(retry?.text).toBe('Sorry, my memory is unavailable right now. Please try again in a moment.');
     expect(h.openai.requests()).toHaveLength(1);
-    expect(h.logs().find((l) => l.level === LEVEL.error && String(l.msg).includes('storage failed'))).toMatchObject({ bot: 'main', chat: 3 });
+    expect(h.logs().find((l) => l.level === LEVEL.error && String(l.msg).includes('storage failed'))).toMatchObject({
+      bot: 'main',
+      chat: 3,
+    });
 
     // Redis keeps nothing on disk here, so the history starts afresh; the point is recovery.
     await redis.start();
-    await waitFor(async () => {
-      const before = h.telegram.sentMessages(TOKEN, 3).length;
-      h.telegram.sendText(TOKEN, { chatId: 3, userId: 3, text: 'back again' });
-      await h.telegram.waitForSent(before + 1, { token: TOKEN, chatId: 3 });
-      return h.telegram.sentMessages(TOKEN, 3).at(-1)?.text === 'echo: back again';
-    }, { timeoutMs: 10_000, intervalMs: 300, what: 'an answer after Redis came back' });
+    await waitFor(
+      async () => {
+        const before = h.telegram.sentMessages(TOKEN, 3).length;
+        h.telegram.sendText(TOKEN, { chatId: 3, userId: 3, text: 'back again' });
+        await h.telegram.waitForSent(before + 1, { token: TOKEN, chatId: 3 });
+        return h.telegram.sentMessages(TOKEN, 3).at(-1)?.text === 'echo: back again';
+      },
+      { timeoutMs: 10_000, intervalMs: 300, what: 'an answer after Redis came back' },
+    );
   });
 });

@@ -42,15 +42,34 @@ describe('groups and access', () => {
     await start('');
     h.telegram.sendText(TOKEN, { chatId: GROUP, userId: 1, text: 'just chatting among humans' });
     h.telegram.sendText(TOKEN, { chatId: GROUP, userId: 1, text: '/help@someone_else_bot' });
-    const asked = h.telegram.sendText(TOKEN, { chatId: GROUP, userId: 1, firstName: 'Ana', text: '@grp_bot what is 2+2?' });
+    const asked = h.telegram.sendText(TOKEN, {
+      chatId: GROUP,
+      userId: 1,
+      firstName: 'Ana',
+      text: '@grp_bot what is 2+2?',
+    });
     await h.telegram.waitForSent(1, { token: TOKEN });
-    h.telegram.sendText(TOKEN, { chatId: GROUP, userId: 2, firstName: 'Bo', text: 'and 3+3?', replyToBotMessage: true });
+    h.telegram.sendText(TOKEN, {
+      chatId: GROUP,
+      userId: 2,
+      firstName: 'Bo',
+      text: 'and 3+3?',
+      replyToBotMessage: true,
+    });
     h.telegram.sendText(TOKEN, { chatId: GROUP, userId: 2, text: '/help@grp_bot' });
     const sent = await h.telegram.waitForSent(3, { token: TOKEN });
-    expect(sent.map((m) => m.text.split('\n')[0])).toEqual(['echo: Ana: what is 2+2?', 'echo: Bo: and 3+3?', 'Send me a message and I will answer.']);
+    expect(sent.map((m) => m.text.split('\n')[0])).toEqual([
+      'echo: Ana: what is 2+2?',
+      'echo: Bo: and 3+3?',
+      'Send me a message and I will answer.',
+    ]);
     expect(h.telegram.updateIdOf(TOKEN, GROUP, sent[0]?.replyToMessageId ?? 0)).toBe(asked);
     // One shared group history, speakers named.
-    expect(transcript(h.openai.lastRequest()?.body).slice(1)).toEqual(['user: Ana: what is 2+2?', 'assistant: echo: Ana: what is 2+2?', 'user: Bo: and 3+3?']);
+    expect(transcript(h.openai.lastRequest()?.body).slice(1)).toEqual([
+      'user: Ana: what is 2+2?',
+      'assistant: echo: Ana: what is 2+2?',
+      'user: Bo: and 3+3?',
+    ]);
   });
 
   it('never answers in groups with reply: never, but still in private', async () => {
@@ -59,7 +78,7 @@ describe('groups and access', () => {
     h.telegram.sendText(TOKEN, { chatId: 1, userId: 1, text: 'private hello' });
     const [only] = await h.telegram.waitForSent(1, { token: TOKEN });
     expect(only?.chatId).toBe(1);
-    await h.telegram.waitForCall((call) => call.method === 'getUpdates' && Number(call.params['offset']) > 2);
+    await h.telegram.waitForCall((call) => call.method === 'getUpdates' && Number(call.params.offset) > 2);
     expect(h.telegram.sentMessages(TOKEN, GROUP)).toEqual([]);
   });
 
@@ -72,7 +91,11 @@ describe('groups and access', () => {
     h.telegram.sendText(TOKEN, { chatId: GROUP, userId: 1, firstName: 'Ana', text: 'in a topic', topicId: 5 });
     await h.telegram.waitForSent(4, { token: TOKEN });
     const whoAmI = h.openai.requests().find((r) => transcript(r.body).at(-1) === 'user: Ana: who am I?');
-    expect(transcript(whoAmI?.body).slice(1)).toEqual(['user: Ana: I am Ana', 'assistant: echo: Ana: I am Ana', 'user: Ana: who am I?']);
+    expect(transcript(whoAmI?.body).slice(1)).toEqual([
+      'user: Ana: I am Ana',
+      'assistant: echo: Ana: I am Ana',
+      'user: Ana: who am I?',
+    ]);
     const topic = h.openai.requests().find((r) => transcript(r.body).at(-1) === 'user: Ana: in a topic');
     expect(transcript(topic?.body).slice(1)).toEqual(['user: Ana: in a topic']);
   });

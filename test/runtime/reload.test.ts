@@ -31,7 +31,15 @@ describe('live reload', () => {
   const start = async (bots: TestBot[]) => {
     await h.writeConfig(bots);
     ({ fleet } = await h.start());
-    reloader = startReloader({ file: 'bots.yaml', cwd: h.dir, env: {}, fleet, logger: h.logger, watch: true, debounceMs: 50 });
+    reloader = startReloader({
+      file: 'bots.yaml',
+      cwd: h.dir,
+      env: {},
+      fleet,
+      logger: h.logger,
+      watch: true,
+      debounceMs: 50,
+    });
   };
   const reloads = () => h.logs().filter((l) => /^config (not )?reloaded/.test(String(l.msg)));
   const waitForReload = (count: number) => waitFor(() => reloads().length >= count, { what: `reload #${count}` });
@@ -43,7 +51,13 @@ describe('live reload', () => {
 
     await h.writeConfig([first, second]);
     await waitForReload(1);
-    expect(reloads()[0]).toMatchObject({ msg: 'config reloaded', added: ['second'], removed: [], restarted: [], updated: [] });
+    expect(reloads()[0]).toMatchObject({
+      msg: 'config reloaded',
+      added: ['second'],
+      removed: [],
+      restarted: [],
+      updated: [],
+    });
     await waitFor(() => h.telegram.isPolling(SECOND), { what: 'the new bot to poll' });
 
     h.telegram.sendText(SECOND, { chatId: 1, userId: 1, text: 'hello second' });
@@ -51,7 +65,12 @@ describe('live reload', () => {
     await h.telegram.waitForSent(1, { token: SECOND });
     await h.telegram.waitForSent(2, { token: FIRST });
     const toFirst = h.openai.requests().find((r) => transcript(r.body).at(-1) === 'user: after the edit');
-    expect(transcript(toFirst?.body)).toEqual(['system: You are First.', 'user: before the edit', 'assistant: echo: before the edit', 'user: after the edit']);
+    expect(transcript(toFirst?.body)).toEqual([
+      'system: You are First.',
+      'user: before the edit',
+      'assistant: echo: before the edit',
+      'user: after the edit',
+    ]);
     expect(h.telegram.calls(FIRST, 'getMe')).toHaveLength(1);
   });
 
@@ -61,21 +80,29 @@ describe('live reload', () => {
     const text = await readFile(h.configPath, 'utf8');
     await writeFile(h.configPath, text.replace('systemPrompt: You are Second.', 'systemPromt: You are Second.'));
     await waitForReload(1);
-    const errors = h.logs().filter((l) => l.level === LEVEL.error).map((l) => l.msg);
-    expect(errors[0]).toMatch(/^bots\.yaml:\d+:5 bots\.second\.systemPromt: unknown key; did you mean "systemPrompt"\?$/);
+    const errors = h
+      .logs()
+      .filter((l) => l.level === LEVEL.error)
+      .map((l) => l.msg);
+    expect(errors[0]).toMatch(
+      /^bots\.yaml:\d+:5 bots\.second\.systemPromt: unknown key; did you mean "systemPrompt"\?$/,
+    );
     expect(errors[1]).toBe('config not reloaded: fix the problems above; the running fleet is unchanged');
     h.telegram.sendText(FIRST, { chatId: 2, userId: 2, text: 'still there, first?' });
     h.telegram.sendText(SECOND, { chatId: 2, userId: 2, text: 'still there, second?' });
     await h.telegram.waitForSent(1, { token: FIRST });
     await h.telegram.waitForSent(1, { token: SECOND });
-    expect(transcript(h.openai.requests().find((r) => transcript(r.body).at(-1) === 'user: still there, second?')?.body)[0]).toBe('system: You are Second.');
+    expect(
+      transcript(h.openai.requests().find((r) => transcript(r.body).at(-1) === 'user: still there, second?')?.body)[0],
+    ).toBe('system: You are Second.');
   });
 
   it('applies a new system prompt to the next message without restarting the runner', async () => {
     await start([first]);
     h.telegram.sendText(FIRST, { chatId: 3, userId: 3, text: 'one' });
     await h.telegram.waitForSent(1, { token: FIRST });
-    const setupCalls = () => h.telegram.calls(FIRST).filter((c) => c.method === 'getMe' || c.method === 'deleteWebhook').length;
+    const setupCalls = () =>
+      h.telegram.calls(FIRST).filter((c) => c.method === 'getMe' || c.method === 'deleteWebhook').length;
     const before = setupCalls();
 
     await h.writeConfig([{ ...first, yaml: 'systemPrompt: You are First, reborn.' }]);
@@ -115,7 +142,9 @@ describe('live reload', () => {
     await h.writeConfig([first, { ...second, token: third }], { storageUrl: 'memory://' });
     await waitForReload(1);
     expect(reloads()[0]).toMatchObject({ restarted: ['second'], added: [], updated: [] });
-    expect(h.logs().some((l) => l.level === LEVEL.warn && String(l.msg).startsWith('storage settings changed'))).toBe(true);
+    expect(h.logs().some((l) => l.level === LEVEL.warn && String(l.msg).startsWith('storage settings changed'))).toBe(
+      true,
+    );
     await waitFor(() => h.telegram.isPolling(third), { what: 'the new token to poll' });
     expect(h.telegram.isPolling(SECOND)).toBe(false);
     expect(h.telegram.calls(FIRST, 'getMe')).toHaveLength(1);
@@ -123,7 +152,11 @@ describe('live reload', () => {
     // Still the SQLite store: history written before the edit is still read.
     h.telegram.sendText(FIRST, { chatId: 6, userId: 6, text: 'still SQLite?' });
     await h.telegram.waitForSent(2, { token: FIRST });
-    expect(transcript(h.openai.lastRequest()?.body).slice(1)).toEqual(['user: stored in SQLite', 'assistant: echo: stored in SQLite', 'user: still SQLite?']);
+    expect(transcript(h.openai.lastRequest()?.body).slice(1)).toEqual([
+      'user: stored in SQLite',
+      'assistant: echo: stored in SQLite',
+      'user: still SQLite?',
+    ]);
   });
 
   it('reloads when .env changes', async () => {

@@ -8,7 +8,9 @@ describe('replies', () => {
   let h: FleetHarness;
   beforeEach(async () => {
     h = await createFleetHarness();
-    await h.writeConfig([{ id: 'talk', token: TOKEN, yaml: 'greeting: Welcome to the test bot.' }], { storageUrl: 'memory://' });
+    await h.writeConfig([{ id: 'talk', token: TOKEN, yaml: 'greeting: Welcome to the test bot.' }], {
+      storageUrl: 'memory://',
+    });
   });
   afterEach(async () => h.close());
 
@@ -19,7 +21,9 @@ describe('replies', () => {
     expect(long.length).toBeGreaterThan(10_000);
     h.openai.setReply(long);
     h.telegram.sendText(TOKEN, { chatId: 1, userId: 1, text: 'tell me a long story' });
-    await h.telegram.waitForCall((call) => call.method === 'sendMessage' && String(call.params['text']).includes('Part 24'));
+    await h.telegram.waitForCall(
+      (call) => call.method === 'sendMessage' && String(call.params.text).includes('Part 24'),
+    );
     const sent = h.telegram.sentMessages(TOKEN, 1);
     expect(sent.length).toBeGreaterThanOrEqual(3);
     for (const message of sent) expect(message.text.length).toBeLessThanOrEqual(4096);
@@ -34,14 +38,20 @@ describe('replies', () => {
     const [greeting, help] = await h.telegram.waitForSent(2, { token: TOKEN });
     expect(greeting?.text).toBe('Welcome to the test bot.');
     expect(help?.text).toContain('/reset: Forget this conversation');
-    const menu = h.telegram.calls(TOKEN, 'setMyCommands')[0]?.params['commands'] as { command: string }[];
+    const menu = h.telegram.calls(TOKEN, 'setMyCommands')[0]?.params.commands as { command: string }[];
     expect(menu.map((c) => c.command)).toEqual(['start', 'help', 'reset', 'new']);
     expect(h.openai.requests()).toHaveLength(0);
   });
 
   it('answers a non-text message politely without calling the model', async () => {
     await h.start();
-    h.telegram.sendUpdate(TOKEN, { message: { chat: { id: 3, type: 'private' }, from: { id: 3, is_bot: false, first_name: 'Ann' }, sticker: { file_id: 'x' } } } as never);
+    h.telegram.sendUpdate(TOKEN, {
+      message: {
+        chat: { id: 3, type: 'private' },
+        from: { id: 3, is_bot: false, first_name: 'Ann' },
+        sticker: { file_id: 'x' },
+      },
+    } as never);
     const [reply] = await h.telegram.waitForSent(1, { token: TOKEN });
     expect(reply?.text).toBe('Sorry, I can only read text messages for now.');
     expect(h.openai.requests()).toHaveLength(0);

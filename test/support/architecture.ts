@@ -54,15 +54,24 @@ export function analyzeSource(file: string, text: string): Violation[] {
     if (pkg === undefined) return;
     const homes = PACKAGE_HOMES[pkg];
     if (homes === undefined) report(node, 'unknown-package', `${pkg} has no declared home folder`);
-    else if (!homes.some((home) => file.startsWith(home))) report(node, 'package-home', `${pkg} may only be imported in ${homes.join(', ')}`);
+    else if (!homes.some((home) => file.startsWith(home)))
+      report(node, 'package-home', `${pkg} may only be imported in ${homes.join(', ')}`);
   };
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       checkSpecifier(node, node.moduleSpecifier.text);
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const [arg] = node.arguments;
       if (arg && ts.isStringLiteralLike(arg)) checkSpecifier(node, arg.text);
-    } else if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'process') {
+    } else if (
+      ts.isPropertyAccessExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === 'process'
+    ) {
       if (['env', 'argv', 'exit'].includes(node.name.text) && !PROCESS_FILES.includes(file)) {
         report(node, 'process-global', `process.${node.name.text} is only for ${PROCESS_FILES.join(' and ')}`);
       }
@@ -79,7 +88,12 @@ export function analyzeSource(file: string, text: string): Violation[] {
 
 /** `.catch(() => {})`, `.catch(() => undefined)`, `.catch(function () {})`, `.catch(noop)`-free. */
 function isEmptyCatchCallback(node: ts.Node): boolean {
-  if (!ts.isCallExpression(node) || !ts.isPropertyAccessExpression(node.expression) || node.expression.name.text !== 'catch') return false;
+  if (
+    !ts.isCallExpression(node) ||
+    !ts.isPropertyAccessExpression(node.expression) ||
+    node.expression.name.text !== 'catch'
+  )
+    return false;
   const [callback] = node.arguments;
   if (callback === undefined || !(ts.isArrowFunction(callback) || ts.isFunctionExpression(callback))) return false;
   const body = callback.body;

@@ -10,8 +10,8 @@ import { type FleetHandle, type FleetOptions, startFleet } from '../../src/app.j
 import { loadConfig } from '../../src/config/load-config.js';
 import type { FleetConfig } from '../../src/config/types.js';
 import type { Logger } from '../../src/logger.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-api.js';
-import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram-api.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../fakes/openai-api.js';
+import { type FakeTelegram, startFakeTelegram } from '../fakes/telegram-api.js';
 import { captureLog, type LogLine } from './capture-log.js';
 import { deleteRedisNamespace } from './redis.js';
 
@@ -32,7 +32,10 @@ export interface FleetHarness {
   readonly dir: string;
   readonly configPath: string;
   /** Writes config/bots.yaml for `bots` (registering their tokens with the fake) and returns it. */
-  writeConfig(bots: readonly TestBot[], options?: { storageUrl?: string; defaults?: string; provider?: string }): Promise<string>;
+  writeConfig(
+    bots: readonly TestBot[],
+    options?: { storageUrl?: string; defaults?: string; provider?: string },
+  ): Promise<string>;
   /** Loads config/bots.yaml and starts the fleet; waits until every bot polls (or gave up). */
   start(options?: FleetOptions): Promise<{ fleet: FleetHandle; config: FleetConfig }>;
   /** Log lines of every fleet started so far. */
@@ -44,11 +47,20 @@ export interface FleetHarness {
 }
 
 /** Fast lifecycle timings so tests never wait seconds for a retry. */
-export const FAST_LIFECYCLE = { initTimeoutMs: 2000, retryInitialMs: 50, retryMaxMs: 400, pollTimeoutSeconds: 5 } as const;
+export const FAST_LIFECYCLE = {
+  initTimeoutMs: 2000,
+  retryInitialMs: 50,
+  retryMaxMs: 400,
+  pollTimeoutSeconds: 5,
+} as const;
 
 /** Starts both fakes and a temp folder. */
 export async function createFleetHarness(): Promise<FleetHarness> {
-  const [telegram, openai, dir] = await Promise.all([startFakeTelegram(), startFakeOpenAI(), mkdtemp(join(tmpdir(), 'botfleet-fleet-'))]);
+  const [telegram, openai, dir] = await Promise.all([
+    startFakeTelegram(),
+    startFakeOpenAI(),
+    mkdtemp(join(tmpdir(), 'botfleet-fleet-')),
+  ]);
   const configPath = join(dir, 'bots.yaml');
   const log = captureLog();
   const running: FleetHandle[] = [];
@@ -71,12 +83,18 @@ export async function createFleetHarness(): Promise<FleetHarness> {
         'defaults:',
         '  provider: fake',
         `  telegram: { apiRoot: "${telegram.apiRoot}" }`,
-        ...(options.defaults ?? '').split('\n').filter(Boolean).map((line) => `  ${line}`),
+        ...(options.defaults ?? '')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => `  ${line}`),
         'bots:',
         ...bots.flatMap((bot) => [
           `  ${bot.id}:`,
           `    token: "${bot.token}"`,
-          ...(bot.yaml ?? '').split('\n').filter(Boolean).map((line) => `    ${line}`),
+          ...(bot.yaml ?? '')
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => `    ${line}`),
         ]),
       ];
       // Save the way editors do: write a new file, then rename it over the old one.
@@ -86,7 +104,11 @@ export async function createFleetHarness(): Promise<FleetHarness> {
     },
     async start(options = {}) {
       const config = await loadConfig({ file: 'bots.yaml', cwd: dir, env: {} });
-      const fleet = await startFleet(config, log.logger, { lifecycle: FAST_LIFECYCLE, typingIntervalMs: 200, ...options });
+      const fleet = await startFleet(config, log.logger, {
+        lifecycle: FAST_LIFECYCLE,
+        typingIntervalMs: 200,
+        ...options,
+      });
       running.push(fleet);
       await Promise.all([...fleet.bots.values()].map((bot) => bot.ready));
       return { fleet, config };
@@ -104,6 +126,6 @@ export async function createFleetHarness(): Promise<FleetHarness> {
 
 /** The system and conversation messages of a recorded model request, as `role: content`. */
 export function transcript(body: Record<string, unknown> | undefined): string[] {
-  const messages = (body?.['messages'] ?? []) as { role: string; content: string }[];
+  const messages = (body?.messages ?? []) as { role: string; content: string }[];
   return messages.map((message) => `${message.role}: ${message.content}`);
 }

@@ -2,10 +2,11 @@
  * Redis helpers for tests: the shared server at 127.0.0.1:6379 (never stopped by a test), and
  * private `redis-server` processes a test may kill and restart on the same port.
  */
-import { createClient } from '@keyv/redis';
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
+import { createClient } from '@keyv/redis';
 import { waitFor } from './wait-for.js';
 
 /** The shared Redis every test may use (with its own key prefix). */
@@ -63,9 +64,16 @@ export async function privateRedis(): Promise<PrivateRedis> {
     port,
     url: `redis://127.0.0.1:${port}`,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      child = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        { stdio: 'ignore' },
+      );
       const started = child;
-      await waitFor(async () => started.exitCode === null && (await answersPing(port)), { timeoutMs: 10_000, what: `redis-server on port ${port}` });
+      await waitFor(async () => started.exitCode === null && (await answersPing(port)), {
+        timeoutMs: 10_000,
+        what: `redis-server on port ${port}`,
+      });
     },
     async kill() {
       const running = child;

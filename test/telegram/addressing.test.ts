@@ -1,25 +1,63 @@
 /** Pure rules of who is addressed, who is allowed, and what text the model reads. */
 import type { Message, UserFromGetMe } from 'grammy/types';
 import { describe, expect, it } from 'vitest';
-import { conversationOf, conversationString, isAddressedToBot, isAllowed, textForModel } from '../../src/telegram/addressing.js';
+import {
+  conversationOf,
+  conversationString,
+  isAddressedToBot,
+  isAllowed,
+  textForModel,
+} from '../../src/telegram/addressing.js';
 
 const ME = { id: 99, is_bot: true, first_name: 'Helper', username: 'Helper_Bot' } as UserFromGetMe;
 const group = (text: string, extra: Partial<Message> = {}): Message =>
-  ({ message_id: 1, date: 0, chat: { id: -5, type: 'supergroup', title: 'g' }, from: { id: 7, is_bot: false, first_name: 'Ana', last_name: 'Lee' }, text, ...extra }) as Message;
+  ({
+    message_id: 1,
+    date: 0,
+    chat: { id: -5, type: 'supergroup', title: 'g' },
+    from: { id: 7, is_bot: false, first_name: 'Ana', last_name: 'Lee' },
+    text,
+    ...extra,
+  }) as Message;
 
 describe('addressing', () => {
   it('sees a mention whatever its case, a text_mention, a reply and a leading command; not a mention of someone else', () => {
-    const mention = (text: string) => group(text, { entities: [{ type: 'mention', offset: text.indexOf('@'), length: text.slice(text.indexOf('@')).split(' ')[0]?.length ?? 0 }] });
+    const mention = (text: string) =>
+      group(text, {
+        entities: [
+          {
+            type: 'mention',
+            offset: text.indexOf('@'),
+            length: text.slice(text.indexOf('@')).split(' ')[0]?.length ?? 0,
+          },
+        ],
+      });
     expect(isAddressedToBot(mention('hey @helper_bot how are you'), ME)).toBe(true);
     expect(isAddressedToBot(mention('hey @other_bot how are you'), ME)).toBe(false);
-    expect(isAddressedToBot(group('hi', { entities: [{ type: 'text_mention', offset: 0, length: 2, user: { id: 99, is_bot: true, first_name: 'H' } }] }), ME)).toBe(true);
-    expect(isAddressedToBot(group('sure', { reply_to_message: { from: { id: 99 } } as NonNullable<Message['reply_to_message']> }), ME)).toBe(true);
-    expect(isAddressedToBot(group('/help', { entities: [{ type: 'bot_command', offset: 0, length: 5 }] }), ME)).toBe(true);
+    expect(
+      isAddressedToBot(
+        group('hi', {
+          entities: [{ type: 'text_mention', offset: 0, length: 2, user: { id: 99, is_bot: true, first_name: 'H' } }],
+        }),
+        ME,
+      ),
+    ).toBe(true);
+    expect(
+      isAddressedToBot(
+        group('sure', { reply_to_message: { from: { id: 99 } } as NonNullable<Message['reply_to_message']> }),
+        ME,
+      ),
+    ).toBe(true);
+    expect(isAddressedToBot(group('/help', { entities: [{ type: 'bot_command', offset: 0, length: 5 }] }), ME)).toBe(
+      true,
+    );
     expect(isAddressedToBot(group('plain talk'), ME)).toBe(false);
   });
 
   it('removes the bot mention and names the sender in groups only', () => {
-    expect(textForModel(group('@Helper_Bot, what time is it?'), '@Helper_Bot, what time is it?', ME)).toBe('Ana Lee: what time is it?');
+    expect(textForModel(group('@Helper_Bot, what time is it?'), '@Helper_Bot, what time is it?', ME)).toBe(
+      'Ana Lee: what time is it?',
+    );
     expect(textForModel(group('ask @helper_bot now'), 'ask @helper_bot now', ME)).toBe('Ana Lee: ask now');
     const priv = { ...group('x'), chat: { id: 7, type: 'private', first_name: 'Ana' } } as Message;
     expect(textForModel(priv, '  hello @Helper_Bot  ', ME)).toBe('hello');
