@@ -1,7 +1,8 @@
 /** The model client against the fake OpenAI server: what it sends and how it fails. */
 import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLlmClient, ModelError } from '../../src/llm/llm-client.js';
+import { createLlmClient } from '../../src/llm/llm-client.js';
+import { ModelError } from '../../src/llm/model-error.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../fakes/openai-api.js';
 
 describe('createLlmClient', () => {
