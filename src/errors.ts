@@ -55,3 +55,9 @@ export class UsageError extends AppError {
     this.name = 'UsageError';
   }
 }
+
+/** The message of anything thrown: `error.message` for an Error, else its string form. For
+ * logs and operator messages; says nothing about secrets (mask before, where one can occur). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

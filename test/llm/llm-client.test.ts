@@ -83,6 +83,34 @@ describe('createLlmClient', () => {
     expect(error).toMatchObject({ reason: 'malformed' });
   });
 
+  it('reports an answer the SDK cannot parse, or one without choices, as malformed', async () => {
+    const client = createLlmClient(provider());
+    const ask = () =>
+      client.complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null }).catch((e: unknown) => e);
+    fake.failNext({ kind: 'malformed' });
+    const broken = await ask();
+    expect(broken).toBeInstanceOf(ModelError);
+    expect(broken).toMatchObject({ provider: 'fake', reason: 'malformed' });
+    expect((broken as Error).message).toMatch(/the answer could not be read \(.*JSON/);
+    fake.failNext({ kind: 'missing-choices' });
+    expect(await ask()).toMatchObject({ reason: 'malformed', message: expect.stringContaining('no reply text') });
+  });
+
+  it('rethrows a programming mistake as the bug it is, not as a malformed answer', async () => {
+    const before = fake.requests().length;
+    const error = await createLlmClient(provider())
+      .complete({
+        model: 'm1',
+        messages: undefined as unknown as typeof messages,
+        temperature: null,
+        maxReplyTokens: null,
+      })
+      .catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(ModelError);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(fake.requests().length).toBe(before);
+  });
+
   it('leaves no listener on the long-lived abort signal it is given, and still aborts through it', async () => {
     const client = createLlmClient(provider());
     const shutdown = new AbortController();
