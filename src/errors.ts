@@ -5,8 +5,8 @@
  */
 
 /** What went wrong, by domain. `config`: the YAML is unusable; `storage`: the memory engine;
- * `model`: the LLM provider; `telegram`: the Bot API; `usage`: bad command-line arguments. */
-export type AppErrorKind = 'config' | 'storage' | 'model' | 'telegram' | 'usage';
+ * `model`: the LLM provider; `usage`: bad command-line arguments. */
+export type AppErrorKind = 'config' | 'storage' | 'model' | 'usage';
 
 /** Base class of every error botfleet raises on purpose. `kind` says which domain failed. */
 export class AppError extends Error {
@@ -54,4 +54,10 @@ export class UsageError extends AppError {
     super('usage', message);
     this.name = 'UsageError';
   }
+}
+
+/** The message of anything thrown: `error.message` for an Error, else its string form. For
+ * logs and operator messages; says nothing about secrets (mask before, where one can occur). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -5,6 +5,20 @@
 import { pino } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 
+/** The levels a logger can be set to, most verbose first; `silent` logs nothing. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** One of LOG_LEVELS. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The level used when none is given. */
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+
+/** Whether `text` names a level (for validating LOG_LEVEL and similar input). */
+export function isLogLevel(text: string): text is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(text);
+}
+
 /** Fields attached to a log line (`bot`, `chat`, `update`, `err`, …). */
 export type LogFields = Record<string, unknown>;
 
@@ -20,7 +34,7 @@ export interface Logger {
 
 /** Knobs of `createLogger`. */
 export interface LoggerOptions {
-  /** trace | debug | info | warn | error | fatal | silent. Default info. */
+  /** One of LOG_LEVELS. Default DEFAULT_LOG_LEVEL (info). */
   readonly level?: string;
   /** Where JSON lines go. Default: standard output. */
   readonly destination?: NodeJS.WritableStream;
@@ -31,7 +45,7 @@ export interface LoggerOptions {
 /** Log fields that could hold a secret; pino replaces their values with "[redacted]". */
 const REDACTED_PATHS = ['token', 'apiKey', '*.token', '*.apiKey', 'headers.authorization'];
 
-/** Builds a pino-backed logger. Throws when `level` is not a pino level. */
+/** Builds a pino-backed logger. Throws when `level` is not one of LOG_LEVELS. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const output = options.destination ?? process.stdout;
   const destination = options.pretty
@@ -45,7 +59,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     : output;
   return pino(
     {
-      level: options.level ?? 'info',
+      level: options.level ?? DEFAULT_LOG_LEVEL,
       base: null,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },

@@ -2,9 +2,22 @@
  * Model calls to OpenAI-compatible Chat Completions endpoints. The openai SDK lives only in
  * this folder; handlers depend on the `LlmClient` interface and see failures as ModelError.
  */
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAI } from 'openai';
+import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  OpenAI,
+  OpenAIError,
+} from 'openai';
 import type { ProviderConfig } from '../config/types.js';
-import { AppError } from '../errors.js';
+import { errorMessage } from '../errors.js';
+import { ModelError, type ModelFailure } from './model-error.js';
+
+// Known violation, to be removed: src/telegram/handlers.ts still takes ModelError from here,
+// which loads the openai SDK; once it imports from './model-error.js', delete this line and
+// the entry in KNOWN_LAYER_VIOLATIONS of test/architecture.test.ts.
+export { ModelError } from './model-error.js';
 
 /** One message of a model request. */
 export interface ChatMessage {
@@ -37,87 +50,32 @@ export interface LlmClient {
   complete(request: CompletionRequest): Promise<Completion>;
 }
 
-/** Why a model call failed: `auth` (401/403), `rate-limit` (429), `timeout`, `server` (5xx),
- * `network` (no connection), `bad-request` (other 4xx, e.g. unknown model), `malformed`
- * (no usable reply in the answer), `aborted` (our own shutdown). */
-export type ModelFailure =
-  | 'auth'
-  | 'rate-limit'
-  | 'timeout'
-  | 'server'
-  | 'network'
-  | 'bad-request'
-  | 'malformed'
-  | 'aborted';
-
-/** A model call failed after the SDK's own retries. The message names the provider and never
- * holds the API key. */
-export class ModelError extends AppError {
-  readonly provider: string;
-  readonly reason: ModelFailure;
-  readonly status: number | undefined;
-
-  constructor(
-    provider: string,
-    reason: ModelFailure,
-    detail: string,
-    options: { status?: number; cause?: unknown } = {},
-  ) {
-    super(
-      'model',
-      `provider ${provider}: ${reason}${options.status === undefined ? '' : ` (HTTP ${options.status})`}: ${detail}`,
-      { cause: options.cause },
-    );
-    this.name = 'ModelError';
-    this.provider = provider;
-    this.reason = reason;
-    this.status = options.status;
-  }
-}
+/** What the SDK sends as the API key when the provider has none: the SDK insists on a key,
+ * and endpoints that need none ignore the header. */
+const NO_API_KEY = 'no-key';
 
 /** Builds a client for `provider`: SDK timeout and retries come from its config. No I/O. */
 export function createLlmClient(provider: ProviderConfig): LlmClient {
   const sdk = new OpenAI({
-    // The SDK insists on a key; endpoints that need none ignore the header.
-    apiKey: provider.apiKey ?? 'no-key',
+    apiKey: provider.apiKey ?? NO_API_KEY,
     baseURL: provider.baseUrl,
     timeout: provider.timeoutMs,
     maxRetries: provider.maxRetries,
   });
-  // OpenAI's own API wants max_completion_tokens; most compatible servers know max_tokens.
   const isOpenAi = new URL(provider.baseUrl).hostname === 'api.openai.com';
   const scrub = (text: string): string => (provider.apiKey ? text.split(provider.apiKey).join('****') : text);
 
   return {
     provider: provider.name,
     async complete(request) {
-      const limit =
-        request.maxReplyTokens === null
-          ? {}
-          : isOpenAi
-            ? { max_completion_tokens: request.maxReplyTokens }
-            : { max_tokens: request.maxReplyTokens };
-      // A per-request signal: the SDK adds an abort listener to the signal it is given and
-      // never removes it, so handing it the bot-lifetime signal leaked one per message.
-      const perRequest = new AbortController();
-      const forward = (): void => perRequest.abort(request.signal?.reason);
-      if (request.signal?.aborted) forward();
-      request.signal?.addEventListener('abort', forward, { once: true });
+      const abort = followAbort(request.signal);
       let response: OpenAI.Chat.Completions.ChatCompletion;
       try {
-        response = await sdk.chat.completions.create(
-          {
-            model: request.model,
-            messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
-            ...(request.temperature === null ? {} : { temperature: request.temperature }),
-            ...limit,
-          },
-          { signal: perRequest.signal },
-        );
+        response = await sdk.chat.completions.create(bodyOf(request, isOpenAi), { signal: abort.signal });
       } catch (error) {
         throw toModelError(provider.name, error, scrub);
       } finally {
-        request.signal?.removeEventListener('abort', forward);
+        abort.detach();
       }
       const text = response?.choices?.[0]?.message?.content;
       if (typeof text !== 'string' || text.trim() === '') {
@@ -128,8 +86,36 @@ export function createLlmClient(provider: ProviderConfig): LlmClient {
   };
 }
 
-/** Maps an SDK error to a ModelError with a reason the runtime and the operator can act on. */
-function toModelError(provider: string, error: unknown, scrub: (text: string) => string): ModelError {
+/** The Chat Completions body for `request`, leaving out what is null. OpenAI's own API wants
+ * max_completion_tokens; most compatible servers know max_tokens. */
+function bodyOf(
+  request: CompletionRequest,
+  isOpenAi: boolean,
+): OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming {
+  const limit = request.maxReplyTokens;
+  return {
+    model: request.model,
+    messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+    ...(request.temperature === null ? {} : { temperature: request.temperature }),
+    ...(limit === null ? {} : isOpenAi ? { max_completion_tokens: limit } : { max_tokens: limit }),
+  };
+}
+
+/** A per-request signal that aborts when `signal` does, and `detach` to stop following it. The
+ * SDK adds an abort listener to the signal it is given and never removes it, so handing it the
+ * bot-lifetime signal leaked one listener per message. */
+function followAbort(signal: AbortSignal | undefined): { signal: AbortSignal; detach(): void } {
+  const perRequest = new AbortController();
+  const forward = (): void => perRequest.abort(signal?.reason);
+  if (signal?.aborted) forward();
+  signal?.addEventListener('abort', forward, { once: true });
+  return { signal: perRequest.signal, detach: () => signal?.removeEventListener('abort', forward) };
+}
+
+/** Maps what the SDK threw to a ModelError with a reason the runtime and the operator can act
+ * on. Anything the SDK did not raise about the call or its answer (a TypeError from a bad
+ * request object, a bug of ours) is returned as is, to be rethrown and reported as the bug it is. */
+function toModelError(provider: string, error: unknown, scrub: (text: string) => string): unknown {
   if (error instanceof APIUserAbortError)
     return new ModelError(provider, 'aborted', 'the request was cancelled', { cause: error });
   if (error instanceof APIConnectionTimeoutError)
@@ -143,25 +129,30 @@ function toModelError(provider: string, error: unknown, scrub: (text: string) =>
     );
   }
   if (error instanceof APIError && error.status !== undefined) {
-    const status = error.status;
-    const reason: ModelFailure =
-      status === 401 || status === 403
-        ? 'auth'
-        : status === 429
-          ? 'rate-limit'
-          : status >= 500
-            ? 'server'
-            : status === 408
-              ? 'timeout'
-              : 'bad-request';
+    const reason = reasonOfStatus(error.status);
     const hint = reason === 'auth' ? `; check providers.${provider}.apiKey` : '';
-    return new ModelError(provider, reason, `${scrub(error.message)}${hint}`, { status, cause: error });
+    return new ModelError(provider, reason, `${scrub(error.message)}${hint}`, { status: error.status, cause: error });
   }
-  // The SDK parsed a body it did not expect (for example invalid JSON).
-  const text = error instanceof Error ? error.message : String(error);
-  return new ModelError(provider, 'malformed', scrub(text), { cause: error });
+  // The SDK could not read the answer: a body that is not JSON (the SyntaxError of its
+  // response.json()) or one it otherwise rejects (its own OpenAIError).
+  if (error instanceof SyntaxError || error instanceof OpenAIError) {
+    return new ModelError(provider, 'malformed', `the answer could not be read (${scrub(errorMessage(error))})`, {
+      cause: error,
+    });
+  }
+  return error;
 }
 
+/** The failure an HTTP status from the provider means. */
+function reasonOfStatus(status: number): ModelFailure {
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 429) return 'rate-limit';
+  if (status >= 500) return 'server';
+  if (status === 408) return 'timeout';
+  return 'bad-request';
+}
+
+/** The network-level reason of a connection error: its cause's code (ECONNREFUSED) or message. */
 function causeText(error: Error): string {
   const cause = error.cause as { code?: string; message?: string } | undefined;
   return cause?.code ?? cause?.message ?? error.message;

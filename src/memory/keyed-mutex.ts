@@ -9,8 +9,6 @@ export interface KeyedMutex {
   /** Runs `task` once every earlier task for `key` has settled; resolves or rejects as it does.
    * A task that throws releases the lock like one that returns. */
   run<T>(key: string, task: () => Promise<T>): Promise<T>;
-  /** How many keys have a task running or waiting (0 when idle). */
-  activeKeys(): number;
 }
 
 /** Makes an empty KeyedMutex. */
@@ -33,6 +31,5 @@ export function createKeyedMutex(): KeyedMutex {
         if (tails.get(key) === tail) tails.delete(key);
       }
     },
-    activeKeys: () => tails.size,
   };
 }

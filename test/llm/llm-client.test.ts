@@ -1,7 +1,8 @@
 /** The model client against the fake OpenAI server: what it sends and how it fails. */
 import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLlmClient, ModelError } from '../../src/llm/llm-client.js';
+import { createLlmClient } from '../../src/llm/llm-client.js';
+import { ModelError } from '../../src/llm/model-error.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../fakes/openai-api.js';
 
 describe('createLlmClient', () => {
@@ -80,6 +81,34 @@ describe('createLlmClient', () => {
       .complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ reason: 'malformed' });
+  });
+
+  it('reports an answer the SDK cannot parse, or one without choices, as malformed', async () => {
+    const client = createLlmClient(provider());
+    const ask = () =>
+      client.complete({ model: 'm1', messages, temperature: null, maxReplyTokens: null }).catch((e: unknown) => e);
+    fake.failNext({ kind: 'malformed' });
+    const broken = await ask();
+    expect(broken).toBeInstanceOf(ModelError);
+    expect(broken).toMatchObject({ provider: 'fake', reason: 'malformed' });
+    expect((broken as Error).message).toMatch(/the answer could not be read \(.*JSON/);
+    fake.failNext({ kind: 'missing-choices' });
+    expect(await ask()).toMatchObject({ reason: 'malformed', message: expect.stringContaining('no reply text') });
+  });
+
+  it('rethrows a programming mistake as the bug it is, not as a malformed answer', async () => {
+    const before = fake.requests().length;
+    const error = await createLlmClient(provider())
+      .complete({
+        model: 'm1',
+        messages: undefined as unknown as typeof messages,
+        temperature: null,
+        maxReplyTokens: null,
+      })
+      .catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(ModelError);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(fake.requests().length).toBe(before);
   });
 
   it('leaves no listener on the long-lived abort signal it is given, and still aborts through it', async () => {

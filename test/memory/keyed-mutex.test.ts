@@ -1,6 +1,7 @@
-/** Per-key locks: FIFO per key, independence across keys, release on failure, no leftovers. */
+/** Per-key locks: FIFO per key, independence across keys, release on failure, order across idle. */
 import { describe, expect, it } from 'vitest';
 import { createKeyedMutex } from '../../src/memory/keyed-mutex.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** A promise and the function that resolves it. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -33,12 +34,11 @@ describe('createKeyedMutex', () => {
     const blocker = gate();
     const slow = mutex.run('chat-1', () => blocker.promise);
     await expect(mutex.run('chat-2', async () => 'done')).resolves.toBe('done');
-    expect(mutex.activeKeys()).toBe(1);
     blocker.open();
     await slow;
   });
 
-  it('releases the lock when a task throws, and forgets idle keys', async () => {
+  it('releases the lock when a task throws', async () => {
     const mutex = createKeyedMutex();
     const failed = mutex.run('k', async () => {
       throw new Error('boom');
@@ -46,6 +46,29 @@ describe('createKeyedMutex', () => {
     const next = mutex.run('k', async () => 42);
     await expect(failed).rejects.toThrow('boom');
     await expect(next).resolves.toBe(42);
-    expect(mutex.activeKeys()).toBe(0);
+  });
+
+  it('keeps the order when a key gets work while its earlier tasks finish, and after it went idle', async () => {
+    const mutex = createKeyedMutex();
+    const events: string[] = [];
+    const [first, second] = [gate(), gate()];
+    const a = mutex.run('k', () => first.promise);
+    const b = mutex.run('k', async () => {
+      events.push('b start');
+      await second.promise;
+      events.push('b end');
+    });
+    first.open();
+    await a;
+    await waitFor(() => events.includes('b start'));
+    // a has finished while b runs: c must still queue behind b.
+    const c = mutex.run('k', async () => void events.push('c'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['b start']);
+    second.open();
+    await Promise.all([b, c]);
+    expect(events).toEqual(['b start', 'b end', 'c']);
+    // Idle now: the key works as if new.
+    await expect(mutex.run('k', async () => 'again')).resolves.toBe('again');
   });
 });

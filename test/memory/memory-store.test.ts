@@ -1,4 +1,5 @@
-/** The store contract on memory:// (Keyv's Map). Nothing survives close: each open starts empty. */
+/** The store contract on memory:// (Keyv's Map). Nothing survives close: each open of the
+ * config starts empty. Each place hands its stores one Map, so raw reads see their data. */
 import { openConversationStore } from '../../src/memory/open-store.js';
 import { runStoreContract } from './store-contract.js';
 
@@ -7,17 +8,16 @@ runStoreContract({
   persistent: false,
   async place() {
     const namespace = 'botfleet';
-    let map = new Map<string, unknown>();
+    const map = new Map<string, unknown>();
+    const storage = { url: 'memory://', namespace };
     const raw = (key: string): string | undefined => {
       const value = map.get(key);
       return typeof value === 'string' ? value : undefined;
     };
     return {
       namespace,
-      open: (logger) => {
-        map = new Map<string, unknown>();
-        return openConversationStore({ storage: { url: 'memory://', namespace }, logger, memoryMap: map });
-      },
+      storage,
+      open: (logger) => openConversationStore({ storage, logger, memoryMap: map }),
       readRaw: async (key) => raw(key),
       writeRaw: async (key, value) => {
         map.set(key, value);

@@ -20,9 +20,11 @@ runStoreContract({
   async place() {
     const namespace = `bftest-${randomUUID().slice(0, 8)}`;
     const keys = async (): Promise<string[]> => (await client.keys(`${namespace}:*`)).sort();
+    const storage = { url: SHARED_REDIS_URL, namespace };
     return {
       namespace,
-      open: (logger) => openConversationStore({ storage: { url: SHARED_REDIS_URL, namespace }, logger }),
+      storage,
+      open: (logger) => openConversationStore({ storage, logger }),
       readRaw: async (key) => (await client.get(key)) ?? undefined,
       writeRaw: async (key, value) => {
         await client.set(key, value);

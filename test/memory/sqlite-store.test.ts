@@ -25,9 +25,11 @@ runStoreContract({
     const namespace = 'botfleet';
     let raw: KeyvSqlite | undefined;
     const direct = (): KeyvSqlite => (raw ??= new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 }));
+    const storage = { url: `sqlite://${file}`, namespace };
     return {
       namespace,
-      open: (logger) => openConversationStore({ storage: { url: `sqlite://${file}`, namespace }, logger }),
+      storage,
+      open: (logger) => openConversationStore({ storage, logger }),
       readRaw: (key) => direct().get<string>(key),
       writeRaw: async (key, value) => {
         await direct().set(key, value);

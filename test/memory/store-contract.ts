@@ -5,9 +5,10 @@
 
 import { encode } from 'gpt-tokenizer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StorageConfig } from '../../src/config/types.js';
 import type { Logger } from '../../src/logger.js';
 import type { ConversationKey } from '../../src/memory/keys.js';
-import type { ConversationStoreHandle } from '../../src/memory/open-store.js';
+import { type ConversationStoreHandle, openConversationStore } from '../../src/memory/open-store.js';
 import { type StoreBackend, StoreError } from '../../src/memory/store-error.js';
 import type { Turn } from '../../src/memory/value-format.js';
 import { computeWindow } from '../../src/memory/window.js';
@@ -16,7 +17,10 @@ import { captureLog, LEVEL } from '../support/capture-log.js';
 /** One isolated place in a backend: its own file, key prefix or map. */
 export interface StorePlace {
   readonly namespace: string;
-  /** Opens a store on this place. For memory:// each open starts empty: nothing survives close. */
+  /** The storage config a user would write for this place; opened with no test hook. */
+  readonly storage: StorageConfig;
+  /** Opens a store on this place, with whatever hook lets readRaw/writeRaw/keys see its data
+   * (memory://: the same Map on every open). */
   open(logger: Logger): Promise<ConversationStoreHandle>;
   /** The raw stored text under a full key, bypassing botfleet. */
   readRaw(key: string): Promise<string | undefined>;
@@ -30,7 +34,8 @@ export interface StorePlace {
 /** How a backend test file plugs into the contract. */
 export interface StoreFixture {
   readonly backend: StoreBackend;
-  /** Whether a reopened store sees what a closed one wrote (false only for memory://). */
+  /** Whether a store opened from the same storage config sees what a closed one wrote
+   * (false only for memory://, which is forgotten on close: README, storage). */
   readonly persistent: boolean;
   place(): Promise<StorePlace>;
 }
@@ -155,10 +160,18 @@ export function runStoreContract(fixture: StoreFixture): void {
         ? 'keeps history across close and reopen'
         : 'starts empty after close and reopen (memory:// is not persistent)',
       async () => {
-        await store.append(CHAT, turn(1), { keepTurns: 5 });
-        await store.close();
-        store = await place.open(log.logger);
-        expect(await store.load(CHAT)).toEqual(fixture.persistent ? [turn(1)] : []);
+        // Both stores come from the user's storage config alone, as the app opens them.
+        const open = () => openConversationStore({ storage: place.storage, logger: log.logger });
+        const first = await open();
+        await first.append(CHAT, turn(1), { keepTurns: 5 });
+        expect(await first.load(CHAT)).toEqual([turn(1)]);
+        await first.close();
+        const second = await open();
+        try {
+          expect(await second.load(CHAT)).toEqual(fixture.persistent ? [turn(1)] : []);
+        } finally {
+          await second.close();
+        }
       },
     );
 
