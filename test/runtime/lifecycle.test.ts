@@ -55,6 +55,41 @@ describe('stopping a bot that is still starting', () => {
   );
 });
 
+describe('a reload that removes a bot still starting', () => {
+  let h: FleetHarness;
+  beforeEach(async () => {
+    h = await createFleetHarness();
+  });
+  afterEach(async () => h.close());
+
+  it('stops it promptly, it never polls, and the other bot keeps answering', async () => {
+    const other = '4502:other-token';
+    await h.writeConfig(
+      [
+        { id: 'life', token: TOKEN },
+        { id: 'other', token: other },
+      ],
+      { storageUrl: 'memory://' },
+    );
+    h.telegram.failNext(TOKEN, 'setMyCommands', { status: 0, hang: true });
+    const config = await loadConfig({ file: 'bots.yaml', cwd: h.dir, env: {} });
+    const fleet = await startFleet(config, h.logger, { lifecycle: FAST_LIFECYCLE, typingIntervalMs: 200 });
+    try {
+      await h.telegram.waitForCall((call) => call.token === TOKEN && call.method === 'setMyCommands');
+      const stillStarting = fleet.bots.get('life');
+      await h.writeConfig([{ id: 'other', token: other }], { storageUrl: 'memory://' });
+      const next = await loadConfig({ file: 'bots.yaml', cwd: h.dir, env: {} });
+      expect(await timed(fleet.apply(next), 4000)).toBeLessThan(4000);
+      expect(stillStarting?.state()).toBe('stopped');
+      expect(h.telegram.calls(TOKEN, 'getUpdates')).toEqual([]);
+      h.telegram.sendText(other, { chatId: 2, userId: 2, text: 'still here?' });
+      await h.telegram.waitForSent(1, { token: other });
+    } finally {
+      await fleet.stop(500);
+    }
+  });
+});
+
 describe('the shutdown deadline', () => {
   let h: FleetHarness;
   beforeEach(async () => {
@@ -108,18 +143,21 @@ describe('runner restarts', () => {
   });
   afterEach(async () => h.close());
 
-  it('a runner restarted after a 409 does not fetch an already handled /help again', async () => {
+  it.each([
+    ['a 409', { status: 409, description: CONFLICT_POLL }],
+    ['a network failure', { status: 0, dropConnection: true }],
+  ])('a runner restarted after %s does not fetch an already handled /help again', async (_name, failure) => {
     await h.start();
     await waitFor(() => h.telegram.isPolling(TOKEN), { what: 'the first long poll' });
-    // The poll that would confirm /help gets a 409: Telegram still holds /help as unconfirmed.
-    h.telegram.failNext(TOKEN, 'getUpdates', { status: 409, description: CONFLICT_POLL });
+    // The poll that would confirm /help fails: Telegram still holds /help as unconfirmed.
+    h.telegram.failNext(TOKEN, 'getUpdates', failure);
     const help = h.telegram.sendText(TOKEN, { chatId: 8, userId: 8, text: '/help' });
     // Outcomes are filled in when answered, so wait on the records rather than on waitForCall.
-    const conflict = await waitFor(
-      () => h.telegram.calls(TOKEN, 'getUpdates').find((call) => call.outcome?.status === 409),
-      { what: 'the 409 on getUpdates' },
+    const failed = await waitFor(
+      () => h.telegram.calls(TOKEN, 'getUpdates').find((call) => call.outcome?.injected === true),
+      { what: 'the failed getUpdates' },
     );
-    await h.telegram.waitForCall((c) => c.method === 'getUpdates', { since: conflict.seq + 1 });
+    await h.telegram.waitForCall((c) => c.method === 'getUpdates', { since: failed.seq + 1 });
     await waitFor(() => h.telegram.isPolling(TOKEN), { what: 'the restarted runner to poll' });
 
     h.telegram.sendText(TOKEN, { chatId: 8, userId: 8, text: 'after the restart' });
