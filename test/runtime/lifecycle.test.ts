@@ -169,3 +169,27 @@ describe('runner restarts', () => {
     expect(h.logs().filter((l) => l.level >= LEVEL.error)).toEqual([]);
   });
 });
+
+describe('sending at most once', () => {
+  let h: FleetHarness;
+  beforeEach(async () => {
+    h = await createFleetHarness();
+    await h.writeConfig([{ id: 'life', token: TOKEN }], { storageUrl: 'memory://' });
+  });
+  afterEach(async () => h.close());
+
+  it('does not resend a reply whose connection broke after the request went out', async () => {
+    await h.start();
+    // Telegram may have delivered the message before the connection broke: a resend could
+    // show the user the same reply twice.
+    h.telegram.failNext(TOKEN, 'sendMessage', { status: 0, dropConnection: true });
+    h.telegram.sendText(TOKEN, { chatId: 9, userId: 9, text: 'lost on the way back' });
+    h.telegram.sendText(TOKEN, { chatId: 9, userId: 9, text: 'next one' });
+    // One conversation is handled in order: once the second reply is out, the first is done.
+    await waitFor(() => h.telegram.sentMessages(TOKEN, 9).some((m) => m.text === 'echo: next one'), {
+      what: 'the second reply',
+    });
+    expect(h.telegram.calls(TOKEN, 'sendMessage')).toHaveLength(2);
+    expect(h.telegram.sentMessages(TOKEN, 9).map((m) => m.text)).toEqual(['echo: next one']);
+  });
+});
