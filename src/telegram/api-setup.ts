@@ -27,12 +27,24 @@ export function installApiTransformers(bot: Bot, replies: AbortSignal): void {
 }
 
 /** A transformer that makes every call except getUpdates end when `extra` aborts, as well as
- * when the caller's own signal (if any) does. */
+ * when the caller's own signal (if any) does. Listeners are removed when the call settles:
+ * `extra` lives as long as the bot, and AbortSignal.any retains its composites on a
+ * long-lived source in some Node versions (nodejs/node#55351). */
 export function abortAlsoOn(extra: AbortSignal): Transformer {
-  return (prev, method, payload, signal) => {
+  return async (prev, method, payload, signal) => {
     if (method === 'getUpdates') return prev(method, payload, signal);
-    const both = signal === undefined ? extra : AbortSignal.any([signal as unknown as AbortSignal, extra]);
-    return prev(method, payload, grammySignal(both));
+    const own = signal as unknown as AbortSignal | undefined;
+    const both = new AbortController();
+    const abort = (): void => both.abort();
+    if (extra.aborted || own?.aborted) abort();
+    extra.addEventListener('abort', abort);
+    own?.addEventListener('abort', abort);
+    try {
+      return await prev(method, payload, grammySignal(both.signal));
+    } finally {
+      extra.removeEventListener('abort', abort);
+      own?.removeEventListener('abort', abort);
+    }
   };
 }
 
