@@ -1,0 +1,72 @@
+/**
+ * The transformer stack every Bot API call of a bot goes through, innermost first:
+ * auto-retry (429 honouring retry_after, 5xx), quick retries of network failures, the
+ * update offset kept across runner restarts, and the bot's shutdown abort signal.
+ *
+ * grammY runs the transformer installed last outermost (`ApiClient.use` reduces the list
+ * over the raw call), and copies the installed list into every `ctx.api`, so handlers' calls
+ * go through the same stack. The abort signal is installed last so that the waits inside
+ * auto-retry and the network retries see it: @grammyjs/auto-retry 2.0.2 (`out/mod.js`,
+ * `pause(seconds, signal)`) clears its timer and rejects when the call's signal aborts, and
+ * re-throws instead of retrying once the signal is aborted.
+ */
+import { autoRetry } from '@grammyjs/auto-retry';
+import type { Bot, Transformer } from 'grammy';
+import type { Update } from 'grammy/types';
+import { retryNetworkErrors } from './network-retry.js';
+
+/** Installs the stack described above on `bot.api`; `replies` aborts every call but
+ * getUpdates (the runner's own stop aborts its poll). Call once, before the bot starts. */
+export function installApiTransformers(bot: Bot, replies: AbortSignal): void {
+  bot.api.config.use(
+    autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 60, rethrowHttpErrors: true }),
+    retryNetworkErrors(),
+    keepUpdateOffset(),
+    abortAlsoOn(replies),
+  );
+}
+
+/** A transformer that makes every call except getUpdates end when `extra` aborts, as well as
+ * when the caller's own signal (if any) does. Listeners are removed when the call settles:
+ * `extra` lives as long as the bot, and AbortSignal.any retains its composites on a
+ * long-lived source in some Node versions (nodejs/node#55351). */
+export function abortAlsoOn(extra: AbortSignal): Transformer {
+  return async (prev, method, payload, signal) => {
+    if (method === 'getUpdates') return prev(method, payload, signal);
+    const own = signal as unknown as AbortSignal | undefined;
+    const both = new AbortController();
+    const abort = (): void => both.abort();
+    if (extra.aborted || own?.aborted) abort();
+    extra.addEventListener('abort', abort);
+    own?.addEventListener('abort', abort);
+    try {
+      return await prev(method, payload, grammySignal(both.signal));
+    } finally {
+      extra.removeEventListener('abort', abort);
+      own?.removeEventListener('abort', abort);
+    }
+  };
+}
+
+/** A transformer that remembers the offset after the newest update any getUpdates returned
+ * and never asks for less: a runner started again after a 409 or a network failure begins
+ * at offset 0 and would otherwise be handed the last unconfirmed batch a second time.
+ * A negative offset (Telegram's "the last N") is passed through as given. */
+export function keepUpdateOffset(): Transformer {
+  let nextOffset = 0;
+  return async (prev, method, payload, signal) => {
+    if (method !== 'getUpdates') return prev(method, payload, signal);
+    const asked = (payload as { offset?: number }).offset ?? 0;
+    const offset = asked < 0 ? asked : Math.max(asked, nextOffset);
+    const response = await prev(method, { ...payload, offset }, signal);
+    const newest = response.ok ? (response.result as Update[]).at(-1) : undefined;
+    if (newest !== undefined) nextOffset = Math.max(nextOffset, newest.update_id + 1);
+    return response;
+  };
+}
+
+/** grammY types signals with an older AbortSignal shim; Node's own signal is what it uses at
+ * run time, so this is a type-level conversion only. */
+export function grammySignal(signal: AbortSignal): Parameters<Bot['init']>[0] {
+  return signal as unknown as Parameters<Bot['init']>[0];
+}
