@@ -128,17 +128,25 @@ export interface ReplyTexts {
    */
   storageError?: string;
   /**
-   * Sent once to a user outside `access`. {userId} is replaced by their Telegram user id.
+   * Sent once to a user outside `access` (remembered in the store per bot and user; their later messages are ignored). {userId} is replaced by their Telegram user id.
    */
   notAllowed?: string;
   /**
-   * Sent for messages that are not text (photos, voice, stickers …).
+   * Sent for messages users send that are not text (photos, voice, stickers, documents …). Service messages (members joining, pins, topic events …) get no answer.
    */
   nonText?: string;
   /**
    * Sent after /reset (or /new) cleared the conversation.
    */
   reset?: string;
+  /**
+   * Sent after a reply when its turn could not be stored: the bot will not remember that exchange.
+   */
+  storeFailed?: string;
+  /**
+   * Sent before the answer when the stored conversation could not be read (it was set aside for the operator): the bot starts from an empty history.
+   */
+  historyLost?: string;
 }
 /**
  * Who may talk to the bot. A message is answered when its sender is in `users` or its chat is in `chats`; when both are null, everyone may.

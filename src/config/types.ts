@@ -40,6 +40,10 @@ export interface RepliesConfig {
   readonly notAllowed: string;
   readonly nonText: string;
   readonly reset: string;
+  /** Sent after a reply whose turn could not be stored. */
+  readonly storeFailed: string;
+  /** Sent before the answer when the stored conversation was unreadable. */
+  readonly historyLost: string;
 }
 
 /** Who may talk to a bot: sender in `users` or chat in `chats`; both null = everyone. */

@@ -14,11 +14,6 @@ import type { ProviderConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { ModelError, type ModelFailure } from './model-error.js';
 
-// Known violation, to be removed: src/telegram/handlers.ts still takes ModelError from here,
-// which loads the openai SDK; once it imports from './model-error.js', delete this line and
-// the entry in KNOWN_LAYER_VIOLATIONS of test/architecture.test.ts.
-export { ModelError } from './model-error.js';
-
 /** One message of a model request. */
 export interface ChatMessage {
   readonly role: 'system' | 'user' | 'assistant';

@@ -13,20 +13,19 @@
  * rejects with a StoreError (retryable when the backend was unreachable, slow or busy), never
  * with an empty history. A Redis command that timed out on a frozen server may still run when
  * the server wakes, in order with the later ones (one connection), so at worst an append the
- * caller saw fail was stored after all; SQLite gives up lock waits before the deadline. The only empty history returned on a problem is for a stored value
- * that cannot be read: it is moved aside to `{key}:corrupt:{ms}` and logged at error level.
+ * caller saw fail was stored after all; SQLite gives up lock waits before the deadline. The
+ * only empty history returned on a problem is for a stored value that cannot be read: it is
+ * moved aside to `{key}:corrupt:{ms}`, logged at error level (with `bot` and `chat`), and
+ * reported in the state `read` returns (`lost`) so the user can be told.
+ *
+ * Answered once: besides the turns, a conversation remembers which Telegram updates were
+ * answered (see value-format.ts); `read` returns them, `append`, `markAnswered` and `reset`
+ * record them. A refusal is remembered per bot and user (`claimRefusal`).
  */
 import type { Logger } from '../logger.js';
-import { createKeyedMutex } from './keyed-mutex.js';
-import { type ConversationKey, conversationKey, corruptKey } from './keys.js';
-import {
-  describeCause,
-  isTransient,
-  type StoreBackend,
-  StoreError,
-  type StoreOperation,
-  withDeadline,
-} from './store-error.js';
+import { type ConversationKey, conversationKey, corruptKey, refusalKey } from './keys.js';
+import { type Call, createCall, createGuard } from './store-calls.js';
+import type { StoreBackend, StoreOperation } from './store-error.js';
 import { assertTurn, decodeValue, encodeValue, type Turn } from './value-format.js';
 
 /** How an append bounds the stored conversation. */
@@ -35,19 +34,35 @@ export interface AppendOptions {
   readonly keepTurns: number;
 }
 
+/** What a bot needs to know of a conversation before answering in it. */
+export interface ConversationState {
+  /** The stored turns, oldest first. */
+  readonly turns: readonly Turn[];
+  /** Every Telegram update id already answered here (the kept turns' and the others). */
+  readonly answered: readonly number[];
+  /** Set when the stored value could not be read: it was moved aside to `corruptKey`, and
+   * the history starts empty. Reported by the one read that found it. */
+  readonly lost?: { readonly corruptKey: string; readonly reason: string };
+}
+
 /** Conversation memory. Every method rejects with StoreError when storage fails. */
 export interface ConversationStore {
   /** The stored turns of a conversation, oldest first; [] when there are none. */
   load(key: ConversationKey): Promise<readonly Turn[]>;
-  /** Appends one complete turn and trims to `keepTurns`. A turn whose `updateId` is already
-   * stored for this conversation is not stored again. Throws RangeError/TypeError on bad input. */
+  /** The turns and answered update ids of a conversation (see ConversationState). */
+  read(key: ConversationKey): Promise<ConversationState>;
+  /** Appends one complete turn and trims to `keepTurns` (a trimmed turn's update id stays
+   * answered). A turn of an update already answered here is not stored. Throws
+   * RangeError/TypeError on bad input. */
   append(key: ConversationKey, turn: Turn, options: AppendOptions): Promise<void>;
-  /** Forgets a conversation (no-op when it has no history). Other conversations are untouched. */
-  reset(key: ConversationKey): Promise<void>;
-  /** Whether a turn of Telegram update `updateId` is stored for this conversation (the update
-   * was already answered). Exact match over the kept turns: update ids are not always
-   * increasing (Telegram restarts them at random after a week without updates). */
-  hasUpdate(key: ConversationKey, updateId: number): Promise<boolean>;
+  /** Records that update `updateId` was answered without a turn (a command, an apology). */
+  markAnswered(key: ConversationKey, updateId: number): Promise<void>;
+  /** Forgets a conversation's turns; other conversations are untouched. Which updates were
+   * answered is kept, and `updateId` (the /reset's own) is added to them. */
+  reset(key: ConversationKey, updateId?: number): Promise<void>;
+  /** Records that `botId` refused `subjectId` (a user id) with update `updateId`. True the
+   * first time, false when it was already refused (then nothing is written). */
+  claimRefusal(botId: string, subjectId: number, updateId: number): Promise<boolean>;
 }
 
 /** What createKeyvConversationStore needs. `url` is the masked storage URL. */
@@ -72,105 +87,131 @@ export interface DrainableConversationStore extends ConversationStore {
   drain(): Promise<void>;
 }
 
+/** A conversation's state as the store works on it: `others` are the answered update ids no
+ * kept turn carries (the stored `answered` list). */
+interface Located extends ConversationState {
+  readonly others: readonly number[];
+}
+
 /** A ConversationStore over `deps.keyv`. No I/O until a method is called. */
 export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): DrainableConversationStore {
-  const { keyv, namespace, backend, url, logger, operationTimeoutMs } = deps;
-  const mutex = createKeyedMutex();
-  const inFlight = new Set<Promise<unknown>>();
-  let closed = false;
+  const { keyv, namespace, url } = deps;
+  const guard = createGuard(deps);
+  const call = createCall(deps);
+  const readState = createReader(deps, call);
 
-  /** Runs `task` under the conversation's lock, tracked for drain(). */
-  const locked = <T>(operation: StoreOperation, storageKey: string, task: () => Promise<T>): Promise<T> => {
-    if (closed)
-      return Promise.reject(
-        new StoreError(
-          { backend, operation, retryable: false, url },
-          `storage ${operation} of ${storageKey} refused: the store is closed`,
-        ),
-      );
-    const run = mutex.run(storageKey, task);
-    inFlight.add(run);
-    const forget = (): void => void inFlight.delete(run);
-    run.then(forget, forget);
-    return run;
-  };
-
-  /** One backend call with a deadline; failures become StoreError. */
-  const call = async <T>(operation: StoreOperation, storageKey: string, action: () => Promise<T>): Promise<T> => {
-    try {
-      return await withDeadline(action(), operationTimeoutMs);
-    } catch (error) {
-      const retryable = isTransient(error);
-      const advice = retryable ? '; the backend may be down, try again later' : '';
-      throw new StoreError(
-        { backend, operation, retryable, url },
-        `storage ${operation} of ${storageKey} failed on ${url}: ${describeCause(error)}${advice}`,
-        { cause: error },
-      );
-    }
-  };
-
-  /** The stored turns, or [] after moving an unreadable value aside. */
-  const readTurns = async (operation: StoreOperation, storageKey: string): Promise<readonly Turn[]> => {
-    const raw: unknown = await call(operation, storageKey, () => keyv.get(storageKey));
-    if (raw === undefined || raw === null) return [];
-    const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
-    const decoded =
-      typeof raw === 'string' ? decodeValue(text) : { ok: false as const, reason: `not text but ${typeof raw}` };
-    if (decoded.ok) return decoded.turns;
-    const aside = corruptKey(storageKey, Date.now());
-    await call(operation, aside, () => keyv.set(aside, text));
-    await call(operation, storageKey, () => keyv.delete(storageKey));
-    logger.error(
-      { storage: url, key: storageKey, corruptKey: aside, reason: decoded.reason },
-      `stored conversation ${storageKey} could not be read (${decoded.reason}); its history is lost for the bot, the value was kept under ${aside}`,
-    );
-    return [];
-  };
-
-  const load = async (key: ConversationKey): Promise<readonly Turn[]> => {
+  /** Reads `key`'s state and writes `next(state)` (when defined) under one lock. */
+  const update = (
+    operation: StoreOperation,
+    key: ConversationKey,
+    next: (state: Located) => { turns: readonly Turn[]; answered: readonly number[] } | undefined,
+  ): Promise<void> => {
     const storageKey = conversationKey(namespace, key);
-    return locked('load', storageKey, () => readTurns('load', storageKey));
+    return guard(operation, storageKey, async () => {
+      const state = await readState(operation, storageKey, key);
+      const value = next(state);
+      if (value === undefined) return;
+      if (value.turns.length === 0 && value.answered.length === 0)
+        await call(operation, storageKey, () => keyv.delete(storageKey));
+      else await call(operation, storageKey, () => keyv.set(storageKey, encodeValue(value.turns, value.answered)));
+    });
+  };
+
+  const read = (key: ConversationKey): Promise<ConversationState> => {
+    const storageKey = conversationKey(namespace, key);
+    return guard('load', storageKey, async () => {
+      const { turns, answered, lost } = await readState('load', storageKey, key);
+      return { turns, answered, ...(lost ? { lost } : {}) };
+    });
   };
 
   return {
-    load,
+    read,
+    load: async (key) => (await read(key)).turns,
 
     async append(key, turn, options) {
-      const storageKey = conversationKey(namespace, key);
       if (!Number.isSafeInteger(options.keepTurns) || options.keepTurns < 1) {
         throw new RangeError(`keepTurns must be an integer >= 1, got ${options.keepTurns}`);
       }
       assertTurn(turn);
-      await locked('append', storageKey, async () => {
-        const turns = await readTurns('append', storageKey);
-        if (turn.updateId !== undefined && turns.some((stored) => stored.updateId === turn.updateId)) {
-          logger.debug(
-            { storage: url, key: storageKey, update: turn.updateId },
-            'turn of this update is already stored; not stored again',
+      await update('append', key, (state) => {
+        if (turn.updateId !== undefined && state.answered.includes(turn.updateId)) {
+          deps.logger.debug(
+            { ...fieldsOf(key), storage: url, update: turn.updateId },
+            'update already answered; turn not stored again',
           );
-          return;
+          return undefined;
         }
-        const kept = [...turns, turn].slice(-options.keepTurns);
-        await call('append', storageKey, () => keyv.set(storageKey, encodeValue(kept)));
+        const all = [...state.turns, turn];
+        const trimmed = all.slice(0, Math.max(0, all.length - options.keepTurns));
+        return { turns: all.slice(-options.keepTurns), answered: [...state.others, ...idsOf(trimmed)] };
       });
     },
 
-    async reset(key) {
-      const storageKey = conversationKey(namespace, key);
-      await locked('reset', storageKey, async () => {
-        await call('reset', storageKey, () => keyv.delete(storageKey));
+    async markAnswered(key, updateId) {
+      await update('answered', key, (state) =>
+        state.answered.includes(updateId) ? undefined : { turns: state.turns, answered: [...state.others, updateId] },
+      );
+    },
+
+    async reset(key, updateId) {
+      await update('reset', key, (state) => ({
+        turns: [],
+        answered: [...state.others, ...idsOf(state.turns), ...(updateId === undefined ? [] : [updateId])],
+      }));
+    },
+
+    async claimRefusal(botId, subjectId, updateId) {
+      const storageKey = refusalKey(namespace, botId, subjectId);
+      return guard('refusal', storageKey, async () => {
+        if ((await call('refusal', storageKey, () => keyv.get(storageKey))) != null) return false;
+        const value = JSON.stringify({ v: 1, at: Date.now(), updateId });
+        await call('refusal', storageKey, () => keyv.set(storageKey, value));
+        return true;
       });
     },
 
-    async hasUpdate(key, updateId) {
-      const turns = await load(key);
-      return turns.some((turn) => turn.updateId === updateId);
-    },
+    drain: guard.drain,
+  };
+}
 
-    async drain() {
-      closed = true;
-      await Promise.allSettled([...inFlight]);
-    },
+/** The update ids the turns carry. */
+function idsOf(turns: readonly Turn[]): number[] {
+  return turns.flatMap((turn) => (turn.updateId === undefined ? [] : [turn.updateId]));
+}
+
+/** The log fields naming a conversation. */
+function fieldsOf(key: ConversationKey): Record<string, number | string> {
+  return {
+    bot: key.botId,
+    chat: key.chatId,
+    ...(key.topicId === undefined ? {} : { topic: key.topicId }),
+    ...(key.userId === undefined ? {} : { user: key.userId }),
+  };
+}
+
+/** Reads a conversation's state; an unreadable value is moved aside and reported as `lost`. */
+function createReader(deps: KeyvConversationStoreDeps, call: Call) {
+  const { keyv, url, logger } = deps;
+  return async (operation: StoreOperation, storageKey: string, key: ConversationKey): Promise<Located> => {
+    const raw: unknown = await call(operation, storageKey, () => keyv.get(storageKey));
+    if (raw === undefined || raw === null) return { turns: [], answered: [], others: [] };
+    const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
+    const decoded =
+      typeof raw === 'string' ? decodeValue(text) : { ok: false as const, reason: `not text but ${typeof raw}` };
+    if (decoded.ok)
+      return {
+        turns: decoded.turns,
+        answered: [...decoded.answered, ...idsOf(decoded.turns)],
+        others: decoded.answered,
+      };
+    const aside = corruptKey(storageKey, Date.now());
+    await call(operation, aside, () => keyv.set(aside, text));
+    await call(operation, storageKey, () => keyv.delete(storageKey));
+    logger.error(
+      { ...fieldsOf(key), storage: url, key: storageKey, corruptKey: aside, reason: decoded.reason },
+      `stored conversation ${storageKey} could not be read (${decoded.reason}); its history is lost for the bot, the value was kept under ${aside}`,
+    );
+    return { turns: [], answered: [], others: [], lost: { corruptKey: aside, reason: decoded.reason } };
   };
 }

@@ -5,6 +5,7 @@
  *
  *   {namespace}:{botId}:{chatId}[:t{topicId}][:u{userId}]   one conversation
  *   {namespace}:{botId}:{chatId}…:corrupt:{ms epoch}        a value that did not parse, kept aside
+ *   {namespace}:{botId}:refused:{userId}                    a user outside `access` who got the refusal
  *   {namespace}:probe:{uuid}                                 written and deleted by the start-up probe
  *
  * e.g. `botfleet:helper:123456789` (private chat), `botfleet:chef:-1001234567890:t42` (forum
@@ -16,7 +17,16 @@
  *   {"v":1,"turns":[{"user":"hi","assistant":"Hello!","userAt":1735689600000,
  *                    "assistantAt":1735689601234,"updateId":815}]}
  *
- * It never holds more than the bot's `window.maxTurns` turns: every append trims it.
+ * It never holds more than the bot's `window.maxTurns` turns: every append trims it. Update ids
+ * answered without a kept turn (commands, apologies, /reset, trimmed turns) are listed in
+ * `"answered"` (see value-format.ts), which /reset keeps, so a redelivered update is never
+ * answered twice, even after a restart:
+ *
+ *   {"v":1,"turns":[],"answered":[812,813,814]}
+ *
+ * A refusal key (the id is the sender's, or the chat's when a message has no sender) holds
+ * `{"v":1,"at":1735689600000,"updateId":815}`: when the refusal was sent; the user is not
+ * refused again. Its third field is never an integer, so it cannot be taken for a chat id.
  */
 
 /** One conversation: a bot + a chat, plus the forum topic when there is one, plus the sender
@@ -54,4 +64,10 @@ export function corruptKey(key: string, atMs: number): string {
 /** The throw-away key the start-up round trip writes, reads and deletes. */
 export function probeKey(namespace: string, id: string): string {
   return `${namespace}:probe:${id}`;
+}
+
+/** The key that remembers `botId` refused `subjectId` (a user id, or a chat id). */
+export function refusalKey(namespace: string, botId: string, subjectId: number): string {
+  if (!Number.isSafeInteger(subjectId)) throw new RangeError(`user id must be an integer, got ${String(subjectId)}`);
+  return `${namespace}:${botId}:refused:${subjectId}`;
 }

@@ -103,9 +103,11 @@ export async function openConversationStore(options: OpenStoreOptions): Promise<
     backend: kind,
     description: url,
     load: store.load,
+    read: store.read,
     append: store.append,
+    markAnswered: store.markAnswered,
     reset: store.reset,
-    hasUpdate: store.hasUpdate,
+    claimRefusal: store.claimRefusal,
     close() {
       closing ??= (async () => {
         await store.drain();

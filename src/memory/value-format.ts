@@ -1,8 +1,17 @@
 /**
- * The stored value of one conversation: `{"v":1,"turns":[Turn, …]}`, oldest turn first, as
- * plain JSON text so `redis-cli GET` and `sqlite3` show it as it is. Parsing is strict: anything
- * that is not exactly this shape is reported as unreadable (and then kept aside by the store),
- * never guessed at.
+ * The stored value of one conversation: `{"v":1,"turns":[Turn, …],"answered":[id, …]}`, oldest
+ * first, as plain JSON text so `redis-cli GET` and `sqlite3` show it as it is.
+ *
+ * `answered` (optional, absent when empty) lists the Telegram update ids answered in this
+ * conversation that no kept turn carries: commands, apologies, /reset, and turns trimmed off
+ * the window or wiped by /reset. With the kept turns' `updateId`s it says which updates were
+ * already answered. It holds the newest ANSWERED_LIMIT ids: a redelivered batch has at most
+ * 100 updates (getUpdates' limit). The field was added without a version bump because it is
+ * additive: a value without it (every value written before) reads as "nothing else
+ * answered", and an older botfleet reading a newer value ignores it (rollback-safe).
+ *
+ * Parsing is strict: anything that is not exactly this shape is reported as unreadable (and
+ * then kept aside by the store), never guessed at.
  */
 
 /** One complete exchange: the user's message and the bot's reply. Times are ms since the
@@ -18,13 +27,18 @@ export interface Turn {
 /** The format version written today. */
 export const VALUE_FORMAT_VERSION = 1;
 
-/** Result of reading a stored value: its turns, or why it could not be read. */
+/** Most update ids kept in `answered`. */
+export const ANSWERED_LIMIT = 100;
+
+/** Result of reading a stored value: its turns and other answered update ids, or why it
+ * could not be read. */
 export type DecodedValue =
-  | { readonly ok: true; readonly turns: readonly Turn[] }
+  | { readonly ok: true; readonly turns: readonly Turn[]; readonly answered: readonly number[] }
   | { readonly ok: false; readonly reason: string };
 
-/** The JSON text stored for `turns` (oldest first). Fields are written in a fixed order. */
-export function encodeValue(turns: readonly Turn[]): string {
+/** The JSON text stored for `turns` (oldest first) and the other `answered` update ids (only
+ * the newest ANSWERED_LIMIT are kept). Fields are written in a fixed order. */
+export function encodeValue(turns: readonly Turn[], answered: readonly number[] = []): string {
   const plain = turns.map((turn) => ({
     user: turn.user,
     assistant: turn.assistant,
@@ -32,7 +46,8 @@ export function encodeValue(turns: readonly Turn[]): string {
     assistantAt: turn.assistantAt,
     ...(turn.updateId === undefined ? {} : { updateId: turn.updateId }),
   }));
-  return JSON.stringify({ v: VALUE_FORMAT_VERSION, turns: plain });
+  const kept = answered.slice(-ANSWERED_LIMIT);
+  return JSON.stringify({ v: VALUE_FORMAT_VERSION, turns: plain, ...(kept.length > 0 ? { answered: kept } : {}) });
 }
 
 /** Reads a stored value; never throws. */
@@ -51,7 +66,10 @@ export function decodeValue(text: string): DecodedValue {
   if (!Array.isArray(turns)) return { ok: false, reason: '"turns" is not an array' };
   const bad = turns.findIndex((turn) => !isTurn(turn));
   if (bad !== -1) return { ok: false, reason: `turn ${bad} is not {user, assistant, userAt, assistantAt[, updateId]}` };
-  return { ok: true, turns: turns as Turn[] };
+  const answered = parsed.answered ?? [];
+  if (!Array.isArray(answered) || !answered.every((id) => Number.isSafeInteger(id)))
+    return { ok: false, reason: '"answered" is not a list of update ids' };
+  return { ok: true, turns: turns as Turn[], answered: answered as number[] };
 }
 
 /** Throws TypeError when `turn` could not be stored faithfully. */

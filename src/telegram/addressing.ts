@@ -65,16 +65,20 @@ export function shouldAnswer(message: Message, me: UserFromGetMe, reply: GroupsC
   return reply === 'always' || isAddressedToBot(message, me);
 }
 
-/** What the model reads for a user's text: the bot's own @mention removed; in groups,
- * prefixed with the sender's name so a shared history knows who spoke. */
+/** What the model reads for a user's text. In a private chat: the text exactly as written. In
+ * a group: the sender's name first (`Ana: …`, so a shared history knows who spoke) and the
+ * bot's own @mention removed with the `,`/`:` and spaces right after it (and the spaces before
+ * it when it ends a line); nothing else changes: newlines and indentation are kept. A text
+ * that is only the mention stays as written. */
 export function textForModel(message: Message, text: string, me: UserFromGetMe): string {
-  const mention = new RegExp(`(^|\\s)@${escapeRegExp(me.username)}\\b[,:]?`, 'gi');
-  const clean =
-    text
-      .replace(mention, '$1')
-      .replace(/\s{2,}/g, ' ')
-      .trim() || text.trim();
-  return isGroupChat(message) && message.from ? `${displayName(message.from)}: ${clean}` : clean;
+  if (!isGroupChat(message) || !message.from) return text;
+  const mention = new RegExp(`([ \\t]*)@${escapeRegExp(me.username)}(?![A-Za-z0-9_])[,:]?[ \\t]*(\\n?)`, 'gi');
+  const clean = text.replace(mention, (match, before: string, newline: string, offset: number) => {
+    const endsLine = newline !== '' || offset + match.length === text.length;
+    return offset === 0 || endsLine ? newline : before;
+  });
+  const body = clean.trim() === '' ? text : clean;
+  return `${displayName(message.from)}:${body.startsWith('\n') ? '' : ' '}${body}`;
 }
 
 /** A user's name as people see it: first (and last) name, else @username, else the id. */

@@ -1,79 +1,23 @@
 /**
- * What a bot does with each message: ordering per conversation, group and access rules,
- * commands, and the answer itself (typing… → history window → model → split reply → the
- * turn stored). Depends on narrow memory and model interfaces, not on Keyv or the SDK.
+ * What a bot does with each message: ordering per conversation, group and access rules, the
+ * one "already answered" check, commands, and handing text to the answer (answer.ts).
+ * Depends on the narrow ports of ports.ts, not on Keyv or the model SDK.
  */
 import { sequentialize } from '@grammyjs/runner';
-import { type Bot, type Context, GrammyError } from 'grammy';
-import type { Message, UserFromGetMe } from 'grammy/types';
-import type { BotConfig, WindowConfig } from '../config/types.js';
-import type { ChatMessage, LlmClient } from '../llm/llm-client.js';
-import { ModelError } from '../llm/llm-client.js';
+import type { Bot, Context } from 'grammy';
+import type { Message } from 'grammy/types';
+import type { BotConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import type { ConversationKey } from '../memory/keys.js';
-import {
-  conversationOf,
-  conversationString,
-  isAllowed,
-  isGroupChat,
-  shouldAnswer,
-  textForModel,
-  topicOf,
-} from './addressing.js';
-import { splitMessage } from './split-message.js';
+import { conversationOf, conversationString, isAllowed, shouldAnswer } from './addressing.js';
+import { answer } from './answer.js';
+import { HELP_TEXT, messageKind } from './commands.js';
+import { errorText, send } from './delivery.js';
+import type { HandlerDeps, MemoryState } from './ports.js';
 
-/** One stored exchange, as the handlers need it. */
-export interface StoredTurn {
-  readonly user: string;
-  readonly assistant: string;
-  readonly updateId?: number;
-}
-
-/** The memory operations a bot uses. Every method throws on a storage failure. */
-export interface MemoryPort {
-  load(ref: ConversationKey): Promise<readonly StoredTurn[]>;
-  append(
-    ref: ConversationKey,
-    turn: StoredTurn & { userAt: number; assistantAt: number },
-    options: { keepTurns: number },
-  ): Promise<void>;
-  reset(ref: ConversationKey): Promise<void>;
-}
-
-/** Builds one model request: the system prompt, the turns that fit the window, the message. */
-export type BuildWindow = (input: {
-  systemPrompt: string;
-  turns: readonly StoredTurn[];
-  userText: string;
-  window: WindowConfig;
-}) => readonly ChatMessage[];
-
-/** What the handlers are given. `config` is read per message, so a live reload applies to the
- * next message; `signal` aborts in-flight model calls at the shutdown deadline. */
-export interface HandlerDeps {
-  readonly config: () => BotConfig;
-  readonly memory: MemoryPort;
-  readonly buildWindow: BuildWindow;
-  readonly llmFor: (config: BotConfig) => LlmClient;
-  readonly logger: Logger;
-  readonly signal: AbortSignal;
-  /** How often "typing…" is re-sent while the model works, in ms. Default 4000. */
-  readonly typingIntervalMs?: number;
-}
-
-/** The command menu set with setMyCommands, also the /help text. */
-export const BOT_COMMANDS = [
-  { command: 'start', description: 'Say hello' },
-  { command: 'help', description: 'List the commands' },
-  { command: 'reset', description: 'Forget this conversation and start a new one' },
-  { command: 'new', description: 'Same as /reset' },
-] as const;
-
-const HELP_TEXT = [
-  'Send me a message and I will answer.',
-  '',
-  ...BOT_COMMANDS.map((c) => `/${c.command}: ${c.description}`),
-].join('\n');
+export { BOT_COMMANDS } from './commands.js';
+export { errorText } from './delivery.js';
+export type { BuildWindow, HandlerDeps, MemoryPort, MemoryState, StoredTurn } from './ports.js';
 
 /** Installs ordering and message handling on `bot`. */
 export function installHandlers(bot: Bot, deps: HandlerDeps): void {
@@ -89,175 +33,105 @@ export function installHandlers(bot: Bot, deps: HandlerDeps): void {
 
 async function handleMessage(ctx: Context, message: Message, deps: HandlerDeps): Promise<void> {
   const config = deps.config();
-  const log = deps.logger.child({ chat: message.chat.id, update: ctx.update.update_id });
+  const updateId = ctx.update.update_id;
+  const log = deps.logger.child({ chat: message.chat.id, update: updateId });
   if (message.from?.is_bot || !shouldAnswer(message, ctx.me, config.groups.reply)) return;
-  const command = commandOf(message, ctx.me);
-  if (command === 'for-another-bot') return;
-  const userId = message.from?.id;
-  if (!isAllowed(config.access, userId, message.chat.id)) {
-    log.info({ user: userId }, 'message from a user outside access; refused');
-    await send(ctx, config.replies.notAllowed.replaceAll('{userId}', String(userId ?? 'unknown')), log);
+  const kind = messageKind(message, ctx.me);
+  if (kind === 'service' || kind === 'for-another-bot') {
+    log.debug({ kind }, 'not for this bot to answer; ignored');
     return;
   }
+  if (!isAllowed(config.access, message.from?.id, message.chat.id)) return refuse(ctx, message, deps, log);
   const ref = conversationOf(config.id, message, config.groups.memory);
-  switch (command) {
+  let state: MemoryState;
+  try {
+    state = await deps.memory.read(ref);
+  } catch (error) {
+    log.error(
+      { err: errorText(error) },
+      'could not load the conversation: storage failed; the user was asked to retry',
+    );
+    await send(ctx, config.replies.storageError, log);
+    return;
+  }
+  // The one "already answered" check, for every kind of answer: a redelivered update (after a
+  // restart or a runner restart) is answered at most once.
+  if (state.answered.includes(updateId)) {
+    log.info({}, 'update was already answered; skipped');
+    return;
+  }
+  if (state.lost !== undefined && kind !== 'reset' && kind !== 'new') {
+    await send(ctx, config.replies.historyLost, log);
+  }
+  if (kind === 'text') await answer(ctx, message, state.turns, ref, deps, log);
+  else if (kind === 'reset' || kind === 'new') await resetConversation(ctx, ref, deps, log);
+  else await replyOnce(ctx, ref, fixedReply(kind, config), deps, log);
+}
+
+/** The text answering a command or a non-text message. */
+function fixedReply(kind: 'start' | 'help' | 'unknown' | 'media', config: BotConfig): string {
+  switch (kind) {
     case 'start':
-      await send(ctx, config.greeting, log);
-      return;
+      return config.greeting;
     case 'help':
-      await send(ctx, HELP_TEXT, log);
-      return;
-    case 'reset':
-    case 'new':
-      try {
-        await deps.memory.reset(ref);
-      } catch (error) {
-        log.error({ err: errorText(error) }, 'could not reset the conversation: storage failed');
-        await send(ctx, config.replies.storageError, log);
-        return;
-      }
-      log.info({}, 'conversation reset');
-      await send(ctx, config.replies.reset, log);
-      return;
+      return HELP_TEXT;
     case 'unknown':
-      await send(ctx, `I don't know that command.\n\n${HELP_TEXT}`, log);
-      return;
-    default:
-      if (message.text === undefined) await send(ctx, config.replies.nonText, log);
-      else await answer(ctx, message, message.text, ref, deps, log);
+      return `I don't know that command.\n\n${HELP_TEXT}`;
+    case 'media':
+      return config.replies.nonText;
   }
 }
 
-/** The answer to a text message: the heart of the bot. Stores the turn only when the whole
- * reply was delivered; a failure stores nothing and tells the user. */
-async function answer(
+/** Sends `text`, then records the update as answered once delivered (a failure to record is
+ * logged: the worst case is the same answer again if Telegram redelivers the update). */
+async function replyOnce(
   ctx: Context,
-  message: Message,
-  text: string,
   ref: ConversationKey,
+  text: string,
   deps: HandlerDeps,
   log: Logger,
 ): Promise<void> {
-  const config = deps.config();
-  const updateId = ctx.update.update_id;
-  const stopTyping = keepTyping(ctx, message, deps, log);
+  // Not delivered (blocked, network): not answered, so a redelivery may try again.
+  if (!(await send(ctx, text, log))) return;
   try {
-    let turns: readonly StoredTurn[];
-    try {
-      turns = await deps.memory.load(ref);
-    } catch (error) {
-      log.error(
-        { err: errorText(error) },
-        'could not load the conversation: storage failed; the user was asked to retry',
-      );
-      await send(ctx, config.replies.storageError, log);
-      return;
-    }
-    if (turns.some((turn) => turn.updateId === updateId)) {
-      log.info({}, 'update was already answered before a restart; skipped');
-      return;
-    }
-    const userText = textForModel(message, text, ctx.me);
-    const userAt = Date.now();
-    const messages = deps.buildWindow({ systemPrompt: config.systemPrompt, turns, userText, window: config.window });
-    log.debug({ text: userText, messages: messages.length }, 'asking the model');
-    let reply: string;
-    try {
-      const completion = await deps.llmFor(config).complete({
-        model: config.model,
-        messages,
-        temperature: config.temperature,
-        maxReplyTokens: config.maxReplyTokens,
-        signal: deps.signal,
-      });
-      reply = completion.text;
-    } catch (error) {
-      if (error instanceof ModelError && error.reason === 'aborted') {
-        log.warn({}, 'model request aborted by shutdown; nothing stored');
-        return;
-      }
-      const fields =
-        error instanceof ModelError
-          ? { provider: error.provider, reason: error.reason, status: error.status }
-          : { provider: config.provider.name };
-      log.error(
-        { ...fields, model: config.model, err: errorText(error) },
-        'model request failed; the user got the apology, nothing stored',
-      );
-      await send(ctx, config.replies.modelError, log);
-      return;
-    }
-    stopTyping();
-    for (const [index, part] of splitMessage(reply).entries()) {
-      if (!(await send(ctx, part, log, index === 0 && isGroupChat(message)))) return;
-    }
-    log.debug({ text: reply }, 'replied');
-    try {
-      await deps.memory.append(
-        ref,
-        { user: userText, assistant: reply, userAt, assistantAt: Date.now(), updateId },
-        { keepTurns: config.window.maxTurns },
-      );
-    } catch (error) {
-      log.error({ err: errorText(error) }, 'the reply was sent but the turn could not be stored: storage failed');
-    }
-  } finally {
-    stopTyping();
-  }
-}
-
-/** Sends `text` in the message's chat and topic (as a reply when `asReply`). Returns false
- * when it could not be delivered; a user who blocked the bot is not an error. */
-async function send(ctx: Context, text: string, log: Logger, asReply = false): Promise<boolean> {
-  const message = ctx.message;
-  const replyTo =
-    asReply && message
-      ? { reply_parameters: { message_id: message.message_id, allow_sending_without_reply: true } }
-      : {};
-  try {
-    await ctx.reply(text, { ...replyTo, link_preview_options: { is_disabled: true } });
-    return true;
+    await deps.memory.markAnswered(ref, ctx.update.update_id);
   } catch (error) {
-    if (error instanceof GrammyError && error.error_code === 403) {
-      log.info({ status: 403 }, 'the user blocked the bot or left the chat; message not delivered');
-    } else {
-      log.error({ err: errorText(error) }, 'could not send a message');
-    }
-    return false;
+    log.warn({ err: errorText(error) }, 'could not record the update as answered: storage failed');
   }
 }
 
-/** Shows "typing…" now and every few seconds until the returned function is called. */
-function keepTyping(ctx: Context, message: Message, deps: HandlerDeps, log: Logger): () => void {
-  const topicId = topicOf(message);
-  const options = topicId === undefined ? {} : { message_thread_id: topicId };
-  const ping = (): void => {
-    ctx.api.sendChatAction(message.chat.id, 'typing', options).catch((error: unknown) => {
-      // "typing…" is cosmetic: a failure must not fail the answer.
-      log.debug({ err: errorText(error) }, 'sendChatAction failed');
-    });
-  };
-  ping();
-  const timer = setInterval(ping, deps.typingIntervalMs ?? 4000);
-  return () => clearInterval(timer);
+/** /reset and /new: clears the turns and records the update as answered, in one write. */
+async function resetConversation(ctx: Context, ref: ConversationKey, deps: HandlerDeps, log: Logger): Promise<void> {
+  const config = deps.config();
+  try {
+    await deps.memory.reset(ref, ctx.update.update_id);
+  } catch (error) {
+    log.error({ err: errorText(error) }, 'could not reset the conversation: storage failed');
+    await send(ctx, config.replies.storageError, log);
+    return;
+  }
+  log.info({}, 'conversation reset');
+  await send(ctx, config.replies.reset, log);
 }
 
-/** The command a message starts with, if any: one of ours, `unknown`, or `for-another-bot`
- * (`/cmd@OtherBot` in a group). */
-function commandOf(
-  message: Message,
-  me: UserFromGetMe,
-): (typeof BOT_COMMANDS)[number]['command'] | 'unknown' | 'for-another-bot' | undefined {
-  const entity = message.entities?.find((e) => e.type === 'bot_command' && e.offset === 0);
-  if (entity === undefined || message.text === undefined) return undefined;
-  const [name = '', target] = message.text.slice(1, entity.length).split('@');
-  if (target !== undefined && target.toLowerCase() !== me.username.toLowerCase()) return 'for-another-bot';
-  const known = BOT_COMMANDS.find((c) => c.command === name.toLowerCase());
-  return known?.command ?? 'unknown';
-}
-
-/** A short, secret-free description of an error for logs (grammY errors never hold the token). */
-export function errorText(error: unknown): string {
-  if (error instanceof GrammyError) return `${error.error_code} ${error.description}`;
-  return error instanceof Error ? error.message : String(error);
+/** A user outside `access`: refused once per bot (remembered in the store), then ignored. */
+async function refuse(ctx: Context, message: Message, deps: HandlerDeps, log: Logger): Promise<void> {
+  const config = deps.config();
+  const userId = message.from?.id;
+  let first = true;
+  try {
+    first = await deps.memory.claimRefusal(config.id, userId ?? message.chat.id, ctx.update.update_id);
+  } catch (error) {
+    // Handled: better to refuse again later than to leave the user without an answer now.
+    log.error(
+      { user: userId, err: errorText(error) },
+      'could not remember the refusal: storage failed; refused anyway',
+    );
+  }
+  if (!first) {
+    log.debug({ user: userId }, 'message from a user outside access who was already refused; ignored');
+    return;
+  }
+  log.info({ user: userId }, 'message from a user outside access; refused (once: later messages are ignored)');
+  await send(ctx, config.replies.notAllowed.replaceAll('{userId}', String(userId ?? 'unknown')), log);
 }

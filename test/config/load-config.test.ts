@@ -86,6 +86,9 @@ describe('loadConfig', () => {
         notAllowed: 'Sorry, this bot is private. Your Telegram user id is {userId}.',
         nonText: 'Sorry, I can only read text messages for now.',
         reset: "Done: I have forgotten our conversation. Let's start again.",
+        storeFailed:
+          'I answered, but could not save this exchange, so I will not remember it. Repeat anything I should keep in mind.',
+        historyLost: 'Sorry, I could not read our earlier conversation, so I am starting again from a blank page.',
       },
       access: { users: null, chats: null },
       groups: { reply: 'mention', memory: 'chat' },

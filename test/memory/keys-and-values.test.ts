@@ -34,7 +34,18 @@ describe('the stored value', () => {
     expect(text).toBe(
       '{"v":1,"turns":[{"user":"hi","assistant":"hello","userAt":1,"assistantAt":2,"updateId":7},{"user":"again","assistant":"yes","userAt":3,"assistantAt":4}]}',
     );
-    expect(decodeValue(text)).toEqual({ ok: true, turns });
+    expect(decodeValue(text)).toEqual({ ok: true, turns, answered: [] });
+  });
+
+  it('keeps the other answered update ids, newest 100, and still reads values written without them', () => {
+    const turn = { user: 'hi', assistant: 'hello', userAt: 1, assistantAt: 2, updateId: 7 };
+    const ids = Array.from({ length: 150 }, (_, n) => n);
+    const text = encodeValue([turn], ids);
+    expect(JSON.parse(text)).toEqual({ v: 1, turns: [turn], answered: ids.slice(50) });
+    expect(decodeValue(text)).toEqual({ ok: true, turns: [turn], answered: ids.slice(50) });
+    expect(encodeValue([], [])).toBe('{"v":1,"turns":[]}');
+    expect(decodeValue('{"v":1,"turns":[]}')).toEqual({ ok: true, turns: [], answered: [] });
+    expect(decodeValue('{"v":1,"turns":[],"answered":[1.5]}')).toMatchObject({ ok: false });
   });
 
   it.each([

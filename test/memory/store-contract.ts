@@ -221,9 +221,8 @@ export function runStoreContract(fixture: StoreFixture): void {
       await store.append(CHAT, turn(1), { keepTurns: 5 });
       await store.append(CHAT, { ...turn(1), assistant: 'a second answer' }, { keepTurns: 5 });
       expect(await store.load(CHAT)).toEqual([turn(1)]);
-      expect(await store.hasUpdate(CHAT, turn(1).updateId ?? 0)).toBe(true);
-      expect(await store.hasUpdate(CHAT, 99)).toBe(false);
-      expect(await store.hasUpdate({ ...CHAT, topicId: 3 }, turn(1).updateId ?? 0)).toBe(false);
+      expect((await store.read(CHAT)).answered).toEqual([turn(1).updateId]);
+      expect((await store.read({ ...CHAT, topicId: 3 })).answered).toEqual([]);
     });
 
     it('refuses calls after close with a non-retryable StoreError', async () => {

@@ -157,6 +157,7 @@ describe('storage going away at run time', () => {
     await h.start();
     h.telegram.sendText(TOKEN, { chatId: 3, userId: 3, text: 'first' });
     await h.telegram.waitForSent(1, { token: TOKEN });
+    await waitFor(() => h.logs().some((line) => line.msg === 'turn stored'), { what: 'the first turn stored' });
 
     await redis.kill();
     h.telegram.sendText(TOKEN, { chatId: 3, userId: 3, text: 'while down' });

@@ -59,9 +59,19 @@ describe('addressing', () => {
       'Ana Lee: what time is it?',
     );
     expect(textForModel(group('ask @helper_bot now'), 'ask @helper_bot now', ME)).toBe('Ana Lee: ask now');
+    expect(textForModel(group('x'), '@Helper_Bot', ME)).toBe('Ana Lee: @Helper_Bot');
+  });
+
+  it('changes nothing else: private text exactly as written, group text with only the mention gone', () => {
     const priv = { ...group('x'), chat: { id: 7, type: 'private', first_name: 'Ana' } } as Message;
-    expect(textForModel(priv, '  hello @Helper_Bot  ', ME)).toBe('hello');
-    expect(textForModel(priv, '@Helper_Bot', ME)).toBe('@Helper_Bot');
+    const written = '  hello @Helper_Bot\n\n    indented  code\n\t- tab item  ';
+    expect(textForModel(priv, written, ME)).toBe(written);
+    expect(textForModel(group('x'), '@Helper_Bot\n  def f():\n      return  1', ME)).toBe(
+      'Ana Lee:\n  def f():\n      return  1',
+    );
+    expect(textForModel(group('x'), 'look:\n\n    a  b @helper_bot\n  c @Helper_Botty', ME)).toBe(
+      'Ana Lee: look:\n\n    a  b\n  c @Helper_Botty',
+    );
   });
 
   it('allows by user or by chat, and everyone when both lists are null', () => {

@@ -47,6 +47,28 @@ describe('splitMessage', () => {
     expect(parts.join('')).toBe(text);
   });
 
+  it('never cuts a grapheme of several code points: family, flag, skin tone', () => {
+    for (const emoji of ['👨‍👩‍👧‍👦', '🇫🇷', '👍🏽']) {
+      const text = emoji.repeat(40);
+      for (const limit of [13, 17, 50]) {
+        const parts = splitMessage(text, limit);
+        for (const part of parts) {
+          expect(part.length).toBeLessThanOrEqual(limit);
+          expect(part.length % emoji.length).toBe(0);
+        }
+        expect(parts.join('')).toBe(text);
+      }
+    }
+  });
+
+  it('keeps the indentation of the first line after a cut; only the separator goes', () => {
+    const code = Array.from({ length: 30 }, (_, i) => `    line ${i} of code`).join('\n');
+    const parts = splitMessage(code, 100);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) expect(part).toMatch(/^ {4}line \d+/);
+    expect(parts.join('\n')).toBe(code);
+  });
+
   it('prefers a paragraph break even when a line break comes later', () => {
     const text = `${'a '.repeat(40)}\n\n${'b '.repeat(20)}\n${'c '.repeat(40)}`;
     const [first] = splitMessage(text, 150);
