@@ -96,6 +96,7 @@ export function startReloader(options: ReloaderOptions): ReloaderHandle {
 /** One reload: read a settled file, validate, apply, log the outcome in one line. */
 async function reloadOnce(options: ReloaderOptions, reason: string, settleMs: number): Promise<void> {
   const { logger } = options;
+  logger.debug({ reload: reason }, 'reload requested; reading the config once it has stopped changing');
   await settledFile(resolve(options.cwd, options.file), settleMs);
   let next: FleetConfig;
   try {

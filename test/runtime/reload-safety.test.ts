@@ -3,7 +3,7 @@
  * the log says which), shutdown wins over a reload in progress, a reload never leaves the
  * process idle, and configs mounted through symlinks (Kubernetes ConfigMaps) reload.
  */
-import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FleetHandle } from '../../src/app.js';
@@ -94,6 +94,29 @@ describe('reload safety', () => {
       'config not reloaded: bots.yaml enables no bot; set enabled: true on at least one. The running fleet is unchanged',
     );
     expect(h.telegram.isPolling(FIRST)).toBe(true);
+  });
+
+  it('waits for a file being written in place to settle instead of loading it cut off', async () => {
+    await h.writeConfig([first, second]);
+    ({ fleet, config } = await h.start());
+    reloader = startReloader({
+      file: 'bots.yaml',
+      cwd: h.dir,
+      env: {},
+      fleet,
+      logger: h.logger,
+      watch: true,
+      debounceMs: 400,
+    });
+    const text = await readFile(h.configPath, 'utf8');
+    const cut = text.indexOf('  second:');
+    await writeFile(h.configPath, text.slice(0, cut)); // valid YAML, but without `second`
+    await waitFor(() => messages().some((m) => m.startsWith('reload requested')), { what: 'the reload to begin' });
+    await appendFile(h.configPath, text.slice(cut));
+    await waitForReload();
+    await reloader.close();
+    expect(reloads().map((l) => l.msg)).toEqual(reloads().map(() => 'config reloaded: nothing changed'));
+    expect(fleet.bots.get('second')?.state()).toBe('polling');
   });
 
   it('reloads a config mounted the way Kubernetes mounts a ConfigMap (..data symlink swap)', async () => {
