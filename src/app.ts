@@ -55,13 +55,12 @@ export async function startFleet(
 ): Promise<FleetHandle> {
   const store = await openConversationStore({ storage: config.storage, logger });
   const bots = new Map<string, BotHandle>();
+  const flags = { stopRequested: false, reloading: false };
   let resolveNoBotLeft: () => void = () => undefined;
   const noBotLeft = new Promise<void>((resolve) => (resolveNoBotLeft = resolve));
-  let stopRequested = false;
-  const busy = { reloading: false };
   const checkNoBotLeft = (): void => {
     // Mid-reload the map is between states (a restarted bot is out); the reload checks after.
-    if (stopRequested || busy.reloading) return;
+    if (flags.stopRequested || flags.reloading) return;
     if ([...bots.values()].every((bot) => bot.state() === 'rejected')) resolveNoBotLeft();
   };
   const deps: BotDeps = {
@@ -72,39 +71,26 @@ export async function startFleet(
     onRejected: checkNoBotLeft,
     ...(options.typingIntervalMs ? { typingIntervalMs: options.typingIntervalMs } : {}),
   };
-  /** Starts `bot` unless stopping; returns why it did not start, if it did not. */
-  const start = (bot: BotConfig): string | undefined => {
-    if (stopRequested) return 'botfleet is stopping';
-    try {
-      bots.set(bot.id, startBot(bot, deps, options.lifecycle));
-      return undefined;
-    } catch (error) {
-      // Setup problems are caught by `setupProblems` first; this is the last line of defence.
-      const reason = error instanceof Error ? error.message : String(error);
-      logger.error({ bot: bot.id, err: reason }, 'bot cannot start');
-      return reason;
-    }
-  };
+  const start = botStarter(bots, deps, flags, options.lifecycle);
   for (const bot of config.bots) start(bot);
   logger.info(
     { bots: config.bots.map((bot) => bot.id), storage: store.description },
     `starting ${config.bots.length} bot(s)`,
   );
   checkNoBotLeft();
-
-  const reloads = createApplier({ current: config, bots, start, checkNoBotLeft, busy });
+  const reloads = createApplier({ current: config, bots, start, checkNoBotLeft, flags });
   let stopping: Promise<void> | undefined;
   return {
     bots,
     noBotLeft,
-    apply: (next) => reloads.apply(next, () => stopRequested),
+    apply: (next) => reloads.apply(next),
     stop(deadlineMs = DEFAULT_SHUTDOWN_DEADLINE_MS) {
-      stopRequested = true;
+      flags.stopRequested = true;
       stopping ??= (async () => {
         // Drain what runs now and let a reload in progress finish (it starts nothing more).
-        await Promise.all([...bots.values()].map((bot) => bot.stop(deadlineMs)));
+        await stopBots(bots, deadlineMs);
         await reloads.idle();
-        await Promise.all([...bots.values()].map((bot) => bot.stop(deadlineMs)));
+        await stopBots(bots, deadlineMs);
         await store.close();
         logger.info({}, 'stopped');
       })();
@@ -113,18 +99,43 @@ export async function startFleet(
   };
 }
 
+/** Starts one bot unless the fleet is stopping; returns why it did not start, if it did not. */
+function botStarter(
+  bots: Map<string, BotHandle>,
+  deps: BotDeps,
+  flags: { readonly stopRequested: boolean },
+  lifecycle: BotLifecycleOptions | undefined,
+): (bot: BotConfig) => string | undefined {
+  return (bot) => {
+    if (flags.stopRequested) return 'botfleet is stopping';
+    try {
+      bots.set(bot.id, startBot(bot, deps, lifecycle));
+      return undefined;
+    } catch (error) {
+      // Setup problems are caught by `setupProblems` first; this is the last line of defence.
+      const reason = error instanceof Error ? error.message : String(error);
+      deps.logger.error({ bot: bot.id, err: reason }, 'bot cannot start');
+      return reason;
+    }
+  };
+}
+
+async function stopBots(bots: ReadonlyMap<string, BotHandle>, deadlineMs: number): Promise<void> {
+  await Promise.all([...bots.values()].map((bot) => bot.stop(deadlineMs)));
+}
+
 interface ApplierState {
   readonly current: FleetConfig;
   readonly bots: Map<string, BotHandle>;
   readonly start: (bot: BotConfig) => string | undefined;
   readonly checkNoBotLeft: () => void;
-  /** Set while a reload changes `bots`. */
-  readonly busy: { reloading: boolean };
+  /** `stopRequested`: set once by stop; `reloading`: set here while a reload changes `bots`. */
+  readonly flags: { readonly stopRequested: boolean; reloading: boolean };
 }
 
 /** Runs reloads one at a time against the running `bots`. */
 function createApplier(state: ApplierState): {
-  apply(next: FleetConfig, stopRequested: () => boolean): Promise<AppliedReload>;
+  apply(next: FleetConfig): Promise<AppliedReload>;
   idle(): Promise<void>;
 } {
   let current = state.current;
@@ -133,17 +144,17 @@ function createApplier(state: ApplierState): {
     await state.bots.get(id)?.stop(DEFAULT_SHUTDOWN_DEADLINE_MS);
     state.bots.delete(id);
   };
-  const applyNow = async (next: FleetConfig, stopRequested: () => boolean): Promise<AppliedReload> => {
+  const applyNow = async (next: FleetConfig): Promise<AppliedReload> => {
     const plan = planReload(current, next);
     // Everything that can be checked is checked before anything stops or starts.
-    if (stopRequested()) throw new AppError('config', 'botfleet is stopping; nothing was changed');
+    if (state.flags.stopRequested) throw new AppError('config', 'botfleet is stopping; nothing was changed');
     const problems = setupProblems([...plan.added, ...plan.restarted]);
     if (problems.length > 0) throw new AppError('config', `${problems.join('; ')}; nothing was changed`);
-    state.busy.reloading = true;
+    state.flags.reloading = true;
     try {
       return await changeBots(plan, next);
     } finally {
-      state.busy.reloading = false;
+      state.flags.reloading = false;
       state.checkNoBotLeft();
     }
   };
@@ -169,8 +180,8 @@ function createApplier(state: ApplierState): {
     return { ...plan, failed };
   };
   return {
-    apply(next, stopRequested) {
-      const applied = applying.then(() => applyNow(next, stopRequested));
+    apply(next) {
+      const applied = applying.then(() => applyNow(next));
       // The next apply waits for this one whatever its outcome; the caller gets the outcome.
       applying = applied.then(
         () => 'applied',
