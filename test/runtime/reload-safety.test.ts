@@ -138,4 +138,13 @@ describe('reload safety', () => {
     expect(await waitForReload()).toMatchObject({ msg: 'config reloaded', added: ['second'] });
     expect(h.logs().filter((l) => l.level >= LEVEL.error)).toEqual([]);
   });
+
+  it('reloads a config that is a symlink to a file in another folder when that file is saved', async () => {
+    await mkdir(join(h.dir, 'link'));
+    await symlink(h.configPath, join(h.dir, 'link', 'bots.yaml'));
+    await start([first], 'link/bots.yaml');
+    h.telegram.addBot(SECOND, { username: 'second_bot' });
+    await h.writeConfig([first, second]); // saved where the link points, by rename
+    expect(await waitForReload()).toMatchObject({ msg: 'config reloaded', added: ['second'] });
+  });
 });
