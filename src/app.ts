@@ -4,14 +4,15 @@
  * others; the fleet reports when no bot is left. A reload applies only what changed.
  */
 import type { BotConfig, FleetConfig, ProviderConfig } from './config/types.js';
+import { AppError } from './errors.js';
 import { type FleetPlan, planReload } from './fleet-plan.js';
 import { createLlmClient, type LlmClient } from './llm/llm-client.js';
 import type { Logger } from './logger.js';
 import { openConversationStore } from './memory/open-store.js';
 import { buildWindow } from './memory/window.js';
-import { checkToken } from './telegram/check-token.js';
+import { botSetupProblem, checkToken } from './telegram/check-token.js';
 import type { MemoryPort } from './telegram/handlers.js';
-import { type BotHandle, type BotLifecycleOptions, startBot } from './telegram/start-bot.js';
+import { type BotDeps, type BotHandle, type BotLifecycleOptions, startBot } from './telegram/start-bot.js';
 
 /** Default time in-flight replies get to finish on shutdown, in ms. */
 export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
@@ -23,16 +24,25 @@ export interface FleetOptions {
   readonly typingIntervalMs?: number;
 }
 
+/** What a reload did: the plan, and the bots of it that could not start after all. */
+export interface AppliedReload extends FleetPlan {
+  /** Added or restarted bots that failed to start (they are not running); empty normally. */
+  readonly failed: readonly { readonly id: string; readonly reason: string }[];
+}
+
 /** A running fleet. */
 export interface FleetHandle {
   /** Every bot started, by id. */
   readonly bots: ReadonlyMap<string, BotHandle>;
-  /** Resolves when every bot has stopped on its own (all tokens rejected). */
+  /** Resolves when no bot is left running (every token rejected, or a reload removed the rest). */
   readonly noBotLeft: Promise<void>;
   /** Applies a new config: starts, drains and stops, restarts or updates only the bots that
-   * differ; a changed storage is reported in the plan and not applied. Calls run one at a time. */
-  apply(next: FleetConfig): Promise<FleetPlan>;
-  /** Stops every bot (draining up to `deadlineMs`, default 10 s), then closes the store. */
+   * differ; a changed storage is reported in the plan and not applied. Calls run one at a time.
+   * Rejects with AppError, having changed nothing, when a bot to start cannot be set up or the
+   * fleet is stopping. */
+  apply(next: FleetConfig): Promise<AppliedReload>;
+  /** Stops every bot (draining up to `deadlineMs`, default 10 s), then closes the store. No bot
+   * starts once this was called, not even from a reload in progress. */
   stop(deadlineMs?: number): Promise<void>;
 }
 
@@ -44,73 +54,153 @@ export async function startFleet(
   options: FleetOptions = {},
 ): Promise<FleetHandle> {
   const store = await openConversationStore({ storage: config.storage, logger });
-  const memory: MemoryPort = store;
-  const llmFor = createLlmCache();
   const bots = new Map<string, BotHandle>();
+  const flags = { stopRequested: false, reloading: false };
   let resolveNoBotLeft: () => void = () => undefined;
   const noBotLeft = new Promise<void>((resolve) => (resolveNoBotLeft = resolve));
-  const onRejected = (): void => {
-    if (bots.size > 0 && [...bots.values()].every((bot) => bot.state() === 'rejected')) resolveNoBotLeft();
+  const checkNoBotLeft = (): void => {
+    // Mid-reload the map is between states (a restarted bot is out); the reload checks after.
+    if (flags.stopRequested || flags.reloading) return;
+    if ([...bots.values()].every((bot) => bot.state() === 'rejected')) resolveNoBotLeft();
   };
-  const deps = {
-    memory,
+  const deps: BotDeps = {
+    memory: store satisfies MemoryPort,
     buildWindow,
-    llmFor,
+    llmFor: createLlmCache(),
     logger,
-    onRejected,
+    onRejected: checkNoBotLeft,
     ...(options.typingIntervalMs ? { typingIntervalMs: options.typingIntervalMs } : {}),
   };
-  const start = (bot: BotConfig): void => void bots.set(bot.id, startBot(bot, deps, options.lifecycle));
-  const drainAndStop = async (id: string): Promise<void> => {
-    await bots.get(id)?.stop(DEFAULT_SHUTDOWN_DEADLINE_MS);
-    bots.delete(id);
-  };
-  config.bots.forEach(start);
+  const start = botStarter(bots, deps, flags, options.lifecycle);
+  for (const bot of config.bots) start(bot);
   logger.info(
     { bots: config.bots.map((bot) => bot.id), storage: store.description },
     `starting ${config.bots.length} bot(s)`,
   );
-  if (bots.size === 0) resolveNoBotLeft();
-
-  let current = config;
-  let applying = Promise.resolve();
+  checkNoBotLeft();
+  const reloads = createApplier({ current: config, bots, start, checkNoBotLeft, flags });
   let stopping: Promise<void> | undefined;
   return {
     bots,
     noBotLeft,
-    apply(next) {
-      const applied = applying.then(async () => {
-        const plan = planReload(current, next);
-        // Removed and restarted bots drain first, so a restarted token never polls twice.
-        await Promise.all([
-          ...plan.removed.map(drainAndStop),
-          ...plan.restarted.map(async (bot) => {
-            await drainAndStop(bot.id);
-            start(bot);
-          }),
-        ]);
-        plan.added.forEach(start);
-        for (const bot of plan.updated) bots.get(bot.id)?.update(bot);
-        current = { ...next, storage: current.storage };
-        return plan;
-      });
-      // The next apply waits for this one whatever its outcome; the caller gets the outcome.
-      applying = applied.then(
-        () => undefined,
-        () => undefined,
-      );
-      return applied;
-    },
+    apply: (next) => reloads.apply(next),
     stop(deadlineMs = DEFAULT_SHUTDOWN_DEADLINE_MS) {
+      flags.stopRequested = true;
       stopping ??= (async () => {
-        await applying;
-        await Promise.all([...bots.values()].map((bot) => bot.stop(deadlineMs)));
+        // Drain what runs now and let a reload in progress finish (it starts nothing more).
+        await stopBots(bots, deadlineMs);
+        await reloads.idle();
+        await stopBots(bots, deadlineMs);
         await store.close();
         logger.info({}, 'stopped');
       })();
       return stopping;
     },
   };
+}
+
+/** Starts one bot unless the fleet is stopping; returns why it did not start, if it did not. */
+function botStarter(
+  bots: Map<string, BotHandle>,
+  deps: BotDeps,
+  flags: { readonly stopRequested: boolean },
+  lifecycle: BotLifecycleOptions | undefined,
+): (bot: BotConfig) => string | undefined {
+  return (bot) => {
+    if (flags.stopRequested) return 'botfleet is stopping';
+    try {
+      bots.set(bot.id, startBot(bot, deps, lifecycle));
+      return undefined;
+    } catch (error) {
+      // Setup problems are caught by `setupProblems` first; this is the last line of defence.
+      const reason = error instanceof Error ? error.message : String(error);
+      deps.logger.error({ bot: bot.id, err: reason }, 'bot cannot start');
+      return reason;
+    }
+  };
+}
+
+async function stopBots(bots: ReadonlyMap<string, BotHandle>, deadlineMs: number): Promise<void> {
+  await Promise.all([...bots.values()].map((bot) => bot.stop(deadlineMs)));
+}
+
+interface ApplierState {
+  readonly current: FleetConfig;
+  readonly bots: Map<string, BotHandle>;
+  readonly start: (bot: BotConfig) => string | undefined;
+  readonly checkNoBotLeft: () => void;
+  /** `stopRequested`: set once by stop; `reloading`: set here while a reload changes `bots`. */
+  readonly flags: { readonly stopRequested: boolean; reloading: boolean };
+}
+
+/** Runs reloads one at a time against the running `bots`. */
+function createApplier(state: ApplierState): {
+  apply(next: FleetConfig): Promise<AppliedReload>;
+  idle(): Promise<void>;
+} {
+  let current = state.current;
+  let applying: Promise<unknown> = Promise.resolve();
+  const drainAndStop = async (id: string): Promise<void> => {
+    await state.bots.get(id)?.stop(DEFAULT_SHUTDOWN_DEADLINE_MS);
+    state.bots.delete(id);
+  };
+  const applyNow = async (next: FleetConfig): Promise<AppliedReload> => {
+    const plan = planReload(current, next);
+    // Everything that can be checked is checked before anything stops or starts.
+    if (state.flags.stopRequested) throw new AppError('config', 'botfleet is stopping; nothing was changed');
+    const problems = setupProblems([...plan.added, ...plan.restarted]);
+    if (problems.length > 0) throw new AppError('config', `${problems.join('; ')}; nothing was changed`);
+    state.flags.reloading = true;
+    try {
+      return await changeBots(plan, next);
+    } finally {
+      state.flags.reloading = false;
+      state.checkNoBotLeft();
+    }
+  };
+  const changeBots = async (plan: FleetPlan, next: FleetConfig): Promise<AppliedReload> => {
+    const failed: { id: string; reason: string }[] = [];
+    const startOrRecord = (bot: BotConfig): void => {
+      const reason = state.start(bot);
+      if (reason !== undefined) failed.push({ id: bot.id, reason });
+    };
+    // Removed and restarted bots drain first, so a restarted token never polls twice.
+    await Promise.all([
+      ...plan.removed.map(drainAndStop),
+      ...plan.restarted.map(async (bot) => {
+        await drainAndStop(bot.id);
+        startOrRecord(bot);
+      }),
+    ]);
+    plan.added.forEach(startOrRecord);
+    for (const bot of plan.updated) state.bots.get(bot.id)?.update(bot);
+    // What runs now: a bot that failed to start is not current, so the next reload retries it.
+    const notRunning = new Set(failed.map((failure) => failure.id));
+    current = { ...next, bots: next.bots.filter((bot) => !notRunning.has(bot.id)), storage: current.storage };
+    return { ...plan, failed };
+  };
+  return {
+    apply(next) {
+      const applied = applying.then(() => applyNow(next));
+      // The next apply waits for this one whatever its outcome; the caller gets the outcome.
+      applying = applied.then(
+        () => 'applied',
+        () => 'rejected',
+      );
+      return applied;
+    },
+    idle: async () => {
+      await applying;
+    },
+  };
+}
+
+/** Why some of `bots` cannot start (settings the Telegram client refuses), one line each. */
+function setupProblems(bots: readonly BotConfig[]): string[] {
+  return bots.flatMap((bot) => {
+    const problem = botSetupProblem(bot);
+    return problem === undefined ? [] : [`bot ${bot.id} cannot start (${problem})`];
+  });
 }
 
 /** One model client per provider, rebuilt when the provider's settings change (reload). */

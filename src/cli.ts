@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `botfleet` command: arguments, exit codes and everything printed for a person. The only
- * module that reads process.argv/env and sets the exit code.
+ * The `botfleet` command: arguments, exit codes and everything printed for a person. `main`
+ * takes its I/O as a parameter (tests pass their own); the process's argv, env and streams
+ * are wired in only when this file is the program being run. Besides `main`'s exit code, the
+ * exit status is set in one other place: shutdown.ts exits 1 on a second signal or a failed
+ * stop.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkFleetOnline, startFleet } from './app.js';
 import { loadConfig } from './config/load-config.js';
@@ -11,13 +15,13 @@ import { formatFleetSummary } from './config/summary.js';
 import type { FleetConfig } from './config/types.js';
 import { AppError, ConfigError, formatProblem, UsageError } from './errors.js';
 import { createLogger } from './logger.js';
-import { startReloader } from './reload.js';
+import { enablesNoBot, startReloader } from './reload.js';
 import { handleReloadSignal, handleShutdownSignals } from './shutdown.js';
 
 /** Exit codes: 0 success, 1 failure (runtime, unreachable), 2 invalid config or usage. */
 export const EXIT = { ok: 0, failure: 1, invalid: 2 } as const;
 
-/** Where the CLI reads and writes; `process` in production, captured in tests. */
+/** Where the CLI reads and writes: `process` when run as a program; a test passes its own. */
 export interface CliIo {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -62,15 +66,17 @@ export async function main(io: CliIo): Promise<number> {
       io.stdout(HELP);
       return help ? EXIT.ok : EXIT.invalid;
     }
-    const file = config ?? io.env.BOTFLEET_CONFIG ?? 'config/bots.yaml';
-    const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env });
+    // Usage is checked in full before the config is read: a misused flag is reported as such.
     if (online && command !== 'check') throw new UsageError('--online goes with check: botfleet check --online');
     if (!watch && command !== 'run') throw new UsageError('--no-watch goes with run: botfleet run --no-watch');
+    const level = command === 'run' ? logLevel(io) : 'silent';
+    const file = config ?? io.env.BOTFLEET_CONFIG ?? 'config/bots.yaml';
+    const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env });
     if (command === 'check') {
       io.stdout(formatFleetSummary(fleet));
       return online ? await checkOnline(fleet, io) : EXIT.ok;
     }
-    return await runFleet(fleet, io, { file, watch });
+    return await runFleet(fleet, io, { file, watch, level });
   } catch (error) {
     return reportError(error, io);
   }
@@ -78,31 +84,40 @@ export async function main(io: CliIo): Promise<number> {
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
-/** `botfleet run`: runs until a signal (exit 0) or until no bot is left (exit 1). */
-async function runFleet(config: FleetConfig, io: CliIo, options: { file: string; watch: boolean }): Promise<number> {
+/** LOG_LEVEL, checked as usage. */
+function logLevel(io: CliIo): string {
   const level = io.env.LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  const logger = createLogger({ level, pretty: io.isTTY });
-  if (config.bots.length === 0)
-    throw new UsageError(`${config.file} enables no bot; set enabled: true on at least one`);
+  return level;
+}
+
+/** `botfleet run`: runs until a signal (exit 0) or until no bot is left (exit 1). */
+async function runFleet(
+  config: FleetConfig,
+  io: CliIo,
+  options: { file: string; watch: boolean; level: string },
+): Promise<number> {
+  const logger = createLogger({ level: options.level, pretty: io.isTTY });
+  if (config.bots.length === 0) throw new UsageError(enablesNoBot(config.file));
   const fleet = await startFleet(config, logger);
   const reloader = startReloader({ file: options.file, cwd: io.cwd, env: io.env, fleet, logger, watch: options.watch });
   const stopReloads = handleReloadSignal(() => void reloader.reload('SIGHUP'));
-  const shutdown = handleShutdownSignals(async () => {
+  const stopAll = async (): Promise<void> => {
     stopReloads();
-    reloader.close();
+    const pendingReload = reloader.close();
+    // The fleet refuses to start bots from here on; a reload in progress only finishes logging.
     await fleet.stop();
-  }, logger);
+    await pendingReload;
+  };
+  const shutdown = handleShutdownSignals(stopAll, logger);
   const outcome = await Promise.race([
     shutdown.signalled.then(() => 'signal' as const),
     fleet.noBotLeft.then(() => 'no-bot' as const),
   ]);
   if (outcome === 'signal') return EXIT.ok;
   logger.error({}, 'no bot is left running (every token was rejected); exiting');
-  stopReloads();
-  reloader.close();
-  await fleet.stop();
   shutdown.dispose();
+  await stopAll();
   return EXIT.failure;
 }
 
@@ -192,12 +207,26 @@ function readVersion(): string {
   return pkg.version;
 }
 
-const io: CliIo = {
-  argv: process.argv.slice(2),
-  env: process.env,
-  cwd: process.cwd(),
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  isTTY: process.stdout.isTTY === true,
-};
-process.exitCode = await main(io);
+/** Whether this module is the program being run (`node dist/cli.js`, or the npm bin link to
+ * it), not imported. */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    // An entry path that does not resolve is not this file.
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  process.exitCode = await main({
+    argv: process.argv.slice(2),
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    isTTY: process.stdout.isTTY === true,
+  });
+}

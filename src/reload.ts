@@ -1,14 +1,17 @@
 /**
- * Live reload: on a change of the config file or `.env` (or SIGHUP), load and validate the
- * whole file; an invalid edit is logged problem by problem and the fleet stays exactly as it
- * was; a valid one is applied bot by bot. One log line summarises each reload.
+ * Live reload: on a change of the config file or `.env` (or SIGHUP), wait until the file has
+ * stopped changing, then load and validate the whole file; an invalid edit (or one that
+ * enables no bot) is logged problem by problem and the fleet stays exactly as it was; a valid
+ * one is applied bot by bot. One log line summarises each reload and says what was applied.
  */
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { FleetHandle } from './app.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AppliedReload, FleetHandle } from './app.js';
 import { type LoadConfigOptions, loadConfig } from './config/load-config.js';
 import type { FleetConfig } from './config/types.js';
 import { watchConfigFiles } from './config/watch-config.js';
-import { ConfigError, formatProblem } from './errors.js';
+import { AppError, ConfigError, formatProblem } from './errors.js';
 import { isEmptyPlan } from './fleet-plan.js';
 import type { Logger } from './logger.js';
 
@@ -18,7 +21,8 @@ export interface ReloaderOptions extends LoadConfigOptions {
   readonly logger: Logger;
   /** Watch the files (false: SIGHUP only). */
   readonly watch: boolean;
-  /** Quiet time before a change is read, in ms. Default 200. */
+  /** Quiet time before a change is read, and between the reads that must agree, in ms.
+   * Default 200. */
   readonly debounceMs?: number;
 }
 
@@ -27,61 +31,41 @@ export interface ReloaderHandle {
   /** Reloads now (`reason` is logged). Reloads run one at a time; a request during one runs
    * once after it. Never rejects: failures are logged. */
   reload(reason: string): Promise<void>;
-  /** Stops watching. */
-  close(): void;
+  /** Stops watching and takes no more reloads; resolves when a reload in progress is done. */
+  close(): Promise<void>;
+}
+
+/** The message for a config that enables no bot (start-up refuses it, and so does a reload). */
+export function enablesNoBot(file: string): string {
+  return `${file} enables no bot; set enabled: true on at least one`;
 }
 
 /** Starts watching (when asked) and returns the reload entry point for SIGHUP. */
 export function startReloader(options: ReloaderOptions): ReloaderHandle {
   const { logger } = options;
+  const settleMs = options.debounceMs ?? 200;
   let running: Promise<void> | undefined;
   let again: string | undefined;
-
-  const once = async (reason: string): Promise<void> => {
-    let next: FleetConfig;
-    try {
-      next = await loadConfig(options);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      for (const problem of error.problems) logger.error({ reload: reason }, formatProblem(problem));
-      logger.error(
-        { reload: reason, problems: error.problems.length },
-        'config not reloaded: fix the problems above; the running fleet is unchanged',
-      );
-      return;
-    }
-    const plan = await options.fleet.apply(next);
-    if (plan.storageChanged)
-      logger.warn(
-        { reload: reason },
-        'storage settings changed: they apply only after a restart of botfleet; still using the old storage',
-      );
-    const summary = {
-      reload: reason,
-      added: plan.added.map((bot) => bot.id),
-      removed: [...plan.removed],
-      restarted: plan.restarted.map((bot) => bot.id),
-      updated: plan.updated.map((bot) => bot.id),
-    };
-    logger.info(summary, isEmptyPlan(plan) ? 'config reloaded: nothing changed' : 'config reloaded');
-  };
+  let closed = false;
 
   const reload = (reason: string): Promise<void> => {
+    if (closed) return Promise.resolve();
     if (running) {
       again = reason;
       return running;
     }
     running = (async () => {
       let current: string | undefined = reason;
-      while (current !== undefined) {
+      while (current !== undefined && !closed) {
         again = undefined;
         try {
-          await once(current);
+          await reloadOnce(options, current, settleMs);
         } catch (error) {
-          // A bug or an I/O failure while reloading must not take the running fleet down.
+          // A bug while reloading must not take the running fleet down; it may have struck
+          // half-way, so the log does not claim the fleet is unchanged.
           logger.error(
             { reload: current, err: error instanceof Error ? error.message : String(error) },
-            'config reload failed; the running fleet is unchanged',
+            'config reload failed unexpectedly; some changes may not be applied: restart botfleet to be sure',
           );
         }
         current = again;
@@ -94,10 +78,97 @@ export function startReloader(options: ReloaderOptions): ReloaderHandle {
   const watcher = options.watch
     ? watchConfigFiles({
         files: [resolve(options.cwd, options.file), resolve(options.cwd, '.env')],
-        ...(options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }),
+        debounceMs: settleMs,
         logger,
         onChange: (files) => void reload(`${files.join(', ')} changed`),
       })
     : undefined;
-  return { reload, close: () => watcher?.close() };
+  return {
+    reload,
+    close: async () => {
+      closed = true;
+      watcher?.close();
+      await running;
+    },
+  };
+}
+
+/** One reload: read a settled file, validate, apply, log the outcome in one line. */
+async function reloadOnce(options: ReloaderOptions, reason: string, settleMs: number): Promise<void> {
+  const { logger } = options;
+  logger.debug({ reload: reason }, 'reload requested; reading the config once it has stopped changing');
+  await settledFile(resolve(options.cwd, options.file), settleMs);
+  let next: FleetConfig;
+  try {
+    next = await loadConfig(options);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) logger.error({ reload: reason }, formatProblem(problem));
+    logger.error(
+      { reload: reason, problems: error.problems.length },
+      'config not reloaded: fix the problems above; the running fleet is unchanged',
+    );
+    return;
+  }
+  if (next.bots.length === 0) {
+    logger.error(
+      { reload: reason },
+      `config not reloaded: ${enablesNoBot(options.file)}. The running fleet is unchanged`,
+    );
+    return;
+  }
+  let applied: AppliedReload;
+  try {
+    applied = await options.fleet.apply(next);
+  } catch (error) {
+    // apply rejects with an AppError only before it changed anything.
+    if (!(error instanceof AppError)) throw error;
+    logger.error({ reload: reason }, `config not reloaded: ${error.message}`);
+    return;
+  }
+  logOutcome(logger, reason, applied);
+}
+
+function logOutcome(logger: Logger, reason: string, applied: AppliedReload): void {
+  if (applied.storageChanged)
+    logger.warn(
+      { reload: reason },
+      'storage settings changed: they apply only after a restart of botfleet; still using the old storage',
+    );
+  const summary = {
+    reload: reason,
+    added: applied.added.map((bot) => bot.id),
+    removed: [...applied.removed],
+    restarted: applied.restarted.map((bot) => bot.id),
+    updated: applied.updated.map((bot) => bot.id),
+  };
+  if (applied.failed.length > 0) {
+    const failed = applied.failed.map((failure) => `${failure.id} (${failure.reason})`).join(', ');
+    logger.error(
+      { ...summary, failed: applied.failed.map((failure) => failure.id) },
+      `config partly reloaded: everything was applied except that these bots did not start: ${failed}`,
+    );
+  } else logger.info(summary, isEmptyPlan(applied) ? 'config reloaded: nothing changed' : 'config reloaded');
+}
+
+/** Waits until two reads of `path`, `settleMs` apart, agree (at most 10 tries), so a file an
+ * editor is still writing in place is not loaded cut off. A read error ends the wait: the
+ * loader reports it. */
+async function settledFile(path: string, settleMs: number): Promise<void> {
+  const read = async (): Promise<string | undefined> => {
+    try {
+      return await readFile(path, 'utf8');
+    } catch {
+      // Handled by the caller: undefined ends the wait, and the loader reads the file again
+      // and turns the error into a ConfigProblem.
+      return undefined;
+    }
+  };
+  let before = await read();
+  for (let tries = 0; tries < 10 && before !== undefined; tries += 1) {
+    await sleep(settleMs);
+    const after = await read();
+    if (after === before) return;
+    before = after;
+  }
 }

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { REPO_ROOT, runCli } from './support/cli.js';
 
 const TOKEN = '7777777:AAH-very-secret-token-part';
 const API_KEY = 'sk-proj-very-secret-key';
@@ -95,5 +95,61 @@ describe('botfleet CLI', () => {
     const result = await runCli(['run'], { cwd: dir, env: {} });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('bots.alpha.token: environment variable TOKEN is not set');
+  });
+
+  it('reports a misused flag as a usage error, before reading a broken config', async () => {
+    expect(await runCli(['run', '--online'], { cwd: dir, env: {} })).toMatchObject({
+      code: 2,
+      stderr: 'botfleet: --online goes with check: botfleet check --online\n',
+    });
+    expect(await runCli(['check', '--no-watch', '-c', 'missing.yaml'], { cwd: dir, env: {} })).toMatchObject({
+      code: 2,
+      stderr: 'botfleet: --no-watch goes with run: botfleet run --no-watch\n',
+    });
+  });
+
+  it('check --online masks a password in telegram.apiRoot when Telegram cannot be reached', async () => {
+    const yaml = [
+      'version: 1',
+      'storage: { url: "memory://" }',
+      'providers: { openai: { apiKey: k } }',
+      'bots:',
+      '  alpha:',
+      '    token: "1:x"',
+      '    telegram: { apiRoot: "http://user:pw-secret@127.0.0.1:9/" }',
+      '',
+    ].join('\n');
+    await writeFile(join(dir, 'unreachable.yaml'), yaml);
+    const result = await runCli(['check', '--online', '-c', 'unreachable.yaml'], { cwd: dir, env: {} });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('Bot API http://user:****@127.0.0.1:9/');
+    expect(result.stdout).toMatch(/alpha +FAILED: cannot reach http:\/\/user:\*\*\*\*@127\.0\.0\.1:9\/? \(/);
+    expect(`${result.stdout}${result.stderr}`).not.toContain('pw-secret');
+  });
+});
+
+describe('botfleet CLI in-process', () => {
+  it('can be imported without running, and main() runs one command line', async () => {
+    const exitCodeBefore = process.exitCode;
+    const { main, EXIT } = await import('../src/cli.js');
+    expect(process.exitCode).toBe(exitCodeBefore);
+    let stdout = '';
+    let stderr = '';
+    const io = {
+      argv: ['run', '--online', '-c', 'nowhere.yaml'],
+      env: {},
+      cwd: REPO_ROOT,
+      stdout: (text: string) => {
+        stdout += text;
+      },
+      stderr: (text: string) => {
+        stderr += text;
+      },
+      isTTY: false,
+    };
+    expect(await main(io)).toBe(EXIT.invalid);
+    expect(stderr).toBe('botfleet: --online goes with check: botfleet check --online\n');
+    expect(await main({ ...io, argv: ['--version'] })).toBe(EXIT.ok);
+    expect(stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 });

@@ -82,6 +82,13 @@ describe('botfleet run as a process', () => {
     ]);
   });
 
+  it('runs a bot whose telegram.apiRoot ends with a slash', async () => {
+    await h.writeConfig([{ id: 'proc', token: TOKEN, yaml: `telegram: { apiRoot: "${h.telegram.apiRoot}/" }` }]);
+    await launch();
+    h.telegram.sendText(TOKEN, { chatId: 5, userId: 5, text: 'slash?' });
+    await h.telegram.waitForSent(1, { token: TOKEN, timeoutMs: 8000 });
+  });
+
   it('reloads on SIGHUP with --no-watch', async () => {
     const r = await launch(['--no-watch']);
     await h.writeConfig([

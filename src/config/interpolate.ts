@@ -37,8 +37,14 @@ export async function readDotEnv(
   return { vars, problems: [] };
 }
 
-/** Replaces references in every string value of `source` (keys are left alone). */
-export function interpolateEnv(source: YamlSource, vars: EnvVars): ConfigProblem[] {
+/** Replaces references in every string value of `source` (keys are left alone). An unquoted
+ * value that becomes a number or boolean reads as one, as if written so, except where
+ * `wantsString(path)` says the schema expects a string there (an all-digit API key). */
+export function interpolateEnv(
+  source: YamlSource,
+  vars: EnvVars,
+  wantsString: (path: ConfigPath) => boolean = () => false,
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   visit(source.doc, {
     Scalar(key, node, ancestors) {
@@ -49,7 +55,8 @@ export function interpolateEnv(source: YamlSource, vars: EnvVars): ConfigProblem
         problems.push(source.problemAt(path, result.problem));
         return;
       }
-      node.value = node.type === 'PLAIN' && result.text !== node.value ? coercePlain(result.text) : result.text;
+      const coerce = node.type === 'PLAIN' && result.text !== node.value && !wantsString(path);
+      node.value = coerce ? coercePlain(result.text) : result.text;
     },
   });
   return problems;

@@ -10,7 +10,7 @@ import { checkRules } from './check-rules.js';
 import { type EnvVars, interpolateEnv, readDotEnv } from './interpolate.js';
 import { readConfigFile } from './read-config-file.js';
 import { type BuiltInDefaults, resolveConfig } from './resolve.js';
-import { defaultsOf, loadConfigSchema } from './schema.js';
+import { defaultsOf, loadConfigSchema, type SchemaNode, schemaAt } from './schema.js';
 import type { FleetConfig } from './types.js';
 import { validateAgainstSchema } from './validate-schema.js';
 import { parseYamlSource } from './yaml-source.js';
@@ -35,7 +35,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<FleetConfi
   if ('problems' in parsed) throw new ConfigError([...dotEnv.problems, ...parsed.problems]);
   const { source } = parsed;
 
-  const envProblems = interpolateEnv(source, dotEnv.vars);
+  const schema = await loadConfigSchema();
+  const envProblems = interpolateEnv(source, dotEnv.vars, (path) => acceptsString(schemaAt(schema, path)));
   let data: unknown;
   try {
     data = source.doc.toJS({ maxAliasCount: 100 });
@@ -47,7 +48,6 @@ export async function loadConfig(options: LoadConfigOptions): Promise<FleetConfi
       { file: options.file, line: 1, col: 1, path: '', message: `YAML error: ${message}` },
     ]);
   }
-  const schema = await loadConfigSchema();
   const builtIns = {
     storage: defaultsOf(schema, schema.root.properties?.storage ?? {}),
     provider: defaultsOf(schema, { $ref: '#/definitions/provider' }),
@@ -68,4 +68,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<FleetConfi
 
 function sortByPosition(problems: ConfigProblem[]): ConfigProblem[] {
   return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+}
+
+function acceptsString(node: SchemaNode | undefined): boolean {
+  const type = node?.type;
+  return type === 'string' || (Array.isArray(type) && type.includes('string'));
 }

@@ -2,7 +2,7 @@
  * Turns the validated file into the FleetConfig the app runs on: built-in defaults, then the
  * file's `defaults`, then each bot's own values (objects merge key by key, lists and scalars
  * replace), providers resolved by name, disabled bots dropped, relative paths made absolute,
- * everything frozen.
+ * a trailing slash dropped from `telegram.apiRoot`, everything frozen.
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { BotDefaults, BotfleetConfigFile, ProviderSettings, StorageSettings } from './bots-config.generated.js';
@@ -55,7 +55,8 @@ export function resolveConfig(
     if (provider === undefined)
       throw new Error(`internal: bot ${id} names provider ${settings.provider}, which the rules should have rejected`);
     const { enabled: _enabled, provider: _provider, ...rest } = settings;
-    bots.push({ id, ...rest, provider } as BotConfig);
+    const telegram = { ...rest.telegram, apiRoot: withoutTrailingSlash(String(rest.telegram.apiRoot)) };
+    bots.push({ id, ...rest, telegram, provider } as BotConfig);
   }
   return deepFreeze({ file: options.file, storage, providers, bots, disabledBotIds });
 }
@@ -66,6 +67,12 @@ export function absoluteStorageUrl(url: string, cwd: string): string {
   if (!url.startsWith(prefix)) return url;
   const path = url.slice(prefix.length);
   return isAbsolute(path) ? url : `${prefix}${resolve(cwd, path)}`;
+}
+
+/** `https://host/` and `https://host` name the same Bot API root; grammY accepts only the
+ * latter, so the slash a user may add is dropped here. */
+function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, '');
 }
 
 /** Deep merge for plain objects: `over`'s keys win, objects merge, anything else replaces. */

@@ -1,9 +1,11 @@
 /**
  * Watches the config file and the `.env` it reads. Editors save by writing a new file and
  * renaming it over the old one, so the folders are watched (not the files), and a burst of
- * events becomes one call after a quiet moment.
+ * events becomes one call after a quiet moment. A file that is a symlink is also watched where
+ * it points, and a Kubernetes ConfigMap mount (which swaps a `..data` symlink) counts as a
+ * change of every watched file in it.
  */
-import { type FSWatcher, watch } from 'node:fs';
+import { type FSWatcher, realpathSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../logger.js';
 
@@ -27,7 +29,7 @@ export interface ConfigWatchHandle {
  * fleet still reloads on SIGHUP). */
 export function watchConfigFiles(options: WatchConfigOptions): ConfigWatchHandle {
   const byFolder = new Map<string, Set<string>>();
-  for (const file of options.files) {
+  for (const file of watchedPaths(options.files)) {
     const names = byFolder.get(dirname(file)) ?? new Set<string>();
     byFolder.set(dirname(file), names.add(basename(file)));
   }
@@ -43,8 +45,8 @@ export function watchConfigFiles(options: WatchConfigOptions): ConfigWatchHandle
   for (const [folder, names] of byFolder) {
     try {
       const watcher = watch(folder, { persistent: false }, (_event, name) => {
-        if (name === null || !names.has(name)) return;
-        changed.add(name);
+        if (name === null || !(names.has(name) || name === CONFIGMAP_SWAP)) return;
+        for (const changedName of name === CONFIGMAP_SWAP ? names : [name]) changed.add(changedName);
         clearTimeout(timer);
         timer = setTimeout(fire, options.debounceMs ?? 200);
       });
@@ -66,4 +68,24 @@ export function watchConfigFiles(options: WatchConfigOptions): ConfigWatchHandle
       for (const watcher of watchers) watcher.close();
     },
   };
+}
+
+/** The name Kubernetes renames over when it updates a ConfigMap volume. */
+const CONFIGMAP_SWAP = '..data';
+
+/** `files`, plus where each symlink among them points when that is another folder (not one of
+ * the ConfigMap's own `..` folders, which are replaced on every update). */
+function watchedPaths(files: readonly string[]): string[] {
+  const paths = [...files];
+  for (const file of files) {
+    let target: string;
+    try {
+      target = realpathSync(file);
+    } catch {
+      // A missing file (.env is optional) has no target to watch; its folder is watched.
+      continue;
+    }
+    if (dirname(target) !== dirname(file) && !target.includes('/..')) paths.push(target);
+  }
+  return paths;
 }

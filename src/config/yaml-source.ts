@@ -2,7 +2,21 @@
  * The config file parsed as a YAML document that remembers where every key and value came
  * from, so later stages can point problems at `LINE:COL`.
  */
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+  type Scalar,
+  visit,
+  type YAMLMap,
+} from 'yaml';
 import type { ConfigProblem } from '../errors.js';
 
 /** A path into the config: map keys and list indexes. */
@@ -33,7 +47,8 @@ const YAML_MESSAGES: Readonly<Record<string, string>> = {
 /** Parses `text`. Syntax errors, duplicate keys and a non-mapping top level are problems. */
 export function parseYamlSource(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // `merge`: YAML 1.1 merge keys (`<<: *defaults`), which config files commonly use.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const position = (offset: number): { line: number; col: number } => lineCounter.linePos(offset);
   const at = (offset: number, path: string, message: string): ConfigProblem => ({
     file,
@@ -97,23 +112,52 @@ export function formatPath(path: ConfigPath): string {
   return out;
 }
 
-/** Offset of the key or value at `path`, or of its nearest existing ancestor's key. */
+/** Offset of the key or value at `path`, or of its nearest existing ancestor's key. Follows
+ * aliases and merge keys, so a value that came from `<<: *anchor` is found in the anchor. */
 function locate(doc: Document.Parsed, path: ConfigPath, where: 'key' | 'value'): number {
-  for (let depth = path.length; depth > 0; depth -= 1) {
-    const parent = depth === 1 ? doc.contents : doc.getIn(path.slice(0, depth - 1), true);
-    const segment = path[depth - 1];
+  let node: unknown = doc.contents;
+  let best = doc.contents?.range?.[0] ?? 0;
+  for (const [depth, segment] of path.entries()) {
+    const last = depth === path.length - 1;
+    const parent = resolveAlias(doc, node);
     if (isMap(parent)) {
-      const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
-      if (pair === undefined) continue;
-      const useKey = where === 'key' || depth < path.length || !isNode(pair.value);
-      const node = useKey ? pair.key : pair.value;
-      if (isNode(node) && node.range) return node.range[0];
+      const pair = findPair(doc, parent, String(segment), 0);
+      if (pair === undefined || !isNode(pair.key) || !pair.key.range) return best;
+      best = pair.key.range[0];
+      if (last && where === 'value' && isNode(pair.value) && pair.value.range) return pair.value.range[0];
+      node = pair.value;
     } else if (isSeq(parent) && typeof segment === 'number') {
       const item = parent.items[segment];
-      if (isNode(item) && item.range) return item.range[0];
+      if (!isNode(item) || !item.range) return best;
+      best = item.range[0];
+      node = item;
+    } else return best;
+  }
+  return best;
+}
+
+/** The pair for `key` in `map`: its own, else the first one a merge key (`<<`) brings in. */
+function findPair(doc: Document.Parsed, map: YAMLMap, key: string, depth: number): Pair | undefined {
+  const own = map.items.find((item) => isScalar(item.key) && !isMergeKey(item.key) && String(item.key.value) === key);
+  if (own !== undefined || depth > 16) return own;
+  for (const item of map.items) {
+    if (!isScalar(item.key) || !isMergeKey(item.key)) continue;
+    const value = resolveAlias(doc, item.value);
+    const sources = isSeq(value) ? value.items.map((source) => resolveAlias(doc, source)) : [value];
+    for (const source of sources) {
+      const found = isMap(source) ? findPair(doc, source, key, depth + 1) : undefined;
+      if (found !== undefined) return found;
     }
   }
-  return doc.contents?.range?.[0] ?? 0;
+  return undefined;
+}
+
+function isMergeKey(key: Scalar): boolean {
+  return key.value === '<<' || (typeof key.value === 'symbol' && key.value.description === '<<');
+}
+
+function resolveAlias(doc: Document.Parsed, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(doc) : node;
 }
 
 function isNode(value: unknown): value is Node {

@@ -1,6 +1,7 @@
 /** `botfleet check --online` for Telegram: asks getMe with each bot's token. */
-import { Api, GrammyError } from 'grammy';
+import { Api, Bot, GrammyError } from 'grammy';
 import type { BotConfig } from '../config/types.js';
+import { maskUrl } from '../mask.js';
 import { grammySignal } from './start-bot.js';
 
 /** What getMe said about one bot's token. */
@@ -10,6 +11,8 @@ export type TokenCheck =
 
 /** Calls getMe once (no retries) with a `timeoutMs` limit. Never throws; never echoes the token. */
 export async function checkToken(bot: BotConfig, timeoutMs = 10_000): Promise<TokenCheck> {
+  const setup = botSetupProblem(bot);
+  if (setup !== undefined) return { ok: false, problem: setup };
   const api = new Api(bot.token, { apiRoot: bot.telegram.apiRoot });
   try {
     const me = await api.getMe(grammySignal(AbortSignal.timeout(timeoutMs)));
@@ -27,7 +30,20 @@ export async function checkToken(bot: BotConfig, timeoutMs = 10_000): Promise<To
     // grammY's HttpError keeps the token out of its message (sensitiveLogs is off).
     return {
       ok: false,
-      problem: `cannot reach ${bot.telegram.apiRoot} (${error instanceof Error ? error.message : String(error)})`,
+      problem: `cannot reach ${maskUrl(bot.telegram.apiRoot)} (${error instanceof Error ? error.message : String(error)})`,
     };
+  }
+}
+
+/** Why grammY would refuse to set up `bot` (it checks the token and `apiRoot` when a client is
+ * built), or undefined. Offline and instant; never echoes the token or a URL's password. */
+export function botSetupProblem(bot: BotConfig): string | undefined {
+  try {
+    new Bot(bot.token, { client: { apiRoot: bot.telegram.apiRoot } });
+    return undefined;
+  } catch (error) {
+    // Converted to a problem the caller reports; grammY's messages may quote the apiRoot.
+    const message = error instanceof Error ? error.message : String(error);
+    return message.replace(/\/\/[^/@\s']*@/g, '//****@');
   }
 }

@@ -121,6 +121,19 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('keeps an all-digit ${VAR} a string where the schema wants a string, a number where it wants one', async () => {
+    await writeFile(
+      join(dir, 'bots.yaml'),
+      'version: 1\nproviders:\n  openai:\n    apiKey: ${KEY}\nbots:\n  a:\n    token: "1:x"\n    model: ${MODEL}\n    greeting: ${YES}\n    window:\n      maxTurns: ${TURNS}\n',
+    );
+    const env = { KEY: '0123456789', MODEL: '4.5', YES: 'true', TURNS: '5' };
+    const fleet = await loadConfig({ file: 'bots.yaml', cwd: dir, env });
+    expect(fleet.bots[0]?.provider.apiKey).toBe('0123456789');
+    expect(fleet.bots[0]?.model).toBe('4.5');
+    expect(fleet.bots[0]?.greeting).toBe('true');
+    expect(fleet.bots[0]?.window.maxTurns).toBe(5);
+  });
+
   it('reads .env from the working directory, with real environment variables winning', async () => {
     await writeFile(join(dir, '.env'), 'BOT_TOKEN=42:from-dotenv\nMODEL=from-dotenv\n# comment\n');
     await writeFile(
@@ -230,5 +243,33 @@ describe('loadConfig on YAML the parser rejects', () => {
     const problems = await load(`${bomb.join('\n')}\n`);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^1:1 : YAML error: .*alias/i);
+  });
+
+  it('accepts YAML merge keys (<<: *anchor) and points problems inside a merged map at the anchor', async () => {
+    const base = [
+      'version: 1',
+      'providers: { openai: { apiKey: k } }',
+      'bots:',
+      '  a: &base',
+      '    token: "1:x"',
+      '    model: gpt-x',
+      '    window: { maxTurns: 3 }',
+      '  b:',
+      '    <<: *base',
+      '    token: "2:y"',
+    ];
+    await writeFile(join(dir, 'bots.yaml'), `${base.join('\n')}\n`);
+    const fleet = await loadConfig({ file: 'bots.yaml', cwd: dir, env: {} });
+    expect(fleet.bots.map((bot) => [bot.id, bot.token, bot.model, bot.window.maxTurns])).toEqual([
+      ['a', '1:x', 'gpt-x', 3],
+      ['b', '2:y', 'gpt-x', 3],
+    ]);
+    const broken = [...base.slice(0, 6), '    window: { maxTurns: -1, maxTokns: 5 }', ...base.slice(7)];
+    expect(await load(`${broken.join('\n')}\n`)).toEqual([
+      '7:25 bots.a.window.maxTurns: must be >= 1',
+      '7:25 bots.b.window.maxTurns: must be >= 1',
+      '7:29 bots.a.window.maxTokns: unknown key; did you mean "maxTokens"?',
+      '7:29 bots.b.window.maxTokns: unknown key; did you mean "maxTokens"?',
+    ]);
   });
 });

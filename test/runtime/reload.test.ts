@@ -24,7 +24,7 @@ describe('live reload', () => {
     h = await createFleetHarness();
   });
   afterEach(async () => {
-    reloader.close();
+    await reloader.close();
     await h.close();
   });
 
