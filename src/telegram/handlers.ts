@@ -3,7 +3,6 @@
  * commands, and the answer itself (typing… → history window → model → split reply → the
  * turn stored). Depends on narrow memory and model interfaces, not on Keyv or the SDK.
  */
-import { sequentialize } from '@grammyjs/runner';
 import { type Bot, type Context, GrammyError } from 'grammy';
 import type { Message, UserFromGetMe } from 'grammy/types';
 import type { BotConfig, WindowConfig } from '../config/types.js';
@@ -11,15 +10,8 @@ import type { ChatMessage, LlmClient } from '../llm/llm-client.js';
 import { ModelError } from '../llm/llm-client.js';
 import type { Logger } from '../logger.js';
 import type { ConversationKey } from '../memory/keys.js';
-import {
-  conversationOf,
-  conversationString,
-  isAllowed,
-  isGroupChat,
-  shouldAnswer,
-  textForModel,
-  topicOf,
-} from './addressing.js';
+import { conversationOf, isAllowed, isGroupChat, shouldAnswer, textForModel, topicOf } from './addressing.js';
+import { conversationOrder } from './conversation-order.js';
 import { splitMessage } from './split-message.js';
 
 /** One stored exchange, as the handlers need it. */
@@ -59,6 +51,9 @@ export interface HandlerDeps {
   readonly signal: AbortSignal;
   /** How often "typing…" is re-sent while the model works, in ms. Default 4000. */
   readonly typingIntervalMs?: number;
+  /** Given work that outlives its update's runner slot (messages waiting for their
+   * conversation's turn, and their answers); never rejects. Shutdown waits for it. */
+  readonly track?: (work: Promise<void>) => void;
 }
 
 /** The command menu set with setMyCommands, also the /help text. */
@@ -75,15 +70,9 @@ const HELP_TEXT = [
   ...BOT_COMMANDS.map((c) => `/${c.command}: ${c.description}`),
 ].join('\n');
 
-/** Installs ordering and message handling on `bot`. */
+/** Installs ordering (see conversation-queue.ts) and message handling on `bot`. */
 export function installHandlers(bot: Bot, deps: HandlerDeps): void {
-  bot.use(
-    sequentialize((ctx: Context) =>
-      ctx.message
-        ? conversationString(conversationOf(deps.config().id, ctx.message, deps.config().groups.memory))
-        : undefined,
-    ),
-  );
+  bot.use(conversationOrder(bot, deps, (ctx, text, log) => send(ctx, text, log, true)));
   bot.on('message', (ctx) => handleMessage(ctx, ctx.message, deps));
 }
 

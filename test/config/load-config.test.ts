@@ -86,10 +86,16 @@ describe('loadConfig', () => {
         notAllowed: 'Sorry, this bot is private. Your Telegram user id is {userId}.',
         nonText: 'Sorry, I can only read text messages for now.',
         reset: "Done: I have forgotten our conversation. Let's start again.",
+        busy: 'I am still answering your earlier messages, so I did not read this one (nor any you send before my next answer). Please send it again once I have replied.',
       },
       access: { users: null, chats: null },
       groups: { reply: 'mention', memory: 'chat' },
-      telegram: { apiRoot: 'https://api.telegram.org', maxConcurrentUpdates: 100 },
+      telegram: {
+        apiRoot: 'https://api.telegram.org',
+        maxConcurrentUpdates: 100,
+        maxWaitingPerConversation: 10,
+        maxWaitingUpdates: 1000,
+      },
     });
   });
 
