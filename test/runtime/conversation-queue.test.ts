@@ -29,7 +29,7 @@ describe('conversation queue', () => {
 
   it('answers another chat while one chat has many messages waiting, each chat in order', async () => {
     await startBot('maxConcurrentUpdates: 3');
-    h.openai.setLatency(300);
+    h.openai.setLatency(500);
     for (let n = 1; n <= 8; n += 1) h.telegram.sendText(TOKEN, { chatId: 1, userId: 1, text: `a${n}` });
     await h.openai.waitForRequest();
     h.telegram.sendText(TOKEN, { chatId: 2, userId: 2, text: 'b1' });
@@ -50,7 +50,7 @@ describe('conversation queue', () => {
 
   it('lets waiting conversations take turns, one message each, when every run is busy', async () => {
     await startBot('maxConcurrentUpdates: 1');
-    h.openai.setLatency(150);
+    h.openai.setLatency(400);
     for (const text of ['a1', 'a2', 'a3']) h.telegram.sendText(TOKEN, { chatId: 1, userId: 1, text });
     for (const text of ['b1', 'b2', 'b3']) h.telegram.sendText(TOKEN, { chatId: 2, userId: 2, text });
     const sent = await h.telegram.waitForSent(6, { token: TOKEN, timeoutMs: 10_000 });
