@@ -13,7 +13,7 @@ export interface FleetPlan {
   /** Ids of bots to drain and stop: removed from the file or `enabled: false`. */
   readonly removed: readonly string[];
   /** Bots whose runner restarts (drained first): token, `telegram.apiRoot` or
-   * `telegram.maxConcurrentUpdates` changed. */
+   * any other `telegram` setting changed. */
   readonly restarted: readonly BotConfig[];
   /** Bots whose other settings changed: applied from the next message, nothing restarts. */
   readonly updated: readonly BotConfig[];

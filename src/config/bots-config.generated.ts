@@ -147,6 +147,10 @@ export interface ReplyTexts {
    * Sent before the answer when the stored conversation could not be read (it was set aside for the operator): the bot starts from an empty history.
    */
   historyLost?: string;
+  /**
+   * Sent, as a reply to it, for a message that arrived while too many of the same conversation were already waiting (see `telegram.maxWaitingPerConversation`): it was not read. Sent once until the bot takes the next waiting message.
+   */
+  busy?: string;
 }
 /**
  * Who may talk to the bot. A message is answered when its sender is in `users` or its chat is in `chats`; when both are null, everyone may.
@@ -186,6 +190,14 @@ export interface TelegramSettings {
    * Most updates this bot handles at once (messages of one conversation are always handled one at a time).
    */
   maxConcurrentUpdates?: number;
+  /**
+   * Most messages of one conversation kept waiting while the bot answers an earlier one of it. A message beyond that is not read: the user gets `replies.busy` (once until the bot catches up) and the log a warning.
+   */
+  maxWaitingPerConversation?: number;
+  /**
+   * Most updates this bot keeps waiting for their conversation's turn, over all conversations. Beyond that the bot stops fetching, so the overload waits at Telegram, not in memory.
+   */
+  maxWaitingUpdates?: number;
 }
 /**
  * The bots to run, by id. The id is stable: it names the bot in logs and in memory keys (renaming it starts the bot with empty memory).

@@ -44,6 +44,8 @@ export interface RepliesConfig {
   readonly storeFailed: string;
   /** Sent before the answer when the stored conversation was unreadable. */
   readonly historyLost: string;
+  /** For a message that did not fit in its conversation's waiting list (not read). */
+  readonly busy: string;
 }
 
 /** Who may talk to a bot: sender in `users` or chat in `chats`; both null = everyone. */
@@ -61,7 +63,12 @@ export interface GroupsConfig {
 /** How a bot reaches the Bot API. */
 export interface TelegramConfig {
   readonly apiRoot: string;
+  /** Most updates handled at once (one at a time per conversation). */
   readonly maxConcurrentUpdates: number;
+  /** Most messages of one conversation waiting for their turn; beyond: `replies.busy`. */
+  readonly maxWaitingPerConversation: number;
+  /** Most updates waiting for their turn over the whole bot; beyond: fetching pauses. */
+  readonly maxWaitingUpdates: number;
 }
 
 /** One enabled bot, fully resolved. */

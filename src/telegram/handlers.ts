@@ -3,15 +3,15 @@
  * one "already answered" check, commands, and handing text to the answer (answer.ts).
  * Depends on the narrow ports of ports.ts, not on Keyv or the model SDK.
  */
-import { sequentialize } from '@grammyjs/runner';
 import type { Bot, Context } from 'grammy';
 import type { Message } from 'grammy/types';
 import type { BotConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import type { ConversationKey } from '../memory/keys.js';
-import { conversationOf, conversationString, isAllowed, shouldAnswer } from './addressing.js';
+import { conversationOf, isAllowed, shouldAnswer } from './addressing.js';
 import { answer } from './answer.js';
 import { HELP_TEXT, messageKind } from './commands.js';
+import { conversationOrder } from './conversation-order.js';
 import { errorText, send } from './delivery.js';
 import type { HandlerDeps, MemoryState } from './ports.js';
 
@@ -19,15 +19,9 @@ export { BOT_COMMANDS } from './commands.js';
 export { errorText } from './delivery.js';
 export type { BuildWindow, HandlerDeps, MemoryPort, MemoryState, StoredTurn } from './ports.js';
 
-/** Installs ordering and message handling on `bot`. */
+/** Installs ordering (see conversation-queue.ts) and message handling on `bot`. */
 export function installHandlers(bot: Bot, deps: HandlerDeps): void {
-  bot.use(
-    sequentialize((ctx: Context) =>
-      ctx.message
-        ? conversationString(conversationOf(deps.config().id, ctx.message, deps.config().groups.memory))
-        : undefined,
-    ),
-  );
+  bot.use(conversationOrder(bot, deps, (ctx, text, log) => send(ctx, text, log, true)));
   bot.on('message', (ctx) => handleMessage(ctx, ctx.message, deps));
 }
 

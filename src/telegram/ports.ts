@@ -58,4 +58,7 @@ export interface HandlerDeps {
   readonly signal: AbortSignal;
   /** How often "typing…" is re-sent while the model works, in ms. Default 4000. */
   readonly typingIntervalMs?: number;
+  /** Given work that outlives its update's runner slot (messages waiting for their
+   * conversation's turn, and their answers); never rejects. Shutdown waits for it. */
+  readonly track?: (work: Promise<void>) => void;
 }

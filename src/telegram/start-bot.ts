@@ -31,7 +31,7 @@ export interface BotLifecycleOptions {
 }
 
 /** What a running bot needs from the rest of the app. */
-export interface BotDeps extends Omit<HandlerDeps, 'config' | 'signal'> {
+export interface BotDeps extends Omit<HandlerDeps, 'config' | 'signal' | 'track'> {
   readonly logger: Logger;
   /** Called once when the bot stops for good on its own (token rejected). */
   readonly onRejected: (botId: string) => void;
@@ -72,7 +72,13 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
     trackUntilSettled(inFlight, work);
     await trackUntilSettled(pending, work);
   });
-  installHandlers(bot, { ...deps, logger: log, config: () => config, signal: abortReplies.signal });
+  // Messages waiting for their conversation's turn, and their answers, outlive their update's
+  // middleware call: the conversation queue hands that work over here so the drain waits for it.
+  const track = (work: Promise<void>): void => {
+    trackUntilSettled(inFlight, work);
+    trackUntilSettled(pending, work);
+  };
+  installHandlers(bot, { ...deps, logger: log, config: () => config, signal: abortReplies.signal, track });
   bot.catch((error) => {
     // One bad update never disturbs the others: log it with its update id and carry on.
     log.error(

@@ -96,6 +96,8 @@ describe('message kinds', () => {
     await h.start();
     h.telegram.sendText(TOKEN, { chatId: 6, userId: 6, text: 'first' });
     await h.telegram.waitForSent(1, { token: TOKEN });
+    // The reply goes out before its turn is stored: corrupt the value only once it is there.
+    await waitFor(() => h.logs().some((line) => line.msg === 'turn stored'), { what: 'the first turn stored' });
     const db = new KeyvSqlite({ uri: `sqlite://${join(h.dir, 'data', 'botfleet.sqlite')}`, busyTimeout: 5000 });
     try {
       const [row] = (await db.query("SELECT key FROM keyv WHERE key LIKE '%:kinds:6'")) as { key: string }[];

@@ -1,0 +1,65 @@
+/**
+ * A bot's conversation queue (conversation-queue.ts) wired to its config, logs and error
+ * handler: which messages wait for a turn, and what a message that finds its conversation's
+ * waiting list full gets.
+ */
+import { type Bot, BotError, type Context, type MiddlewareFn } from 'grammy';
+import type { BotConfig } from '../config/types.js';
+import type { Logger } from '../logger.js';
+import { conversationOf, conversationString, shouldAnswer } from './addressing.js';
+import { messageKind } from './commands.js';
+import { createConversationQueue } from './conversation-queue.js';
+import { errorText, type HandlerDeps } from './handlers.js';
+
+/** Sends `text` as a reply to the update's message; false when it could not be delivered. */
+export type ReplyTo = (ctx: Context, text: string, log: Logger) => Promise<boolean>;
+
+/** The ordering middleware of `bot`: install it before the handlers. */
+export function conversationOrder(bot: Bot, deps: HandlerDeps, replyTo: ReplyTo): MiddlewareFn<Context> {
+  return createConversationQueue({
+    keyOf: (ctx) => orderingKey(ctx, deps.config()),
+    limits: () => {
+      const telegram = deps.config().telegram;
+      return {
+        maxRunning: telegram.maxConcurrentUpdates,
+        maxWaitingPerConversation: telegram.maxWaitingPerConversation,
+        maxWaitingUpdates: telegram.maxWaitingUpdates,
+      };
+    },
+    onFull: async (ctx, first) => {
+      const log = deps.logger.child({ chat: ctx.chat?.id, update: ctx.update.update_id });
+      log.warn(
+        { told: first },
+        first
+          ? "conversation's waiting list is full: message not read; the user was told (replies.busy)"
+          : "conversation's waiting list is full: message not read (the user was already told)",
+      );
+      if (first) await replyTo(ctx, deps.config().replies.busy, log);
+    },
+    onError: async (error, ctx) => {
+      try {
+        await bot.errorHandler(new BotError(error, ctx));
+      } catch (handlerError) {
+        // The bot's error handler itself failed: log it here and keep the queue moving.
+        deps.logger.error({ update: ctx.update.update_id, err: errorText(handlerError) }, 'error handler failed');
+      }
+    },
+    onDropped: (ctxs) =>
+      deps.logger.warn(
+        { updates: ctxs.map((ctx) => ctx.update.update_id) },
+        `shutdown deadline reached: ${ctxs.length} messages waiting for their conversation's turn were not handled`,
+      ),
+    track: deps.track ?? (() => undefined),
+    signal: deps.signal,
+  }).middleware;
+}
+
+/** The conversation a message waits its turn in; undefined for what the bot will ignore
+ * (other bots, group messages not meant for it), which passes at once. */
+function orderingKey(ctx: Context, config: BotConfig): string | undefined {
+  const message = ctx.message;
+  if (!message || message.from?.is_bot || !shouldAnswer(message, ctx.me, config.groups.reply)) return undefined;
+  const kind = messageKind(message, ctx.me);
+  if (kind === 'service' || kind === 'for-another-bot') return undefined;
+  return conversationString(conversationOf(config.id, message, config.groups.memory));
+}

@@ -1,0 +1,193 @@
+/**
+ * One conversation's messages one at a time and in order, without letting the waiting ones
+ * hold the runner's slots (which `sequentialize` from @grammyjs/runner does).
+ *
+ * Facts about @grammyjs/runner 2.0.3 this relies on (out/runner.js, sink.js, queue.js):
+ * - `run(bot, { sink: { concurrency: N } })` builds a concurrent sink over a DecayingDeque. A
+ *   "slot" is one pending `bot.handleUpdate(update)` promise, i.e. the whole middleware stack
+ *   of one update, from its start until it settles. `sink.handle(batch)` starts a task for
+ *   every update of the batch at once, then resolves only when fewer than N are pending.
+ * - The runner awaits that before its next `getUpdates`, and asks for at most `N - pending`
+ *   (and at most 100) updates then. With all N slots pending, nothing more is fetched.
+ * - `sequentialize` chains each update's `next()` after the previous one of the same key and
+ *   awaits it inside the middleware: an update waiting for its turn is a pending slot. So N
+ *   messages of one chat stop the whole bot from fetching: everyone else waits at Telegram.
+ * - Offset confirmation: the fetcher sets `offset = last update_id + 1` after each batch and
+ *   Telegram forgets updates below it on the next `getUpdates`. So an update is confirmed
+ *   once the runner fetches again, whether or not its handling has finished; updates held
+ *   here are already confirmed and live only in memory (hence the bounds below).
+ * - `runner.stop()` aborts the pending `getUpdates` but then awaits the runner's loop, which
+ *   may be waiting for a free slot: slots held for long make stopping wait.
+ *
+ * What this queue does instead: an update whose conversation is idle starts at once (if fewer
+ * than `maxRunning` runs are going); otherwise it joins its conversation's waiting list and
+ * its middleware returns, freeing its runner slot. Conversations waiting for a run take turns
+ * round-robin: after each message, a conversation with more waiting goes to the back of the
+ * line, so one busy chat never holds the others back. Runs happen outside runner slots; the
+ * shutdown drain sees them through `track`. Bounds (all in updates):
+ * - running ≤ `maxRunning`;
+ * - one conversation's waiting list ≤ `maxWaitingPerConversation`. An update beyond it is not
+ *   handled: `onFull` runs in its slot (the wiring tells the user once and logs each). Holding
+ *   it in its slot instead (backpressure) would fill every slot with that one chat's flood and
+ *   bring back the blocking this queue exists to remove;
+ * - waiting updates that gave their slot back ≤ `maxWaitingUpdates`. Beyond that a waiting
+ *   update keeps its slot until it starts or room frees, so once the runner's slots are all
+ *   held the runner stops fetching: bot-wide overload waits at Telegram, not in this heap.
+ *   Held ones are never more than one fetch: the runner's N, or the 100 of its first
+ *   getUpdates (its pace starts at Infinity). So in memory, in updates, at most:
+ *   maxRunning + maxWaitingUpdates + max(N, 100).
+ * - When `signal` aborts (the shutdown deadline), nothing more starts: every waiting update is
+ *   dropped, reported once through `onDropped`, and its tracked promise settles.
+ */
+import type { Context, MiddlewareFn, NextFunction } from 'grammy';
+
+/** The bounds, read per update so a live reload applies; all counts of updates, >= 1. */
+export interface ConversationQueueLimits {
+  readonly maxRunning: number;
+  readonly maxWaitingPerConversation: number;
+  readonly maxWaitingUpdates: number;
+}
+
+/** What the queue needs from its bot. */
+export interface ConversationQueueDeps {
+  /** The conversation an update belongs to; undefined: not ordered, run at once in its slot. */
+  readonly keyOf: (ctx: Context) => string | undefined;
+  readonly limits: () => ConversationQueueLimits;
+  /** Runs in the update's slot for an update whose conversation's waiting list is full (it is
+   * not handled). `first`: none was reported since that conversation last took a message. */
+  readonly onFull: (ctx: Context, first: boolean) => Promise<void>;
+  /** Reports an error a run threw (runs end after their slot did). Must not throw. */
+  readonly onError: (error: unknown, ctx: Context) => Promise<void>;
+  /** Reports the updates dropped unhandled because `signal` aborted. */
+  readonly onDropped: (ctxs: readonly Context[]) => void;
+  /** Given every run and every waiting update's whole life (never rejects): the shutdown
+   * drain waits for these. */
+  readonly track: (work: Promise<void>) => void;
+  /** Aborted at the shutdown deadline. */
+  readonly signal: AbortSignal;
+}
+
+/** A bot's conversation queue. */
+export interface ConversationQueue {
+  /** Install before the handlers: orders keyed updates, passes the others through. */
+  readonly middleware: MiddlewareFn<Context>;
+}
+
+interface Waiting {
+  readonly ctx: Context;
+  readonly next: NextFunction;
+  /** Ends the update's middleware call, giving its runner slot back. */
+  readonly release: () => void;
+  /** Settles the tracked promise: the update was handled or dropped. */
+  readonly settle: () => void;
+  released: boolean;
+}
+
+interface Conversation {
+  readonly key: string;
+  readonly waiting: Waiting[];
+  running: boolean;
+  /** `onFull` reported one since the conversation last took a message. */
+  told: boolean;
+}
+
+/** Creates the queue of one bot (state lives in this closure). */
+export function createConversationQueue(deps: ConversationQueueDeps): ConversationQueue {
+  const conversations = new Map<string, Conversation>();
+  const turns: Conversation[] = []; // idle conversations with messages waiting, next first
+  const held: Waiting[] = []; // waiting updates still in their slot (bot-wide bound), oldest first
+  let released = 0; // waiting updates that gave their slot back
+  let running = 0;
+  deps.signal.addEventListener('abort', dropAll, { once: true });
+
+  const middleware: MiddlewareFn<Context> = async (ctx, next) => {
+    const key = deps.keyOf(ctx);
+    if (key === undefined) return next();
+    if (deps.signal.aborted) return deps.onDropped([ctx]);
+    const limits = deps.limits();
+    const conversation = conversationOf(key);
+    if (!conversation.running && conversation.waiting.length === 0 && running < limits.maxRunning) {
+      deps.track(start(conversation, ctx, next));
+      return;
+    }
+    if (conversation.waiting.length >= limits.maxWaitingPerConversation) {
+      const first = !conversation.told;
+      conversation.told = true;
+      return deps.onFull(ctx, first);
+    }
+    return new Promise<void>((release) => {
+      let settle: () => void = () => undefined;
+      deps.track(new Promise<void>((resolve) => (settle = resolve)));
+      const item: Waiting = { ctx, next, release, settle, released: false };
+      conversation.waiting.push(item);
+      if (!conversation.running && conversation.waiting.length === 1) turns.push(conversation);
+      if (released < limits.maxWaitingUpdates) giveSlotBack(item);
+      else held.push(item);
+      pump();
+    });
+  };
+
+  function conversationOf(key: string): Conversation {
+    let conversation = conversations.get(key);
+    if (conversation === undefined) {
+      conversation = { key, waiting: [], running: false, told: false };
+      conversations.set(key, conversation);
+    }
+    return conversation;
+  }
+
+  /** Runs one update of `conversation`; resolves (never rejects) when it is done. */
+  function start(conversation: Conversation, ctx: Context, next: NextFunction): Promise<void> {
+    conversation.running = true;
+    running += 1;
+    return next()
+      .catch((error: unknown) => deps.onError(error, ctx))
+      .finally(() => {
+        running -= 1;
+        conversation.running = false;
+        if (conversation.waiting.length > 0) turns.push(conversation);
+        else conversations.delete(conversation.key);
+        pump();
+      });
+  }
+
+  /** Starts waiting updates, one per conversation in turn, while runs are free. */
+  function pump(): void {
+    while (turns.length > 0 && running < deps.limits().maxRunning) {
+      const conversation = turns.shift() as Conversation;
+      const item = conversation.waiting.shift() as Waiting;
+      conversation.told = false;
+      if (item.released) released -= 1;
+      else {
+        held.splice(held.indexOf(item), 1);
+        item.release();
+      }
+      start(conversation, item.ctx, item.next).then(item.settle, item.settle);
+    }
+    while (held.length > 0 && released < deps.limits().maxWaitingUpdates) giveSlotBack(held.shift() as Waiting);
+  }
+
+  function giveSlotBack(item: Waiting): void {
+    item.released = true;
+    released += 1;
+    item.release();
+  }
+
+  function dropAll(): void {
+    const dropped: Context[] = [];
+    for (const conversation of conversations.values()) {
+      for (const item of conversation.waiting.splice(0)) {
+        item.release();
+        item.settle();
+        dropped.push(item.ctx);
+      }
+      if (!conversation.running) conversations.delete(conversation.key);
+    }
+    turns.length = 0;
+    held.length = 0;
+    released = 0;
+    if (dropped.length > 0) deps.onDropped(dropped);
+  }
+
+  return { middleware };
+}
