@@ -35,6 +35,7 @@ export function closeDangling(markdown: string): string {
     return partialCloser ? lines.slice(0, -1).join('\n') : markdown;
   }
   let text = markdown.trimEnd();
+  if (/^(`{3,}|~{3,})$/.test((text.split('\n').at(-1) ?? '').replace(LINE_PREFIX, ''))) return text; // closed fence
   for (let previous = ''; previous !== text; ) {
     previous = text;
     text = text

@@ -42,7 +42,7 @@ export function linkUrl(raw: string): string | undefined {
   if (raw.length === 0 || raw.length > 2048) return undefined;
   try {
     const url = new URL(raw);
-    return LINK_SCHEMES.includes(url.protocol) && url.href.length <= 2048 ? url.href : undefined;
+    return LINK_SCHEMES.includes(url.protocol) && url.href.length <= 2048 ? raw : undefined;
   } catch {
     // Not a parsable absolute URL (relative, garbage): the caller keeps the text unlinked.
     return undefined;
