@@ -1,8 +1,9 @@
 /**
  * Completes an unfinished (streamed) Markdown prefix so that it renders without dangling
  * markers: a half-typed fence line is dropped (an open fence already renders as code so far),
- * a trailing run of marker characters is dropped, an unfinished `[text](url` keeps only its
- * text, and emphasis / code spans still open in the last paragraph are closed.
+ * a trailing run of marker characters is dropped, so is a last line holding only a list,
+ * heading or quote marker, an unfinished `[text](url` keeps only its text, and emphasis and
+ * code spans still open in the last paragraph are closed.
  */
 
 const LINE_PREFIX = /^(?:[ \t]*(?:>|[-*+](?=\s)|\d{1,9}[.)](?=\s)))*[ \t]*/;
@@ -10,6 +11,7 @@ const FENCE = /^(`{3,}|~{3,})/;
 const MARKER_TAIL = /[*_~`\\]+$/;
 const OPEN_LINK = /!?\[([^[\]]*)\](\([^()\s]*)?$/;
 const OPEN_BRACKET = /!?\[([^[\]]*)$/;
+const BARE_BLOCK_MARKER = /(^|\n)[ \t]*(?:[-*+]|\d{1,9}[.)]|#{1,6}|>)$/;
 
 /** Where an open fence starts (its marker), or undefined when the text ends outside code. */
 function openFence(lines: readonly string[]): { readonly marker: string } | undefined {
@@ -42,6 +44,7 @@ export function closeDangling(markdown: string): string {
       .replace(OPEN_LINK, (_, label: string) => label)
       .replace(OPEN_BRACKET, (_, label: string) => label)
       .replace(MARKER_TAIL, '')
+      .replace(BARE_BLOCK_MARKER, '$1')
       .trimEnd();
   }
   let paragraphStart = 0;

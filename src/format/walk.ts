@@ -14,7 +14,7 @@ const INLINE_STYLES: Readonly<Record<string, StyleType>> = {
   em_open: 'italic',
   s_open: 'strikethrough',
 };
-const CLOSERS: ReadonlySet<string> = new Set(['strong_close', 'em_close', 's_close', 'link_close']);
+const CLOSERS: ReadonlySet<string> = new Set(['strong_close', 'em_close', 's_close']);
 const LANGUAGE = /^[\w+#.-]{1,32}$/;
 
 interface ListState {
@@ -35,6 +35,7 @@ class Walker {
   private readonly lists: ListState[] = [];
   private quoteDepth = 0;
   private readonly styles: Array<EntitySpec | undefined> = [];
+  private readonly links: Array<{ readonly href: string; readonly start: number }> = [];
 
   blocks(tokens: readonly Token[]): void {
     for (let i = 0; i < tokens.length; i += 1) {
@@ -130,8 +131,15 @@ class Walker {
     if (style !== undefined) this.openStyle({ type: style });
     else if (CLOSERS.has(token.type)) this.closeStyle();
     else if (token.type === 'link_open') {
-      const url = linkUrl(token.attrGet('href') ?? '');
+      const href = token.attrGet('href') ?? '';
+      const url = linkUrl(href);
+      this.links.push({ href, start: this.out.finishedLength() });
       this.openStyle(url === undefined ? undefined : { type: 'text_link', url });
+    } else if (token.type === 'link_close') {
+      // A link with an empty label shows its address rather than nothing.
+      const link = this.links.pop();
+      if (link !== undefined && this.out.finishedLength() === link.start) this.out.write(link.href);
+      this.closeStyle();
     } else if (token.type === 'code_inline') {
       this.out.openEntity({ type: 'code' });
       this.out.write(token.content);

@@ -39,6 +39,8 @@ describe('renderTelegram with partial: a streamed prefix shows no dangling marke
       'let',
       [{ type: 'pre', offset: 0, length: 3, language: 'js' }],
     ],
+    ['a bare list marker on the last line is hidden', '- a\n- ', '• a', []],
+    ['a bare heading marker is hidden', 'text\n\n##', 'text', []],
     ['snake_case is not emphasis', 'my_var_na', 'my_var_na', []],
   ])('%s', (_name, markdown, text, entities) => {
     expect(partial(markdown)).toEqual({ text, entities });

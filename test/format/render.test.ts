@@ -51,6 +51,12 @@ describe('renderTelegram: each Markdown construct', () => {
       '[js](javascript:alert(1))',
       [],
     ],
+    [
+      'a link with an empty label shows its address',
+      '[](https://x.org/a) [x]()',
+      'https://x.org/a x',
+      [{ type: 'text_link', offset: 0, length: 15, url: 'https://x.org/a' }],
+    ],
     ['bullet list', '- a\n- b', '• a\n• b', []],
     ['nested list', '- a\n  - b\n- c', '• a\n  ◦ b\n• c', []],
     ['ordered list keeps its numbers', '3. a\n4. b\n   - c', '3. a\n4. b\n   ◦ c', []],
