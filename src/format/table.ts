@@ -1,11 +1,15 @@
 /**
  * GFM tables as preformatted text: Telegram has no tables, so cells are padded into aligned
- * columns (by grapheme count) and the whole table becomes one `pre` entity.
+ * columns (by grapheme, emoji and wide CJK counted as two) and the whole table becomes one `pre` entity.
  */
 import type { Token } from './parser.js';
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-const width = (text: string): number => [...segmenter.segment(text)].length;
+// Emoji and East Asian wide characters take two columns in a monospace font.
+const WIDE =
+  /\p{Extended_Pictographic}|\p{Regional_Indicator}|[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/u;
+const width = (text: string): number =>
+  [...segmenter.segment(text)].reduce((sum, { segment }) => sum + (WIDE.test(segment) ? 2 : 1), 0);
 
 /** The visible text of an inline token's children, styles dropped. */
 export function inlineText(children: readonly Token[] | null): string {

@@ -6,7 +6,7 @@
 import { Api, GrammyError } from 'grammy';
 import type { MessageEntity } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FormattedText, renderPlain, renderTelegram, splitRendered } from '../../src/format/index.js';
+import { type FormattedText, plainTextOf, renderPlain, renderTelegram, splitRendered } from '../../src/format/index.js';
 import { type FakeTelegram, startFakeTelegram } from '../fakes/telegram-api.js';
 import { CORPUS } from './corpus.js';
 
@@ -73,6 +73,9 @@ describe('corpus of nasty model outputs against the fake Bot API', () => {
             .sendMessage(1000 + index, part.text, { entities: entitiesOf(part) })
             .catch(record(name, markdown.length));
           if (sent !== undefined) shown.push(sent.text);
+          // The fallback contract: the same part resent as plain text is always accepted.
+          const plain = await api.sendMessage(1000 + index, plainTextOf(part)).catch(record(name, -1));
+          expect(plain?.text).toBe(part.text);
         }
         expectSameVisibleText(shown, renderPlain(markdown));
       }),

@@ -74,6 +74,12 @@ describe('renderTelegram: each Markdown construct', () => {
       'a   | bb\n----+---\nccc | d',
       [{ type: 'pre', offset: 0, length: 25 }],
     ],
+    [
+      'table columns count emoji and CJK as two wide',
+      '| a | b |\n|---|---|\n| 😀 | 漢 |\n| xyz | q |',
+      'a   | b\n----+---\n😀  | 漢\nxyz | q',
+      [{ type: 'pre', offset: 0, length: 32 }],
+    ],
     ['hard and soft breaks', 'a  \nb\nc', 'a\nb\nc', []],
     ['horizontal rule', 'a\n\n---\n\nb', 'a\n\n———\n\nb', []],
     ['HTML stays literal', '<b>x</b> & &amp;', '<b>x</b> & &', []],
