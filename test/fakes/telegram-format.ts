@@ -5,6 +5,7 @@
  * are not byte-for-byte Telegram. Legacy `Markdown` is passed through unparsed.
  */
 import type { MessageEntity } from 'grammy/types';
+import { entitiesProblem } from './telegram-entities.js';
 
 /** Parsed text and entities, or the `description` of Telegram's 400 answer. */
 export type FormatResult =
@@ -13,13 +14,28 @@ export type FormatResult =
 
 const CANT_PARSE = "Bad Request: can't parse entities: ";
 
+/** `entities` sent form-encoded arrive as a JSON string. */
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    // Not JSON: Telegram rejects it like any other malformed entity list.
+    return raw;
+  }
+}
+
 /** Applies `parseMode` ('HTML', 'MarkdownV2', 'Markdown' or undefined) to `text`; without a
- * parse mode `entities` are kept as sent. */
+ * parse mode `entities` are checked as Telegram does (telegram-entities.ts) and kept as sent. */
 export function applyParseMode(text: string, parseMode: unknown, entities: unknown): FormatResult {
   if (parseMode === 'HTML') return parseHtml(text);
   if (parseMode === 'MarkdownV2') return parseMarkdownV2(text);
-  if (parseMode === undefined || parseMode === 'Markdown') {
+  if (parseMode === 'Markdown')
     return { ok: true, text, entities: Array.isArray(entities) ? (entities as MessageEntity[]) : [] };
+  if (parseMode === undefined) {
+    const list = typeof entities === 'string' ? parseJson(entities) : entities;
+    const problem = entitiesProblem(text, list);
+    if (problem !== undefined) return { ok: false, description: CANT_PARSE + problem };
+    return { ok: true, text, entities: Array.isArray(list) ? (list as MessageEntity[]) : [] };
   }
   return { ok: false, description: `Bad Request: unsupported parse_mode` };
 }

@@ -14,6 +14,7 @@ export const PACKAGE_HOMES: Readonly<Record<string, readonly string[]>> = {
   '@keyv/sqlite': ['src/memory/'],
   '@keyv/redis': ['src/memory/'],
   'gpt-tokenizer': ['src/memory/'],
+  'markdown-it': ['src/format/'],
   openai: ['src/llm/'],
   grammy: ['src/telegram/'],
   '@grammyjs/runner': ['src/telegram/'],
