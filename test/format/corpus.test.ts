@@ -6,7 +6,9 @@
 import { Api, GrammyError } from 'grammy';
 import type { MessageEntity } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FormattedText, plainTextOf, renderPlain, renderTelegram, splitRendered } from '../../src/format/index.js';
+import { plainTextOf, renderPlain, renderTelegram } from '../../src/format/render.js';
+import { splitRendered } from '../../src/format/split.js';
+import type { FormattedText } from '../../src/format/types.js';
 import { type FakeTelegram, startFakeTelegram } from '../fakes/telegram-api.js';
 import { CORPUS } from './corpus.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { closeDangling, renderTelegram } from '../../src/format/index.js';
+import { closeDangling } from '../../src/format/partial.js';
+import { renderTelegram } from '../../src/format/render.js';
 
 const partial = (markdown: string) => renderTelegram(markdown, { partial: true });
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { renderPlain, renderTelegram, splitRendered } from '../../src/format/index.js';
+import { renderPlain, renderTelegram } from '../../src/format/render.js';
+import { splitRendered } from '../../src/format/split.js';
 import { entitiesProblem } from '../fakes/telegram-entities.js';
 
 const PIECES = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderAnsi, renderPlain, renderTelegram } from '../../src/format/index.js';
+import { renderAnsi, renderPlain, renderTelegram } from '../../src/format/render.js';
 
 describe('renderTelegram: each Markdown construct', () => {
   it.each([

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type FormattedText, renderTelegram, splitRendered } from '../../src/format/index.js';
+import { renderTelegram } from '../../src/format/render.js';
+import { splitRendered } from '../../src/format/split.js';
+import type { FormattedText } from '../../src/format/types.js';
 import { entitiesProblem } from '../fakes/telegram-entities.js';
 
 const squash = (text: string): string => text.replace(/\s+/g, '');

@@ -14,11 +14,6 @@ import { closeDangling } from './partial.js';
 import type { FormattedText, RenderOptions } from './types.js';
 import { walkTokens } from './walk.js';
 
-export { closeDangling } from './partial.js';
-export { splitRendered, TELEGRAM_TEXT_LIMIT } from './split.js';
-export type { FormatEntity, FormattedText, RenderOptions, StyleType } from './types.js';
-export { LINK_SCHEMES, linkUrl } from './types.js';
-
 /** Renders model Markdown to trimmed text + valid Telegram entities; never throws. With
  * `partial`, `markdown` is a streamed prefix rendered without dangling markers. */
 export function renderTelegram(markdown: string, options: RenderOptions = {}): FormattedText {
