@@ -15,6 +15,7 @@ export const PACKAGE_HOMES: Readonly<Record<string, readonly string[]>> = {
   '@keyv/redis': ['src/memory/'],
   'gpt-tokenizer': ['src/memory/'],
   'markdown-it': ['src/format/'],
+  'prom-client': ['src/ops/'],
   openai: ['src/llm/'],
   grammy: ['src/telegram/'],
   '@grammyjs/runner': ['src/telegram/'],
