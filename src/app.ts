@@ -3,13 +3,14 @@
  * starts one bot per enabled entry, all concurrently. One bot's failure never stops the
  * others; the fleet reports when no bot is left. A reload applies only what changed.
  */
+
+import { buildWindow } from './answer/prompt-window.js';
 import type { BotConfig, FleetConfig, ProviderConfig } from './config/types.js';
 import { AppError } from './errors.js';
 import { type FleetPlan, planReload } from './fleet-plan.js';
 import { createLlmClient, type LlmClient } from './llm/llm-client.js';
 import type { Logger } from './logger.js';
 import { openConversationStore } from './memory/open-store.js';
-import { buildWindow } from './memory/window.js';
 import { botSetupProblem, checkToken } from './telegram/check-token.js';
 import type { MemoryPort } from './telegram/handlers.js';
 import { type BotDeps, type BotHandle, type BotLifecycleOptions, startBot } from './telegram/start-bot.js';

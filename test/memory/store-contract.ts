@@ -5,13 +5,13 @@
 
 import { encode } from 'gpt-tokenizer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { computeWindow } from '../../src/answer/prompt-window.js';
 import type { StorageConfig } from '../../src/config/types.js';
 import type { Logger } from '../../src/logger.js';
 import type { ConversationKey } from '../../src/memory/keys.js';
 import { type ConversationStoreHandle, openConversationStore } from '../../src/memory/open-store.js';
 import { type StoreBackend, StoreError } from '../../src/memory/store-error.js';
 import type { Turn } from '../../src/memory/value-format.js';
-import { computeWindow } from '../../src/memory/window.js';
 import { captureLog, LEVEL } from '../support/capture-log.js';
 
 /** One isolated place in a backend: its own file, key prefix or map. */

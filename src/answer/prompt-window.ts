@@ -1,5 +1,6 @@
 /**
- * The history window: which stored turns go into one model request. Pure and synchronous.
+ * The prompt window: what the model is sent for one message, i.e. which stored turns go into
+ * one model request. Pure and synchronous.
  *
  * A request is [system prompt, the kept turns oldest first, the new user message]. The kept
  * turns are the newest ones that fit both `maxTurns` and `maxTokens`, where `maxTokens` bounds

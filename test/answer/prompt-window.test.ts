@@ -7,7 +7,7 @@ import {
   truncateToTokens,
   type WindowMessage,
   type WindowTurn,
-} from '../../src/memory/window.js';
+} from '../../src/answer/prompt-window.js';
 
 /** Tokens of a request counted independently: content + 3 per message + 3 per request. */
 function requestTokens(messages: readonly WindowMessage[]): number {
