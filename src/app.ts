@@ -6,7 +6,8 @@
 
 import { buildWindow } from './answer/prompt-window.js';
 import type { BotConfig, FleetConfig, ProviderConfig } from './config/types.js';
-import { AppError } from './errors.js';
+import { DEFAULT_SHUTDOWN_DEADLINE_MS } from './defaults.js';
+import { AppError, errorMessage } from './errors.js';
 import { type FleetPlan, planReload } from './fleet-plan.js';
 import { createLlmClient, type LlmClient } from './llm/llm-client.js';
 import type { Logger } from './logger.js';
@@ -15,13 +16,10 @@ import { botSetupProblem, checkToken } from './telegram/check-token.js';
 import type { MemoryPort } from './telegram/handlers.js';
 import { type BotDeps, type BotHandle, type BotLifecycleOptions, startBot } from './telegram/start-bot.js';
 
-/** Default time in-flight replies get to finish on shutdown, in ms. */
-export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
-
 /** Knobs of `startFleet`, mostly for tests. */
 export interface FleetOptions {
   readonly lifecycle?: BotLifecycleOptions;
-  /** "typing…" refresh interval in ms. Default 4000. */
+  /** "typing…" refresh interval in ms. Default DEFAULT_TYPING_INTERVAL_MS. */
   readonly typingIntervalMs?: number;
 }
 
@@ -42,7 +40,7 @@ export interface FleetHandle {
    * Rejects with AppError, having changed nothing, when a bot to start cannot be set up or the
    * fleet is stopping. */
   apply(next: FleetConfig): Promise<AppliedReload>;
-  /** Stops every bot (draining up to `deadlineMs`, default 10 s), then closes the store. No bot
+  /** Stops every bot (draining up to `deadlineMs`, default DEFAULT_SHUTDOWN_DEADLINE_MS), then closes the store. No bot
    * starts once this was called, not even from a reload in progress. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -114,7 +112,7 @@ function botStarter(
       return undefined;
     } catch (error) {
       // Setup problems are caught by `setupProblems` first; this is the last line of defence.
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       deps.logger.error({ bot: bot.id, err: reason }, 'bot cannot start');
       return reason;
     }
@@ -245,7 +243,7 @@ export async function checkFleetOnline(config: FleetConfig, logger: Logger): Pro
       return { subject: 'storage', ok: true, detail: `round trip to ${store.description} worked` };
     } catch (error) {
       // The store's errors name the backend and the masked URL; report, don't crash.
-      return { subject: 'storage', ok: false, detail: error instanceof Error ? error.message : String(error) };
+      return { subject: 'storage', ok: false, detail: errorMessage(error) };
     }
   })();
   return Promise.all([...bots, storage]);

@@ -11,7 +11,8 @@ import type { AppliedReload, FleetHandle } from './app.js';
 import { type LoadConfigOptions, loadConfig } from './config/load-config.js';
 import type { FleetConfig } from './config/types.js';
 import { watchConfigFiles } from './config/watch-config.js';
-import { AppError, ConfigError, formatProblem } from './errors.js';
+import { DEFAULT_RELOAD_DEBOUNCE_MS, RELOAD_SETTLE_TRIES } from './defaults.js';
+import { AppError, ConfigError, errorMessage, formatProblem } from './errors.js';
 import { isEmptyPlan } from './fleet-plan.js';
 import type { Logger } from './logger.js';
 
@@ -22,7 +23,7 @@ export interface ReloaderOptions extends LoadConfigOptions {
   /** Watch the files (false: SIGHUP only). */
   readonly watch: boolean;
   /** Quiet time before a change is read, and between the reads that must agree, in ms.
-   * Default 200. */
+   * Default DEFAULT_RELOAD_DEBOUNCE_MS. */
   readonly debounceMs?: number;
 }
 
@@ -43,7 +44,7 @@ export function enablesNoBot(file: string): string {
 /** Starts watching (when asked) and returns the reload entry point for SIGHUP. */
 export function startReloader(options: ReloaderOptions): ReloaderHandle {
   const { logger } = options;
-  const settleMs = options.debounceMs ?? 200;
+  const settleMs = options.debounceMs ?? DEFAULT_RELOAD_DEBOUNCE_MS;
   let running: Promise<void> | undefined;
   let again: string | undefined;
   let closed = false;
@@ -64,7 +65,7 @@ export function startReloader(options: ReloaderOptions): ReloaderHandle {
           // A bug while reloading must not take the running fleet down; it may have struck
           // half-way, so the log does not claim the fleet is unchanged.
           logger.error(
-            { reload: current, err: error instanceof Error ? error.message : String(error) },
+            { reload: current, err: errorMessage(error) },
             'config reload failed unexpectedly; some changes may not be applied: restart botfleet to be sure',
           );
         }
@@ -151,7 +152,7 @@ function logOutcome(logger: Logger, reason: string, applied: AppliedReload): voi
   } else logger.info(summary, isEmptyPlan(applied) ? 'config reloaded: nothing changed' : 'config reloaded');
 }
 
-/** Waits until two reads of `path`, `settleMs` apart, agree (at most 10 tries), so a file an
+/** Waits until two reads of `path`, `settleMs` apart, agree (at most RELOAD_SETTLE_TRIES tries), so a file an
  * editor is still writing in place is not loaded cut off. A read error ends the wait: the
  * loader reports it. */
 async function settledFile(path: string, settleMs: number): Promise<void> {
@@ -165,7 +166,7 @@ async function settledFile(path: string, settleMs: number): Promise<void> {
     }
   };
   let before = await read();
-  for (let tries = 0; tries < 10 && before !== undefined; tries += 1) {
+  for (let tries = 0; tries < RELOAD_SETTLE_TRIES && before !== undefined; tries += 1) {
     await sleep(settleMs);
     const after = await read();
     if (after === before) return;

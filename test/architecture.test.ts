@@ -14,7 +14,7 @@ import { type LayerTable, layeringViolations } from './support/layering.js';
  *              indirectly (llm/model-error.ts yes, llm/llm-client.ts no: it loads openai);
  *   types      `import type` only.
  * A part may import itself; a part not in a row may not be imported by it. `base` is
- * errors.ts, logger.ts and mask.ts. Parts marked (next) are the open issues' future homes.
+ * defaults.ts, errors.ts, logger.ts and mask.ts. Parts marked (next) are the open issues' future homes.
  */
 // biome-ignore format: a table reads best aligned
 const LAYERS: LayerTable = {

@@ -5,6 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { StorageConfig } from '../config/types.js';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_OPERATION_TIMEOUT_MS,
+  DEFAULT_RECONNECT_MAX_DELAY_MS,
+} from '../defaults.js';
 import type { Logger } from '../logger.js';
 import { maskUrl } from '../mask.js';
 import { type ConversationStore, createKeyvConversationStore } from './conversation-store.js';
@@ -12,23 +17,17 @@ import { probeKey } from './keys.js';
 import { type Backend, backendOf, openBackend } from './open-backend.js';
 import { describeCause, type StoreBackend, StoreError, withDeadline } from './store-error.js';
 
-/** Default deadline of one storage operation, in ms. */
-export const DEFAULT_OPERATION_TIMEOUT_MS = 3000;
-/** Default deadline for opening storage (connect + probe), in ms. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
-/** Default longest pause between two Redis reconnect attempts, in ms. */
-export const DEFAULT_RECONNECT_MAX_DELAY_MS = 2000;
-
 /** What openConversationStore needs. */
 export interface OpenStoreOptions {
   readonly storage: StorageConfig;
   readonly logger: Logger;
   /** Deadline of one load/append/reset backend call, in ms; past it the call rejects with a
-   * retryable StoreError. Default 3000. */
+   * retryable StoreError. Default DEFAULT_OPERATION_TIMEOUT_MS. */
   readonly operationTimeoutMs?: number;
-  /** Deadline for connecting and the start-up round trip, in ms. Default 5000. */
+  /** Deadline for connecting and the start-up round trip, in ms. Default DEFAULT_CONNECT_TIMEOUT_MS. */
   readonly connectTimeoutMs?: number;
-  /** Longest pause between Redis reconnect attempts after a lost connection, in ms. Default 2000. */
+  /** Longest pause between Redis reconnect attempts after a lost connection, in ms. Default
+   * DEFAULT_RECONNECT_MAX_DELAY_MS. */
   readonly reconnectMaxDelayMs?: number;
   /** The Map behind memory:// (lets tests see raw values). Default: a new, private Map. */
   readonly memoryMap?: Map<string, unknown>;

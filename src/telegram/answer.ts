@@ -3,13 +3,15 @@
  */
 import type { Context } from 'grammy';
 import type { Message } from 'grammy/types';
+import { DEFAULT_TYPING_INTERVAL_MS } from '../defaults.js';
 import { ModelError } from '../llm/model-error.js';
 import type { Logger } from '../logger.js';
 import type { ConversationKey } from '../memory/keys.js';
 import { isGroupChat, textForModel } from './addressing.js';
-import { errorText, keepTyping, send } from './delivery.js';
+import { keepTyping, send } from './delivery.js';
 import type { HandlerDeps, StoredTurn } from './ports.js';
 import { splitMessage } from './split-message.js';
+import { errorText } from './telegram-errors.js';
 
 /** The answer to a text message: the heart of the bot. Stores the turn only when the whole
  * reply was delivered; a failure stores nothing and tells the user, and so does a turn that
@@ -23,7 +25,7 @@ export async function answer(
   log: Logger,
 ): Promise<void> {
   const config = deps.config();
-  const stopTyping = keepTyping(ctx, message, deps.typingIntervalMs ?? 4000, log);
+  const stopTyping = keepTyping(ctx, message, deps.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS, log);
   try {
     const userText = textForModel(message, message.text ?? '', ctx.me);
     const userAt = Date.now();

@@ -9,7 +9,8 @@ import type { Logger } from '../logger.js';
 import { conversationOf, conversationString, shouldAnswer } from './addressing.js';
 import { messageKind } from './commands.js';
 import { createConversationQueue } from './conversation-queue.js';
-import { errorText, type HandlerDeps } from './handlers.js';
+import type { HandlerDeps } from './handlers.js';
+import { errorText } from './telegram-errors.js';
 
 /** Sends `text` as a reply to the update's message; false when it could not be delivered. */
 export type ReplyTo = (ctx: Context, text: string, log: Logger) => Promise<boolean>;

@@ -2,10 +2,11 @@
  * Delivery to Telegram: sending a message in the right chat and topic, "typing…", and short
  * descriptions of errors for logs.
  */
-import { type Context, GrammyError } from 'grammy';
+import type { Context } from 'grammy';
 import type { Message } from 'grammy/types';
 import type { Logger } from '../logger.js';
 import { topicOf } from './addressing.js';
+import { errorText, isBlockedByUser } from './telegram-errors.js';
 
 /** Sends `text` in the message's chat and topic (as a reply when `asReply`). Returns false
  * when it could not be delivered; a user who blocked the bot is not an error. */
@@ -19,7 +20,7 @@ export async function send(ctx: Context, text: string, log: Logger, asReply = fa
     await ctx.reply(text, { ...replyTo, link_preview_options: { is_disabled: true } });
     return true;
   } catch (error) {
-    if (error instanceof GrammyError && error.error_code === 403) {
+    if (isBlockedByUser(error)) {
       log.info({ status: 403 }, 'the user blocked the bot or left the chat; message not delivered');
     } else {
       log.error({ err: errorText(error) }, 'could not send a message');
@@ -41,10 +42,4 @@ export function keepTyping(ctx: Context, message: Message, intervalMs: number, l
   ping();
   const timer = setInterval(ping, intervalMs);
   return () => clearInterval(timer);
-}
-
-/** A short, secret-free description of an error for logs (grammY errors never hold the token). */
-export function errorText(error: unknown): string {
-  if (error instanceof GrammyError) return `${error.error_code} ${error.description}`;
-  return error instanceof Error ? error.message : String(error);
 }

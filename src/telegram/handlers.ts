@@ -12,11 +12,10 @@ import { conversationOf, isAllowed, shouldAnswer } from './addressing.js';
 import { answer } from './answer.js';
 import { HELP_TEXT, messageKind } from './commands.js';
 import { conversationOrder } from './conversation-order.js';
-import { errorText, send } from './delivery.js';
+import { send } from './delivery.js';
 import type { HandlerDeps, MemoryState } from './ports.js';
+import { errorText } from './telegram-errors.js';
 
-export { BOT_COMMANDS } from './commands.js';
-export { errorText } from './delivery.js';
 export type { BuildWindow, HandlerDeps, MemoryPort, MemoryState, StoredTurn } from './ports.js';
 
 /** Installs ordering (see conversation-queue.ts) and message handling on `bot`. */

@@ -56,7 +56,7 @@ export interface HandlerDeps {
   readonly llmFor: (config: BotConfig) => LlmClient;
   readonly logger: Logger;
   readonly signal: AbortSignal;
-  /** How often "typing…" is re-sent while the model works, in ms. Default 4000. */
+  /** How often "typing…" is re-sent while the model works, in ms. Default DEFAULT_TYPING_INTERVAL_MS. */
   readonly typingIntervalMs?: number;
   /** Given work that outlives its update's runner slot (messages waiting for their
    * conversation's turn, and their answers); never rejects. Shutdown waits for it. */
