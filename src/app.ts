@@ -4,7 +4,6 @@
  * others; the fleet reports when no bot is left. A reload applies only what changed.
  */
 
-import { buildWindow } from './answer/prompt-window.js';
 import type { BotConfig, FleetConfig, ProviderConfig } from './config/types.js';
 import { DEFAULT_SHUTDOWN_DEADLINE_MS } from './defaults.js';
 import { AppError, errorMessage } from './errors.js';
@@ -13,7 +12,7 @@ import { createLlmClient, type LlmClient } from './llm/llm-client.js';
 import type { Logger } from './logger.js';
 import { openConversationStore } from './memory/open-store.js';
 import { botSetupProblem, checkToken } from './telegram/check-token.js';
-import type { MemoryPort } from './telegram/handlers.js';
+import type { MemoryPort } from './telegram/handler-deps.js';
 import { type BotDeps, type BotHandle, type BotLifecycleOptions, startBot } from './telegram/start-bot.js';
 
 /** Knobs of `startFleet`, mostly for tests. */
@@ -64,7 +63,6 @@ export async function startFleet(
   };
   const deps: BotDeps = {
     memory: store satisfies MemoryPort,
-    buildWindow,
     llmFor: createLlmCache(),
     logger,
     onRejected: checkNoBotLeft,

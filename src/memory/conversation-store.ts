@@ -30,8 +30,8 @@ import { assertTurn, decodeValue, encodeValue, type Turn } from './value-format.
 
 /** How an append bounds the stored conversation. */
 export interface AppendOptions {
-  /** Keep only the newest `keepTurns` turns (the bot's window.maxTurns), an integer >= 1. */
-  readonly keepTurns: number;
+  /** Keep only the newest `maxTurns` turns (the bot's window.maxTurns), an integer >= 1. */
+  readonly maxTurns: number;
 }
 
 /** What a bot needs to know of a conversation before answering in it. */
@@ -51,7 +51,7 @@ export interface ConversationStore {
   load(key: ConversationKey): Promise<readonly Turn[]>;
   /** The turns and answered update ids of a conversation (see ConversationState). */
   read(key: ConversationKey): Promise<ConversationState>;
-  /** Appends one complete turn and trims to `keepTurns` (a trimmed turn's update id stays
+  /** Appends one complete turn and trims to `maxTurns` (a trimmed turn's update id stays
    * answered). A turn of an update already answered here is not stored. Throws
    * RangeError/TypeError on bad input. */
   append(key: ConversationKey, turn: Turn, options: AppendOptions): Promise<void>;
@@ -130,8 +130,8 @@ export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): Dr
     load: async (key) => (await read(key)).turns,
 
     async append(key, turn, options) {
-      if (!Number.isSafeInteger(options.keepTurns) || options.keepTurns < 1) {
-        throw new RangeError(`keepTurns must be an integer >= 1, got ${options.keepTurns}`);
+      if (!Number.isSafeInteger(options.maxTurns) || options.maxTurns < 1) {
+        throw new RangeError(`maxTurns must be an integer >= 1, got ${options.maxTurns}`);
       }
       assertTurn(turn);
       await update('append', key, (state) => {
@@ -143,8 +143,8 @@ export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): Dr
           return undefined;
         }
         const all = [...state.turns, turn];
-        const trimmed = all.slice(0, Math.max(0, all.length - options.keepTurns));
-        return { turns: all.slice(-options.keepTurns), answered: [...state.others, ...idsOf(trimmed)] };
+        const trimmed = all.slice(0, Math.max(0, all.length - options.maxTurns));
+        return { turns: all.slice(-options.maxTurns), answered: [...state.others, ...idsOf(trimmed)] };
       });
     },
 

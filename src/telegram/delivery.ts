@@ -1,11 +1,14 @@
 /**
- * Delivery to Telegram: sending a message in the right chat and topic, "typing…", and short
- * descriptions of errors for logs.
+ * Delivery to Telegram: the ReplySink of a message (split at TELEGRAM_TEXT_LIMIT, sent in the
+ * message's chat and topic, as a reply in groups, "typing…" every interval), and `send` for
+ * one text.
  */
 import type { Context } from 'grammy';
 import type { Message } from 'grammy/types';
+import type { ReplySink } from '../answer/reply-sink.js';
 import type { Logger } from '../logger.js';
-import { topicOf } from './addressing.js';
+import { isGroupChat, topicOf } from './addressing.js';
+import { splitMessage } from './split-message.js';
 import { errorText, isBlockedByUser } from './telegram-errors.js';
 
 /** Sends `text` in the message's chat and topic (as a reply when `asReply`). Returns false
@@ -29,7 +32,26 @@ export async function send(ctx: Context, text: string, log: Logger, asReply = fa
   }
 }
 
-/** Shows "typing…" now and every few seconds until the returned function is called. */
+/** The ReplySink answering `message`: the whole reply is collected, split into parts of at
+ * most TELEGRAM_TEXT_LIMIT, and sent in order (the first as a reply in groups), stopping at the
+ * first part that could not be delivered; notices are sent as plain messages. */
+export function telegramSink(ctx: Context, message: Message, typingIntervalMs: number, log: Logger): ReplySink {
+  return {
+    startTyping: () => keepTyping(ctx, message, typingIntervalMs, log),
+    async deliver(reply) {
+      let text = '';
+      for await (const delta of reply) text += delta;
+      if (text === '') return true;
+      for (const [index, part] of splitMessage(text).entries()) {
+        if (!(await send(ctx, part, log, index === 0 && isGroupChat(message)))) return false;
+      }
+      return true;
+    },
+    notify: (notice) => send(ctx, notice.text, log),
+  };
+}
+
+/** Shows "typing…" now and every `intervalMs` until the returned function is called. */
 export function keepTyping(ctx: Context, message: Message, intervalMs: number, log: Logger): () => void {
   const topicId = topicOf(message);
   const options = topicId === undefined ? {} : { message_thread_id: topicId };

@@ -22,7 +22,8 @@ import { installApiTransformers } from './api-setup.js';
 import { BOT_COMMANDS } from './commands.js';
 import { drainWithin, trackUntilSettled } from './drain.js';
 import { grammySignal } from './grammy-compat.js';
-import { type HandlerDeps, installHandlers } from './handlers.js';
+import type { HandlerDeps } from './handler-deps.js';
+import { installHandlers } from './handlers.js';
 import { errorText, isPollingConflict, isTokenRejected } from './telegram-errors.js';
 
 /** Timing knobs of a bot's lifecycle (defaults in src/defaults.ts). */
