@@ -119,21 +119,27 @@ function produce(stream: AsyncIterable<string>, onFirst: () => void): Produced {
   return { deltas: deltas(), text: () => text, failure: () => failure };
 }
 
-/** A failed model request: logged, and the user gets the apology, unless shutdown aborted it. */
+/** A failed model request: logged (a non-ModelError as the bug it is, with its stack), and the
+ * user gets the apology, unless shutdown aborted it. */
 async function reportModelFailure(error: unknown, deps: AnswerDeps): Promise<void> {
   const { config, log } = deps;
   if (error instanceof ModelError && error.reason === 'aborted') {
     log.warn({}, 'model request aborted by shutdown; nothing stored');
     return;
   }
-  const fields =
-    error instanceof ModelError
-      ? { provider: error.provider, reason: error.reason, status: error.status }
-      : { provider: config.provider.name };
-  log.error(
-    { ...fields, model: config.model, err: errorMessage(error) },
-    'model request failed; the user got the apology, nothing stored',
-  );
+  if (error instanceof ModelError) {
+    log.error(
+      { provider: error.provider, reason: error.reason, status: error.status, model: config.model, err: error.message },
+      'model request failed; the user got the apology, nothing stored',
+    );
+  } else {
+    // The client maps every failure of the call to a ModelError: anything else is our bug.
+    const stack = error instanceof Error ? error.stack : undefined;
+    log.error(
+      { provider: config.provider.name, model: config.model, err: errorMessage(error), stack },
+      'bug: the model client threw an unexpected error; the user got the apology, nothing stored',
+    );
+  }
   await deps.sink.notify({ kind: 'modelError', text: config.replies.modelError });
 }
 
