@@ -7,7 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AppliedReload, FleetHandle } from './app.js';
+import type { FleetHandle } from './app.js';
+import type { AppliedReload } from './apply-reload.js';
 import { type LoadConfigOptions, loadConfig } from './config/load-config.js';
 import type { FleetConfig } from './config/types.js';
 import { watchConfigFiles } from './config/watch-config.js';

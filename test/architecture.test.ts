@@ -24,7 +24,7 @@ const LAYERS: LayerTable = {
   'llm/':          { base: 'value', 'config/': 'interface' },
   'format/':       { base: 'value' },                                                            // (next)
   'answer/':       { base: 'value', 'config/': 'interface', 'memory/': 'interface', 'llm/': 'interface',
-                     'format/': 'value' },                                                       // (next)
+                     'format/': 'value' },
   'telegram/':     { base: 'value', 'config/': 'interface', 'memory/': 'interface', 'llm/': 'interface',
                      'answer/': 'value', 'format/': 'value' },
   'ops/':          { base: 'value', 'config/': 'interface' },                                    // (next)
@@ -32,9 +32,12 @@ const LAYERS: LayerTable = {
                      'answer/': 'value', 'format/': 'value' },                                   // (next)
   'fleet-plan.ts': { base: 'value', 'config/': 'types' },
   'shutdown.ts':   { base: 'value' },
+  'apply-reload.ts': { base: 'value', 'config/': 'types', 'fleet-plan.ts': 'value', 'telegram/': 'value' },
   'app.ts':        { base: 'value', 'config/': 'value', 'memory/': 'value', 'llm/': 'value', 'answer/': 'value',
-                     'format/': 'value', 'telegram/': 'value', 'ops/': 'value', 'fleet-plan.ts': 'value' },
-  'reload.ts':     { base: 'value', 'config/': 'value', 'fleet-plan.ts': 'value', 'app.ts': 'types' },
+                     'format/': 'value', 'telegram/': 'value', 'ops/': 'value', 'fleet-plan.ts': 'value',
+                     'apply-reload.ts': 'value' },
+  'reload.ts':     { base: 'value', 'config/': 'value', 'fleet-plan.ts': 'value', 'app.ts': 'types',
+                     'apply-reload.ts': 'types' },
   'cli.ts':        { base: 'value', 'config/': 'value', 'app.ts': 'value', 'reload.ts': 'value',
                      'shutdown.ts': 'value', 'fleet-plan.ts': 'value', 'terminal/': 'value' },
 };
