@@ -49,9 +49,7 @@ export interface ConversationStoreHandle extends ConversationStore {
 export async function openConversationStore(options: OpenStoreOptions): Promise<ConversationStoreHandle> {
   const { storage, logger } = options;
   const url = maskUrl(storage.url);
-  const secret = passwordOf(storage.url);
   const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
-  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const kind = backendOf(storage.url);
   if (kind === undefined) {
     throw new StoreError(
@@ -59,35 +57,7 @@ export async function openConversationStore(options: OpenStoreOptions): Promise<
       `storage.url ${url} is not supported; use sqlite://PATH, redis://…, rediss://… or memory://`,
     );
   }
-  const unreachable = (error: unknown): StoreError =>
-    new StoreError(
-      { backend: kind, operation: 'open', retryable: false, url },
-      `storage unreachable: ${url} (${describeCause(error, secret)}); ${HINTS[kind]}`,
-      { cause: error },
-    );
-
-  let backend: Backend;
-  try {
-    backend = await openBackend(storage.url, kind, {
-      connectTimeoutMs,
-      operationTimeoutMs,
-      reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? DEFAULT_RECONNECT_MAX_DELAY_MS,
-      ...(options.memoryMap ? { memoryMap: options.memoryMap } : {}),
-    });
-  } catch (error) {
-    throw unreachable(error);
-  }
-  let opened = false;
-  logErrorEvents(backend, logger, url, secret, () => opened);
-  try {
-    await withDeadline(roundTrip(backend, probeKey(storage.namespace, randomUUID())), connectTimeoutMs);
-  } catch (error) {
-    await disconnectQuietly(backend, connectTimeoutMs, logger, url);
-    throw unreachable(error);
-  }
-  opened = true;
-  backend.markOpened();
-
+  const backend = await openProbed(options, kind, url);
   const store = createKeyvConversationStore({
     keyv: backend.keyv,
     namespace: storage.namespace,
@@ -115,6 +85,42 @@ export async function openConversationStore(options: OpenStoreOptions): Promise<
       return closing;
     },
   };
+}
+
+/** Connects to the `kind` backend and proves it with a round trip within the connect deadline;
+ * its error events are logged from then on. Throws StoreError (operation 'open'). */
+async function openProbed(options: OpenStoreOptions, kind: StoreBackend, url: string): Promise<Backend> {
+  const { storage, logger } = options;
+  const secret = passwordOf(storage.url);
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const unreachable = (error: unknown): StoreError =>
+    new StoreError(
+      { backend: kind, operation: 'open', retryable: false, url },
+      `storage unreachable: ${url} (${describeCause(error, secret)}); ${HINTS[kind]}`,
+      { cause: error },
+    );
+  let backend: Backend;
+  try {
+    backend = await openBackend(storage.url, kind, {
+      connectTimeoutMs,
+      operationTimeoutMs: options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
+      reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? DEFAULT_RECONNECT_MAX_DELAY_MS,
+      ...(options.memoryMap ? { memoryMap: options.memoryMap } : {}),
+    });
+  } catch (error) {
+    throw unreachable(error);
+  }
+  let opened = false;
+  logErrorEvents(backend, logger, url, secret, () => opened);
+  try {
+    await withDeadline(roundTrip(backend, probeKey(storage.namespace, randomUUID())), connectTimeoutMs);
+  } catch (error) {
+    await disconnectQuietly(backend, connectTimeoutMs, logger, url);
+    throw unreachable(error);
+  }
+  opened = true;
+  backend.markOpened();
+  return backend;
 }
 
 const HINTS: Record<StoreBackend, string> = {
