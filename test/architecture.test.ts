@@ -88,6 +88,27 @@ describe('architecture of src/', () => {
   });
 });
 
+describe("the README's layout table", () => {
+  it('lists every part of LAYERS with exactly what it may import', async () => {
+    const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
+    const rows = new Map(
+      readme
+        .split('\n')
+        .filter((line) => line.startsWith('| `'))
+        .map((line) => line.split('|').map((cell) => cell.trim()))
+        .map((cells) => [/^`([^`]+)`/.exec(cells[1] ?? '')?.[1] ?? '', cells[3] ?? ''] as const),
+    );
+    const expected = Object.entries(LAYERS).map(([part, row]) => [part, mayImport(row)]);
+    expect(Object.keys(LAYERS).map((part) => [part, rows.get(part)])).toEqual(expected);
+  });
+});
+
+/** A LAYERS row as the README writes it: `config/ (interface), app.ts (types), base`. */
+function mayImport(row: LayerTable[string]): string {
+  const entries = Object.entries(row).map(([part, access]) => (access === 'value' ? part : `${part} (${access})`));
+  return entries.length === 0 ? 'nothing of ours' : entries.join(', ');
+}
+
 describe('the architecture checker', () => {
   it('finds a package imported outside its home, statically, re-exported or dynamically', () => {
     const found = analyzeSource(

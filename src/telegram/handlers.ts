@@ -2,7 +2,7 @@
  * What a bot does with each message: ordering per conversation, group and access rules, the
  * one "already answered" check, commands, and handing text to the transport-free answer
  * (answer/answer.ts) with a Telegram reply sink (delivery.ts). Depends on the narrow ports of
- * handler-deps.ts and the SDK-free ModelError, never on Keyv or the model SDK.
+ * handler-deps.ts, never on Keyv or the model SDK (the architecture test checks it).
  */
 import type { Bot, Context } from 'grammy';
 import type { Message } from 'grammy/types';
