@@ -1,6 +1,8 @@
 /**
  * What a failed Bot API call means, in one place: the token was rejected, the user blocked
  * the bot, another process polls the token, and a short, secret-free description for logs.
+ * A 429's `retry_after` (and 5xx) is honoured by @grammyjs/auto-retry (api-setup.ts) before an
+ * error reaches our code; network failures are retried by network-retry.ts.
  */
 import { GrammyError } from 'grammy';
 import { errorMessage } from '../errors.js';
