@@ -73,15 +73,19 @@ function commandOf(message: Message, me: UserFromGetMe): MessageKind | undefined
 
 /** The kind of a message the bot answers in some way, or undefined for one it ignores: from a
  * bot, a group message not meant for it under `groups.reply`, a service message, or a command
- * for another bot. The one rule both the ordering and the handlers apply. */
+ * for another bot (those last two are also passed to `onIgnoredKind`). The one rule both the
+ * ordering and the handlers apply. */
 export function kindToAnswer(
   message: Message,
   me: UserFromGetMe,
   reply: GroupsConfig['reply'],
+  onIgnoredKind: (kind: MessageKind) => void = () => undefined,
 ): MessageKind | undefined {
   if (message.from?.is_bot || !shouldAnswer(message, me, reply)) return undefined;
   const kind = messageKind(message, me);
-  return kind === 'service' || kind === 'for-another-bot' ? undefined : kind;
+  if (kind !== 'service' && kind !== 'for-another-bot') return kind;
+  onIgnoredKind(kind);
+  return undefined;
 }
 
 /** The text answering a command or a non-text message. */

@@ -52,7 +52,7 @@ export function telegramSink(ctx: Context, message: Message, typingIntervalMs: n
 }
 
 /** Shows "typing…" now and every `intervalMs` until the returned function is called. */
-export function keepTyping(ctx: Context, message: Message, intervalMs: number, log: Logger): () => void {
+function keepTyping(ctx: Context, message: Message, intervalMs: number, log: Logger): () => void {
   const topicId = topicOf(message);
   const options = topicId === undefined ? {} : { message_thread_id: topicId };
   const ping = (): void => {

@@ -39,8 +39,9 @@ interface Turnaround {
 async function handleMessage(ctx: Context, message: Message, deps: HandlerDeps): Promise<void> {
   const config = deps.config();
   const log = deps.logger.child({ chat: message.chat.id, update: ctx.update.update_id });
-  const kind = kindToAnswer(message, ctx.me, config.groups.reply);
-  if (kind === undefined) return log.debug({}, 'not for this bot to answer; ignored');
+  const ignored = (kind: MessageKind): void => log.debug({ kind }, 'not for this bot to answer; ignored');
+  const kind = kindToAnswer(message, ctx.me, config.groups.reply, ignored);
+  if (kind === undefined) return;
   if (!isAllowed(config.access, message.from?.id, message.chat.id)) return refuse(ctx, message, deps, log);
   const sink = telegramSink(ctx, message, deps.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS, log);
   const conversation = conversationOf(config.id, message, config.groups.memory);
