@@ -14,7 +14,8 @@ import type { Logger } from './logger.js';
 import { openConversationStore } from './memory/open-store.js';
 import { checkToken } from './telegram/check-token.js';
 import type { MemoryPort } from './telegram/handler-deps.js';
-import { type BotDeps, type BotHandle, type BotLifecycleOptions, startBot } from './telegram/start-bot.js';
+import { type BotDeps, type BotHandle, startBot } from './telegram/start-bot.js';
+import type { BotLifecycleOptions } from './telegram/supervisor.js';
 
 /** Knobs of `startFleet`, mostly for tests. */
 export interface FleetOptions {
