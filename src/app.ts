@@ -1,33 +1,27 @@
 /**
  * The composition root: opens the one shared store, makes a model client per provider, and
  * starts one bot per enabled entry, all concurrently. One bot's failure never stops the
- * others; the fleet reports when no bot is left. A reload applies only what changed.
+ * others; the fleet reports when no bot is left. A reload applies only what changed
+ * (apply-reload.ts).
  */
+
+import { type AppliedReload, createReloadApplier } from './apply-reload.js';
 import type { BotConfig, FleetConfig, ProviderConfig } from './config/types.js';
-import { AppError } from './errors.js';
-import { type FleetPlan, planReload } from './fleet-plan.js';
+import { DEFAULT_SHUTDOWN_DEADLINE_MS } from './defaults.js';
+import { errorMessage } from './errors.js';
 import { createLlmClient, type LlmClient } from './llm/llm-client.js';
 import type { Logger } from './logger.js';
 import { openConversationStore } from './memory/open-store.js';
-import { buildWindow } from './memory/window.js';
-import { botSetupProblem, checkToken } from './telegram/check-token.js';
-import type { MemoryPort } from './telegram/handlers.js';
-import { type BotDeps, type BotHandle, type BotLifecycleOptions, startBot } from './telegram/start-bot.js';
-
-/** Default time in-flight replies get to finish on shutdown, in ms. */
-export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
+import { checkToken } from './telegram/check-token.js';
+import type { MemoryPort } from './telegram/handler-deps.js';
+import { type BotDeps, type BotHandle, startBot } from './telegram/start-bot.js';
+import type { BotLifecycleOptions } from './telegram/supervisor.js';
 
 /** Knobs of `startFleet`, mostly for tests. */
 export interface FleetOptions {
   readonly lifecycle?: BotLifecycleOptions;
-  /** "typing…" refresh interval in ms. Default 4000. */
+  /** "typing…" refresh interval in ms. Default DEFAULT_TYPING_INTERVAL_MS. */
   readonly typingIntervalMs?: number;
-}
-
-/** What a reload did: the plan, and the bots of it that could not start after all. */
-export interface AppliedReload extends FleetPlan {
-  /** Added or restarted bots that failed to start (they are not running); empty normally. */
-  readonly failed: readonly { readonly id: string; readonly reason: string }[];
 }
 
 /** A running fleet. */
@@ -41,7 +35,7 @@ export interface FleetHandle {
    * Rejects with AppError, having changed nothing, when a bot to start cannot be set up or the
    * fleet is stopping. */
   apply(next: FleetConfig): Promise<AppliedReload>;
-  /** Stops every bot (draining up to `deadlineMs`, default 10 s), then closes the store. No bot
+  /** Stops every bot (draining up to `deadlineMs`, default DEFAULT_SHUTDOWN_DEADLINE_MS), then closes the store. No bot
    * starts once this was called, not even from a reload in progress. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -56,19 +50,12 @@ export async function startFleet(
   const store = await openConversationStore({ storage: config.storage, logger });
   const bots = new Map<string, BotHandle>();
   const flags = { stopRequested: false, reloading: false };
-  let resolveNoBotLeft: () => void = () => undefined;
-  const noBotLeft = new Promise<void>((resolve) => (resolveNoBotLeft = resolve));
-  const checkNoBotLeft = (): void => {
-    // Mid-reload the map is between states (a restarted bot is out); the reload checks after.
-    if (flags.stopRequested || flags.reloading) return;
-    if ([...bots.values()].every((bot) => bot.state() === 'rejected')) resolveNoBotLeft();
-  };
+  const noBotLeft = noBotLeftWatch(bots, flags);
   const deps: BotDeps = {
     memory: store satisfies MemoryPort,
-    buildWindow,
     llmFor: createLlmCache(),
     logger,
-    onRejected: checkNoBotLeft,
+    onRejected: noBotLeft.check,
     ...(options.typingIntervalMs ? { typingIntervalMs: options.typingIntervalMs } : {}),
   };
   const start = botStarter(bots, deps, flags, options.lifecycle);
@@ -77,12 +64,12 @@ export async function startFleet(
     { bots: config.bots.map((bot) => bot.id), storage: store.description },
     `starting ${config.bots.length} bot(s)`,
   );
-  checkNoBotLeft();
-  const reloads = createApplier({ current: config, bots, start, checkNoBotLeft, flags });
+  noBotLeft.check();
+  const reloads = createReloadApplier({ current: config, bots, start, checkNoBotLeft: noBotLeft.check, flags });
   let stopping: Promise<void> | undefined;
   return {
     bots,
-    noBotLeft,
+    noBotLeft: noBotLeft.promise,
     apply: (next) => reloads.apply(next),
     stop(deadlineMs = DEFAULT_SHUTDOWN_DEADLINE_MS) {
       flags.stopRequested = true;
@@ -99,6 +86,21 @@ export async function startFleet(
   };
 }
 
+/** `promise` resolves once `check` finds every bot rejected (outside a reload or a stop). */
+function noBotLeftWatch(
+  bots: ReadonlyMap<string, BotHandle>,
+  flags: { readonly stopRequested: boolean; readonly reloading: boolean },
+): { promise: Promise<void>; check: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((done) => (resolve = done));
+  const check = (): void => {
+    // Mid-reload the map is between states (a restarted bot is out); the reload checks after.
+    if (flags.stopRequested || flags.reloading) return;
+    if ([...bots.values()].every((bot) => bot.state() === 'rejected')) resolve();
+  };
+  return { promise, check };
+}
+
 /** Starts one bot unless the fleet is stopping; returns why it did not start, if it did not. */
 function botStarter(
   bots: Map<string, BotHandle>,
@@ -113,7 +115,7 @@ function botStarter(
       return undefined;
     } catch (error) {
       // Setup problems are caught by `setupProblems` first; this is the last line of defence.
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       deps.logger.error({ bot: bot.id, err: reason }, 'bot cannot start');
       return reason;
     }
@@ -122,85 +124,6 @@ function botStarter(
 
 async function stopBots(bots: ReadonlyMap<string, BotHandle>, deadlineMs: number): Promise<void> {
   await Promise.all([...bots.values()].map((bot) => bot.stop(deadlineMs)));
-}
-
-interface ApplierState {
-  readonly current: FleetConfig;
-  readonly bots: Map<string, BotHandle>;
-  readonly start: (bot: BotConfig) => string | undefined;
-  readonly checkNoBotLeft: () => void;
-  /** `stopRequested`: set once by stop; `reloading`: set here while a reload changes `bots`. */
-  readonly flags: { readonly stopRequested: boolean; reloading: boolean };
-}
-
-/** Runs reloads one at a time against the running `bots`. */
-function createApplier(state: ApplierState): {
-  apply(next: FleetConfig): Promise<AppliedReload>;
-  idle(): Promise<void>;
-} {
-  let current = state.current;
-  let applying: Promise<unknown> = Promise.resolve();
-  const drainAndStop = async (id: string): Promise<void> => {
-    await state.bots.get(id)?.stop(DEFAULT_SHUTDOWN_DEADLINE_MS);
-    state.bots.delete(id);
-  };
-  const applyNow = async (next: FleetConfig): Promise<AppliedReload> => {
-    const plan = planReload(current, next);
-    // Everything that can be checked is checked before anything stops or starts.
-    if (state.flags.stopRequested) throw new AppError('config', 'botfleet is stopping; nothing was changed');
-    const problems = setupProblems([...plan.added, ...plan.restarted]);
-    if (problems.length > 0) throw new AppError('config', `${problems.join('; ')}; nothing was changed`);
-    state.flags.reloading = true;
-    try {
-      return await changeBots(plan, next);
-    } finally {
-      state.flags.reloading = false;
-      state.checkNoBotLeft();
-    }
-  };
-  const changeBots = async (plan: FleetPlan, next: FleetConfig): Promise<AppliedReload> => {
-    const failed: { id: string; reason: string }[] = [];
-    const startOrRecord = (bot: BotConfig): void => {
-      const reason = state.start(bot);
-      if (reason !== undefined) failed.push({ id: bot.id, reason });
-    };
-    // Removed and restarted bots drain first, so a restarted token never polls twice.
-    await Promise.all([
-      ...plan.removed.map(drainAndStop),
-      ...plan.restarted.map(async (bot) => {
-        await drainAndStop(bot.id);
-        startOrRecord(bot);
-      }),
-    ]);
-    plan.added.forEach(startOrRecord);
-    for (const bot of plan.updated) state.bots.get(bot.id)?.update(bot);
-    // What runs now: a bot that failed to start is not current, so the next reload retries it.
-    const notRunning = new Set(failed.map((failure) => failure.id));
-    current = { ...next, bots: next.bots.filter((bot) => !notRunning.has(bot.id)), storage: current.storage };
-    return { ...plan, failed };
-  };
-  return {
-    apply(next) {
-      const applied = applying.then(() => applyNow(next));
-      // The next apply waits for this one whatever its outcome; the caller gets the outcome.
-      applying = applied.then(
-        () => 'applied',
-        () => 'rejected',
-      );
-      return applied;
-    },
-    idle: async () => {
-      await applying;
-    },
-  };
-}
-
-/** Why some of `bots` cannot start (settings the Telegram client refuses), one line each. */
-function setupProblems(bots: readonly BotConfig[]): string[] {
-  return bots.flatMap((bot) => {
-    const problem = botSetupProblem(bot);
-    return problem === undefined ? [] : [`bot ${bot.id} cannot start (${problem})`];
-  });
 }
 
 /** One model client per provider, rebuilt when the provider's settings change (reload). */
@@ -244,7 +167,7 @@ export async function checkFleetOnline(config: FleetConfig, logger: Logger): Pro
       return { subject: 'storage', ok: true, detail: `round trip to ${store.description} worked` };
     } catch (error) {
       // The store's errors name the backend and the masked URL; report, don't crash.
-      return { subject: 'storage', ok: false, detail: error instanceof Error ? error.message : String(error) };
+      return { subject: 'storage', ok: false, detail: errorMessage(error) };
     }
   })();
   return Promise.all([...bots, storage]);

@@ -13,8 +13,8 @@ import { checkFleetOnline, startFleet } from './app.js';
 import { loadConfig } from './config/load-config.js';
 import { formatFleetSummary } from './config/summary.js';
 import type { FleetConfig } from './config/types.js';
-import { AppError, ConfigError, formatProblem, UsageError } from './errors.js';
-import { createLogger } from './logger.js';
+import { AppError, ConfigError, errorMessage, formatProblem, UsageError } from './errors.js';
+import { createLogger, DEFAULT_LOG_LEVEL, isLogLevel, LOG_LEVELS, type LogLevel } from './logger.js';
 import { enablesNoBot, startReloader } from './reload.js';
 import { handleReloadSignal, handleShutdownSignals } from './shutdown.js';
 
@@ -82,12 +82,10 @@ export async function main(io: CliIo): Promise<number> {
   }
 }
 
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-
-/** LOG_LEVEL, checked as usage. */
-function logLevel(io: CliIo): string {
-  const level = io.env.LOG_LEVEL ?? 'info';
-  if (!LOG_LEVELS.includes(level)) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+/** LOG_LEVEL, checked as usage (the logger owns the list of levels). */
+function logLevel(io: CliIo): LogLevel {
+  const level = io.env.LOG_LEVEL ?? DEFAULT_LOG_LEVEL;
+  if (!isLogLevel(level)) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   return level;
 }
 
@@ -95,7 +93,7 @@ function logLevel(io: CliIo): string {
 async function runFleet(
   config: FleetConfig,
   io: CliIo,
-  options: { file: string; watch: boolean; level: string },
+  options: { file: string; watch: boolean; level: LogLevel },
 ): Promise<number> {
   const logger = createLogger({ level: options.level, pretty: io.isTTY });
   if (config.bots.length === 0) throw new UsageError(enablesNoBot(config.file));
@@ -198,7 +196,7 @@ function reportError(error: unknown, io: CliIo): number {
   }
   // A bug, not a user error: say so briefly; the stack only when asked for.
   const detail = io.env.LOG_LEVEL === 'debug' && error instanceof Error ? `\n${error.stack ?? ''}` : '';
-  io.stderr(`botfleet: internal error: ${error instanceof Error ? error.message : String(error)}${detail}\n`);
+  io.stderr(`botfleet: internal error: ${errorMessage(error)}${detail}\n`);
   return EXIT.failure;
 }
 

@@ -35,7 +35,7 @@ export interface Logger {
 /** Knobs of `createLogger`. */
 export interface LoggerOptions {
   /** One of LOG_LEVELS. Default DEFAULT_LOG_LEVEL (info). */
-  readonly level?: string;
+  readonly level?: LogLevel;
   /** Where JSON lines go. Default: standard output. */
   readonly destination?: NodeJS.WritableStream;
   /** Human-readable colored lines instead of JSON (for a terminal). Default false. */
@@ -45,7 +45,8 @@ export interface LoggerOptions {
 /** Log fields that could hold a secret; pino replaces their values with "[redacted]". */
 const REDACTED_PATHS = ['token', 'apiKey', '*.token', '*.apiKey', 'headers.authorization'];
 
-/** Builds a pino-backed logger. Throws when `level` is not one of LOG_LEVELS. */
+/** Builds a pino-backed logger. Throws when `level` is not one of LOG_LEVELS (possible only
+ * past the type checker). */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const output = options.destination ?? process.stdout;
   const destination = options.pretty

@@ -7,11 +7,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AppliedReload, FleetHandle } from './app.js';
+import type { FleetHandle } from './app.js';
+import type { AppliedReload } from './apply-reload.js';
 import { type LoadConfigOptions, loadConfig } from './config/load-config.js';
 import type { FleetConfig } from './config/types.js';
 import { watchConfigFiles } from './config/watch-config.js';
-import { AppError, ConfigError, formatProblem } from './errors.js';
+import { DEFAULT_RELOAD_DEBOUNCE_MS, RELOAD_SETTLE_TRIES } from './defaults.js';
+import { AppError, ConfigError, errorMessage, formatProblem } from './errors.js';
 import { isEmptyPlan } from './fleet-plan.js';
 import type { Logger } from './logger.js';
 
@@ -22,7 +24,7 @@ export interface ReloaderOptions extends LoadConfigOptions {
   /** Watch the files (false: SIGHUP only). */
   readonly watch: boolean;
   /** Quiet time before a change is read, and between the reads that must agree, in ms.
-   * Default 200. */
+   * Default DEFAULT_RELOAD_DEBOUNCE_MS. */
   readonly debounceMs?: number;
 }
 
@@ -42,55 +44,68 @@ export function enablesNoBot(file: string): string {
 
 /** Starts watching (when asked) and returns the reload entry point for SIGHUP. */
 export function startReloader(options: ReloaderOptions): ReloaderHandle {
-  const { logger } = options;
-  const settleMs = options.debounceMs ?? 200;
+  const settleMs = options.debounceMs ?? DEFAULT_RELOAD_DEBOUNCE_MS;
+  let closed = false;
+  const reloads = oneAtATime(
+    (reason) => reloadLogged(options, reason, settleMs),
+    () => closed,
+  );
+  const watcher = options.watch
+    ? watchConfigFiles({
+        files: [resolve(options.cwd, options.file), resolve(options.cwd, '.env')],
+        debounceMs: settleMs,
+        logger: options.logger,
+        onChange: (files) => void reloads.run(`${files.join(', ')} changed`),
+      })
+    : undefined;
+  return {
+    reload: reloads.run,
+    close: async () => {
+      closed = true;
+      watcher?.close();
+      await reloads.running();
+    },
+  };
+}
+
+/** Runs `work` one call at a time: a call while one runs is remembered and runs once after it
+ * (the latest reason wins), and resolves when that is done. Nothing runs once `closed()`. */
+function oneAtATime(
+  work: (reason: string) => Promise<void>,
+  closed: () => boolean,
+): { run(reason: string): Promise<void>; running(): Promise<void> | undefined } {
   let running: Promise<void> | undefined;
   let again: string | undefined;
-  let closed = false;
-
-  const reload = (reason: string): Promise<void> => {
-    if (closed) return Promise.resolve();
+  const run = (reason: string): Promise<void> => {
+    if (closed()) return Promise.resolve();
     if (running) {
       again = reason;
       return running;
     }
     running = (async () => {
-      let current: string | undefined = reason;
-      while (current !== undefined && !closed) {
+      for (let current: string | undefined = reason; current !== undefined && !closed(); current = again) {
         again = undefined;
-        try {
-          await reloadOnce(options, current, settleMs);
-        } catch (error) {
-          // A bug while reloading must not take the running fleet down; it may have struck
-          // half-way, so the log does not claim the fleet is unchanged.
-          logger.error(
-            { reload: current, err: error instanceof Error ? error.message : String(error) },
-            'config reload failed unexpectedly; some changes may not be applied: restart botfleet to be sure',
-          );
-        }
-        current = again;
+        await work(current);
       }
       running = undefined;
     })();
     return running;
   };
+  return { run, running: () => running };
+}
 
-  const watcher = options.watch
-    ? watchConfigFiles({
-        files: [resolve(options.cwd, options.file), resolve(options.cwd, '.env')],
-        debounceMs: settleMs,
-        logger,
-        onChange: (files) => void reload(`${files.join(', ')} changed`),
-      })
-    : undefined;
-  return {
-    reload,
-    close: async () => {
-      closed = true;
-      watcher?.close();
-      await running;
-    },
-  };
+/** reloadOnce, with a failure logged instead of thrown. */
+async function reloadLogged(options: ReloaderOptions, reason: string, settleMs: number): Promise<void> {
+  try {
+    await reloadOnce(options, reason, settleMs);
+  } catch (error) {
+    // A bug while reloading must not take the running fleet down; it may have struck
+    // half-way, so the log does not claim the fleet is unchanged.
+    options.logger.error(
+      { reload: reason, err: errorMessage(error) },
+      'config reload failed unexpectedly; some changes may not be applied: restart botfleet to be sure',
+    );
+  }
 }
 
 /** One reload: read a settled file, validate, apply, log the outcome in one line. */
@@ -151,7 +166,7 @@ function logOutcome(logger: Logger, reason: string, applied: AppliedReload): voi
   } else logger.info(summary, isEmptyPlan(applied) ? 'config reloaded: nothing changed' : 'config reloaded');
 }
 
-/** Waits until two reads of `path`, `settleMs` apart, agree (at most 10 tries), so a file an
+/** Waits until two reads of `path`, `settleMs` apart, agree (at most RELOAD_SETTLE_TRIES tries), so a file an
  * editor is still writing in place is not loaded cut off. A read error ends the wait: the
  * loader reports it. */
 async function settledFile(path: string, settleMs: number): Promise<void> {
@@ -165,7 +180,7 @@ async function settledFile(path: string, settleMs: number): Promise<void> {
     }
   };
   let before = await read();
-  for (let tries = 0; tries < 10 && before !== undefined; tries += 1) {
+  for (let tries = 0; tries < RELOAD_SETTLE_TRIES && before !== undefined; tries += 1) {
     await sleep(settleMs);
     const after = await read();
     if (after === before) return;

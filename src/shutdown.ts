@@ -2,6 +2,7 @@
  * Signals: the first SIGTERM or SIGINT starts a graceful stop (the caller's `stop`, which
  * drains in-flight replies within its deadline); a second one exits with status 1 at once.
  */
+import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 
 /** Installed signal handling; `signalled` resolves with the signal's name once `stop` finished. */
@@ -26,7 +27,7 @@ export function handleShutdownSignals(stop: () => Promise<void>, logger: Logger)
     stop().then(
       () => resolveSignalled(name),
       (error: unknown) => {
-        logger.error({ err: error instanceof Error ? error.message : String(error) }, 'error while stopping');
+        logger.error({ err: errorMessage(error) }, 'error while stopping');
         process.exit(1);
       },
     );

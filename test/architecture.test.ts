@@ -14,7 +14,7 @@ import { type LayerTable, layeringViolations } from './support/layering.js';
  *              indirectly (llm/model-error.ts yes, llm/llm-client.ts no: it loads openai);
  *   types      `import type` only.
  * A part may import itself; a part not in a row may not be imported by it. `base` is
- * errors.ts, logger.ts and mask.ts. Parts marked (next) are the open issues' future homes.
+ * defaults.ts, errors.ts, logger.ts and mask.ts. Parts marked (next) are the open issues' future homes.
  */
 // biome-ignore format: a table reads best aligned
 const LAYERS: LayerTable = {
@@ -24,7 +24,7 @@ const LAYERS: LayerTable = {
   'llm/':          { base: 'value', 'config/': 'interface' },
   'format/':       { base: 'value' },                                                            // (next)
   'answer/':       { base: 'value', 'config/': 'interface', 'memory/': 'interface', 'llm/': 'interface',
-                     'format/': 'value' },                                                       // (next)
+                     'format/': 'value' },
   'telegram/':     { base: 'value', 'config/': 'interface', 'memory/': 'interface', 'llm/': 'interface',
                      'answer/': 'value', 'format/': 'value' },
   'ops/':          { base: 'value', 'config/': 'interface' },                                    // (next)
@@ -32,9 +32,12 @@ const LAYERS: LayerTable = {
                      'answer/': 'value', 'format/': 'value' },                                   // (next)
   'fleet-plan.ts': { base: 'value', 'config/': 'types' },
   'shutdown.ts':   { base: 'value' },
+  'apply-reload.ts': { base: 'value', 'config/': 'types', 'fleet-plan.ts': 'value', 'telegram/': 'value' },
   'app.ts':        { base: 'value', 'config/': 'value', 'memory/': 'value', 'llm/': 'value', 'answer/': 'value',
-                     'format/': 'value', 'telegram/': 'value', 'ops/': 'value', 'fleet-plan.ts': 'value' },
-  'reload.ts':     { base: 'value', 'config/': 'value', 'fleet-plan.ts': 'value', 'app.ts': 'types' },
+                     'format/': 'value', 'telegram/': 'value', 'ops/': 'value', 'fleet-plan.ts': 'value',
+                     'apply-reload.ts': 'value' },
+  'reload.ts':     { base: 'value', 'config/': 'value', 'fleet-plan.ts': 'value', 'app.ts': 'types',
+                     'apply-reload.ts': 'types' },
   'cli.ts':        { base: 'value', 'config/': 'value', 'app.ts': 'value', 'reload.ts': 'value',
                      'shutdown.ts': 'value', 'fleet-plan.ts': 'value', 'terminal/': 'value' },
 };
@@ -84,6 +87,27 @@ describe('architecture of src/', () => {
     ).toEqual([]);
   });
 });
+
+describe("the README's layout table", () => {
+  it('lists every part of LAYERS with exactly what it may import', async () => {
+    const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
+    const rows = new Map(
+      readme
+        .split('\n')
+        .filter((line) => line.startsWith('| `'))
+        .map((line) => line.split('|').map((cell) => cell.trim()))
+        .map((cells) => [/^`([^`]+)`/.exec(cells[1] ?? '')?.[1] ?? '', cells[3] ?? ''] as const),
+    );
+    const expected = Object.entries(LAYERS).map(([part, row]) => [part, mayImport(row)]);
+    expect(Object.keys(LAYERS).map((part) => [part, rows.get(part)])).toEqual(expected);
+  });
+});
+
+/** A LAYERS row as the README writes it: `config/ (interface), app.ts (types), base`. */
+function mayImport(row: LayerTable[string]): string {
+  const entries = Object.entries(row).map(([part, access]) => (access === 'value' ? part : `${part} (${access})`));
+  return entries.length === 0 ? 'nothing of ours' : entries.join(', ');
+}
 
 describe('the architecture checker', () => {
   it('finds a package imported outside its home, statically, re-exported or dynamically', () => {

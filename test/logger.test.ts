@@ -2,10 +2,10 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, DEFAULT_LOG_LEVEL, isLogLevel, LOG_LEVELS } from '../src/logger.js';
+import { createLogger, DEFAULT_LOG_LEVEL, isLogLevel, LOG_LEVELS, type LogLevel } from '../src/logger.js';
 
 /** A logger at `level` (default when undefined) and the messages it wrote. */
-function loggerAt(level: string | undefined): { log: ReturnType<typeof createLogger>; messages: () => string[] } {
+function loggerAt(level: LogLevel | undefined): { log: ReturnType<typeof createLogger>; messages: () => string[] } {
   let buffer = '';
   const destination = new Writable({
     write(chunk: Buffer | string, _encoding, callback) {
@@ -32,7 +32,7 @@ describe('log levels', () => {
 
   it('builds a logger for every listed level and refuses any other', () => {
     for (const level of LOG_LEVELS) expect(() => createLogger({ level })).not.toThrow();
-    expect(() => createLogger({ level: 'loud' })).toThrow(/loud/);
+    expect(() => createLogger({ level: 'loud' as LogLevel })).toThrow(/loud/);
   });
 
   it('logs info and above, not debug, by default', () => {

@@ -4,7 +4,8 @@
  * pass and thrown together as a ConfigError.
  */
 import { resolve } from 'node:path';
-import { ConfigError, type ConfigProblem } from '../errors.js';
+import { MAX_YAML_ALIAS_COUNT } from '../defaults.js';
+import { ConfigError, type ConfigProblem, errorMessage } from '../errors.js';
 import type { BotfleetConfigFile } from './bots-config.generated.js';
 import { checkRules } from './check-rules.js';
 import { type EnvVars, interpolateEnv, readDotEnv } from './interpolate.js';
@@ -39,10 +40,10 @@ export async function loadConfig(options: LoadConfigOptions): Promise<FleetConfi
   const envProblems = interpolateEnv(source, dotEnv.vars, (path) => acceptsString(schemaAt(schema, path)));
   let data: unknown;
   try {
-    data = source.doc.toJS({ maxAliasCount: 100 });
+    data = source.doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
   } catch (error) {
     // yaml refuses alias bombs ("excessive alias count") here; its message holds no file text.
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     throw new ConfigError([
       ...dotEnv.problems,
       { file: options.file, line: 1, col: 1, path: '', message: `YAML error: ${message}` },

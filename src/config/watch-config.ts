@@ -7,13 +7,15 @@
  */
 import { type FSWatcher, realpathSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { DEFAULT_RELOAD_DEBOUNCE_MS } from '../defaults.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** What to watch and whom to tell. */
 export interface WatchConfigOptions {
   /** Absolute paths of the files to watch (the config file and `.env`). */
   readonly files: readonly string[];
-  /** Quiet time after the last event before `onChange` runs, in ms. Default 200. */
+  /** Quiet time after the last event before `onChange` runs, in ms. Default DEFAULT_RELOAD_DEBOUNCE_MS. */
   readonly debounceMs?: number;
   /** Called with the changed file names (at most once per quiet time). */
   readonly onChange: (files: readonly string[]) => void;
@@ -48,7 +50,7 @@ export function watchConfigFiles(options: WatchConfigOptions): ConfigWatchHandle
         if (name === null || !(names.has(name) || name === CONFIGMAP_SWAP)) return;
         for (const changedName of name === CONFIGMAP_SWAP ? names : [name]) changed.add(changedName);
         clearTimeout(timer);
-        timer = setTimeout(fire, options.debounceMs ?? 200);
+        timer = setTimeout(fire, options.debounceMs ?? DEFAULT_RELOAD_DEBOUNCE_MS);
       });
       watcher.on('error', (error) =>
         options.logger.warn({ folder, err: error.message }, 'stopped watching a config folder; SIGHUP still reloads'),
@@ -56,10 +58,7 @@ export function watchConfigFiles(options: WatchConfigOptions): ConfigWatchHandle
       watchers.push(watcher);
     } catch (error) {
       // Watching is a convenience: without it, SIGHUP still reloads.
-      options.logger.warn(
-        { folder, err: error instanceof Error ? error.message : String(error) },
-        'cannot watch the config folder; reload with SIGHUP',
-      );
+      options.logger.warn({ folder, err: errorMessage(error) }, 'cannot watch the config folder; reload with SIGHUP');
     }
   }
   return {

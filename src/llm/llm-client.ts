@@ -1,6 +1,7 @@
 /**
  * Model calls to OpenAI-compatible Chat Completions endpoints. The openai SDK lives only in
- * this folder; handlers depend on the `LlmClient` interface and see failures as ModelError.
+ * this folder; the answer depends on the `LlmClient` interface and sees failures as ModelError
+ * (model-error.ts, SDK-free).
  */
 import {
   APIConnectionError,
@@ -14,8 +15,8 @@ import type { ProviderConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { ModelError, type ModelFailure } from './model-error.js';
 
-/** One message of a model request. */
-export interface ChatMessage {
+/** One message of a model request: the system prompt, a user's text or a model's reply. */
+export interface ModelMessage {
   readonly role: 'system' | 'user' | 'assistant';
   readonly content: string;
 }
@@ -23,7 +24,7 @@ export interface ChatMessage {
 /** One model request. `temperature`/`maxReplyTokens` null: not sent. */
 export interface CompletionRequest {
   readonly model: string;
-  readonly messages: readonly ChatMessage[];
+  readonly messages: readonly ModelMessage[];
   readonly temperature: number | null;
   readonly maxReplyTokens: number | null;
   /** Aborts the request (shutdown); the call then rejects with reason 'aborted'. */
@@ -43,6 +44,10 @@ export interface LlmClient {
   readonly provider: string;
   /** Asks the model for a reply. Throws ModelError; never returns an empty text. */
   complete(request: CompletionRequest): Promise<Completion>;
+  /** The same reply as text deltas in order, concatenated the whole reply; the request starts
+   * when iteration does, and iteration throws what `complete` would. Today one delta holding
+   * the whole reply. */
+  stream(request: CompletionRequest): AsyncIterable<string>;
 }
 
 /** What the SDK sends as the API key when the provider has none: the SDK insists on a key,
@@ -60,23 +65,27 @@ export function createLlmClient(provider: ProviderConfig): LlmClient {
   const isOpenAi = new URL(provider.baseUrl).hostname === 'api.openai.com';
   const scrub = (text: string): string => (provider.apiKey ? text.split(provider.apiKey).join('****') : text);
 
+  const complete = async (request: CompletionRequest): Promise<Completion> => {
+    const abort = followAbort(request.signal);
+    let response: OpenAI.Chat.Completions.ChatCompletion;
+    try {
+      response = await sdk.chat.completions.create(bodyOf(request, isOpenAi), { signal: abort.signal });
+    } catch (error) {
+      throw toModelError(provider.name, error, scrub);
+    } finally {
+      abort.detach();
+    }
+    const text = response?.choices?.[0]?.message?.content;
+    if (typeof text !== 'string' || text.trim() === '') {
+      throw new ModelError(provider.name, 'malformed', 'the answer held no reply text');
+    }
+    return { text, promptTokens: response.usage?.prompt_tokens, replyTokens: response.usage?.completion_tokens };
+  };
   return {
     provider: provider.name,
-    async complete(request) {
-      const abort = followAbort(request.signal);
-      let response: OpenAI.Chat.Completions.ChatCompletion;
-      try {
-        response = await sdk.chat.completions.create(bodyOf(request, isOpenAi), { signal: abort.signal });
-      } catch (error) {
-        throw toModelError(provider.name, error, scrub);
-      } finally {
-        abort.detach();
-      }
-      const text = response?.choices?.[0]?.message?.content;
-      if (typeof text !== 'string' || text.trim() === '') {
-        throw new ModelError(provider.name, 'malformed', 'the answer held no reply text');
-      }
-      return { text, promptTokens: response.usage?.prompt_tokens, replyTokens: response.usage?.completion_tokens };
+    complete,
+    async *stream(request) {
+      yield (await complete(request)).text;
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * How a model call fails, as the rest of the app sees it. Free of the openai SDK, so code that
- * only needs to recognise a model failure (the bot handlers, the terminal chat) can import it
+ * only needs to recognise a model failure (the answer, the terminal chat) can import it
  * without loading the SDK.
  */
 import { AppError } from '../errors.js';

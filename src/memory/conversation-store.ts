@@ -24,14 +24,14 @@
  */
 import type { Logger } from '../logger.js';
 import { type ConversationKey, conversationKey, corruptKey, refusalKey } from './keys.js';
-import { type Call, createCall, createGuard } from './store-calls.js';
+import { type Call, createCall, createGuard, type Guard } from './store-calls.js';
 import type { StoreBackend, StoreOperation } from './store-error.js';
 import { assertTurn, decodeValue, encodeValue, type Turn } from './value-format.js';
 
 /** How an append bounds the stored conversation. */
 export interface AppendOptions {
-  /** Keep only the newest `keepTurns` turns (the bot's window.maxTurns), an integer >= 1. */
-  readonly keepTurns: number;
+  /** Keep only the newest `maxTurns` turns (the bot's window.maxTurns), an integer >= 1. */
+  readonly maxTurns: number;
 }
 
 /** What a bot needs to know of a conversation before answering in it. */
@@ -51,7 +51,7 @@ export interface ConversationStore {
   load(key: ConversationKey): Promise<readonly Turn[]>;
   /** The turns and answered update ids of a conversation (see ConversationState). */
   read(key: ConversationKey): Promise<ConversationState>;
-  /** Appends one complete turn and trims to `keepTurns` (a trimmed turn's update id stays
+  /** Appends one complete turn and trims to `maxTurns` (a trimmed turn's update id stays
    * answered). A turn of an update already answered here is not stored. Throws
    * RangeError/TypeError on bad input. */
   append(key: ConversationKey, turn: Turn, options: AppendOptions): Promise<void>;
@@ -95,28 +95,11 @@ interface Located extends ConversationState {
 
 /** A ConversationStore over `deps.keyv`. No I/O until a method is called. */
 export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): DrainableConversationStore {
-  const { keyv, namespace, url } = deps;
+  const { keyv, namespace } = deps;
   const guard = createGuard(deps);
   const call = createCall(deps);
   const readState = createReader(deps, call);
-
-  /** Reads `key`'s state and writes `next(state)` (when defined) under one lock. */
-  const update = (
-    operation: StoreOperation,
-    key: ConversationKey,
-    next: (state: Located) => { turns: readonly Turn[]; answered: readonly number[] } | undefined,
-  ): Promise<void> => {
-    const storageKey = conversationKey(namespace, key);
-    return guard(operation, storageKey, async () => {
-      const state = await readState(operation, storageKey, key);
-      const value = next(state);
-      if (value === undefined) return;
-      if (value.turns.length === 0 && value.answered.length === 0)
-        await call(operation, storageKey, () => keyv.delete(storageKey));
-      else await call(operation, storageKey, () => keyv.set(storageKey, encodeValue(value.turns, value.answered)));
-    });
-  };
-
+  const update = createUpdater(deps, guard, call, readState);
   const read = (key: ConversationKey): Promise<ConversationState> => {
     const storageKey = conversationKey(namespace, key);
     return guard('load', storageKey, async () => {
@@ -124,43 +107,27 @@ export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): Dr
       return { turns, answered, ...(lost ? { lost } : {}) };
     });
   };
-
   return {
     read,
     load: async (key) => (await read(key)).turns,
-
     async append(key, turn, options) {
-      if (!Number.isSafeInteger(options.keepTurns) || options.keepTurns < 1) {
-        throw new RangeError(`keepTurns must be an integer >= 1, got ${options.keepTurns}`);
+      if (!Number.isSafeInteger(options.maxTurns) || options.maxTurns < 1) {
+        throw new RangeError(`maxTurns must be an integer >= 1, got ${options.maxTurns}`);
       }
       assertTurn(turn);
-      await update('append', key, (state) => {
-        if (turn.updateId !== undefined && state.answered.includes(turn.updateId)) {
-          deps.logger.debug(
-            { ...fieldsOf(key), storage: url, update: turn.updateId },
-            'update already answered; turn not stored again',
-          );
-          return undefined;
-        }
-        const all = [...state.turns, turn];
-        const trimmed = all.slice(0, Math.max(0, all.length - options.keepTurns));
-        return { turns: all.slice(-options.keepTurns), answered: [...state.others, ...idsOf(trimmed)] };
-      });
+      await update('append', key, (state) => appended(state, turn, options.maxTurns, deps, key));
     },
-
     async markAnswered(key, updateId) {
       await update('answered', key, (state) =>
         state.answered.includes(updateId) ? undefined : { turns: state.turns, answered: [...state.others, updateId] },
       );
     },
-
     async reset(key, updateId) {
       await update('reset', key, (state) => ({
         turns: [],
         answered: [...state.others, ...idsOf(state.turns), ...(updateId === undefined ? [] : [updateId])],
       }));
     },
-
     async claimRefusal(botId, subjectId, updateId) {
       const storageKey = refusalKey(namespace, botId, subjectId);
       return guard('refusal', storageKey, async () => {
@@ -170,9 +137,53 @@ export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): Dr
         return true;
       });
     },
-
     drain: guard.drain,
   };
+}
+
+/** A new stored value: its turns and the answered ids no kept turn carries. */
+type NextValue = { turns: readonly Turn[]; answered: readonly number[] };
+
+/** `update(operation, key, next)`: reads `key`'s state and writes `next(state)` (when
+ * defined; an empty value deletes the key) under the conversation's lock. */
+function createUpdater(
+  deps: KeyvConversationStoreDeps,
+  guard: Guard,
+  call: Call,
+  readState: ReturnType<typeof createReader>,
+): (operation: StoreOperation, key: ConversationKey, next: (state: Located) => NextValue | undefined) => Promise<void> {
+  const { keyv, namespace } = deps;
+  return (operation, key, next) => {
+    const storageKey = conversationKey(namespace, key);
+    return guard(operation, storageKey, async () => {
+      const value = next(await readState(operation, storageKey, key));
+      if (value === undefined) return;
+      if (value.turns.length === 0 && value.answered.length === 0)
+        await call(operation, storageKey, () => keyv.delete(storageKey));
+      else await call(operation, storageKey, () => keyv.set(storageKey, encodeValue(value.turns, value.answered)));
+    });
+  };
+}
+
+/** The value after appending `turn` and keeping the newest `maxTurns` (a trimmed turn's id
+ * stays answered), or undefined when the turn's update was already answered. */
+function appended(
+  state: Located,
+  turn: Turn,
+  maxTurns: number,
+  deps: KeyvConversationStoreDeps,
+  key: ConversationKey,
+): NextValue | undefined {
+  if (turn.updateId !== undefined && state.answered.includes(turn.updateId)) {
+    deps.logger.debug(
+      { ...fieldsOf(key), storage: deps.url, update: turn.updateId },
+      'update already answered; turn not stored again',
+    );
+    return undefined;
+  }
+  const all = [...state.turns, turn];
+  const trimmed = all.slice(0, Math.max(0, all.length - maxTurns));
+  return { turns: all.slice(-maxTurns), answered: [...state.others, ...idsOf(trimmed)] };
 }
 
 /** The update ids the turns carry. */

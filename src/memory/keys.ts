@@ -38,9 +38,11 @@ export interface ConversationKey {
   readonly userId?: number;
 }
 
-/** The storage key of a conversation under `namespace`. Throws RangeError for ids that would
- * make an ambiguous key (a bot id with `:`, a non-integer chat/topic/user id). */
-export function conversationKey(namespace: string, key: ConversationKey): string {
+/** A conversation's identity, `{botId}:{chatId}[:t{topicId}][:u{userId}]`: the one form every
+ * part uses (the storage key is the namespace and this; the ordering queue keys by it). Throws
+ * RangeError for ids that would make it ambiguous (a bot id with `:`, a non-integer chat/topic/
+ * user id). */
+export function conversationId(key: ConversationKey): string {
   if (key.botId === '' || key.botId.includes(':'))
     throw new RangeError(`bot id ${JSON.stringify(key.botId)} cannot be part of a storage key`);
   for (const [name, value] of [
@@ -53,7 +55,13 @@ export function conversationKey(namespace: string, key: ConversationKey): string
   }
   const topic = key.topicId === undefined ? '' : `:t${key.topicId}`;
   const user = key.userId === undefined ? '' : `:u${key.userId}`;
-  return `${namespace}:${key.botId}:${key.chatId}${topic}${user}`;
+  return `${key.botId}:${key.chatId}${topic}${user}`;
+}
+
+/** The storage key of a conversation under `namespace`: `{namespace}:` + conversationId.
+ * Throws RangeError like conversationId. */
+export function conversationKey(namespace: string, key: ConversationKey): string {
+  return `${namespace}:${conversationId(key)}`;
 }
 
 /** Where an unreadable value of `key` is kept aside; `atMs` is the time it was found. */

@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Deserialize, Keyv, type KeyvOptions, type Serialize } from 'keyv';
+import { RECONNECT_BASE_DELAY_MS } from '../defaults.js';
 import { type StoreBackend, withDeadline } from './store-error.js';
 
 /** Knobs of openBackend, in ms. */
@@ -112,9 +113,9 @@ async function openRedis(url: string, options: BackendOptions): Promise<Backend>
     socket: {
       connectTimeout: options.connectTimeoutMs,
       // Before start-up succeeded, the first failure is final (a clear start-up error). After,
-      // reconnect forever with exponential backoff: 100 ms, 200 ms, … capped.
+      // reconnect forever with exponential backoff from RECONNECT_BASE_DELAY_MS, capped.
       reconnectStrategy: (retries: number, cause: Error) =>
-        opened ? Math.min(100 * 2 ** retries, options.reconnectMaxDelayMs) : cause,
+        opened ? Math.min(RECONNECT_BASE_DELAY_MS * 2 ** retries, options.reconnectMaxDelayMs) : cause,
     },
   });
   const store = new KeyvRedis(client, { throwOnErrors: true, throwOnConnectError: true });

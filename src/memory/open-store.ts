@@ -5,6 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { StorageConfig } from '../config/types.js';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_OPERATION_TIMEOUT_MS,
+  DEFAULT_RECONNECT_MAX_DELAY_MS,
+} from '../defaults.js';
 import type { Logger } from '../logger.js';
 import { maskUrl } from '../mask.js';
 import { type ConversationStore, createKeyvConversationStore } from './conversation-store.js';
@@ -12,23 +17,17 @@ import { probeKey } from './keys.js';
 import { type Backend, backendOf, openBackend } from './open-backend.js';
 import { describeCause, type StoreBackend, StoreError, withDeadline } from './store-error.js';
 
-/** Default deadline of one storage operation, in ms. */
-export const DEFAULT_OPERATION_TIMEOUT_MS = 3000;
-/** Default deadline for opening storage (connect + probe), in ms. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
-/** Default longest pause between two Redis reconnect attempts, in ms. */
-export const DEFAULT_RECONNECT_MAX_DELAY_MS = 2000;
-
 /** What openConversationStore needs. */
 export interface OpenStoreOptions {
   readonly storage: StorageConfig;
   readonly logger: Logger;
   /** Deadline of one load/append/reset backend call, in ms; past it the call rejects with a
-   * retryable StoreError. Default 3000. */
+   * retryable StoreError. Default DEFAULT_OPERATION_TIMEOUT_MS. */
   readonly operationTimeoutMs?: number;
-  /** Deadline for connecting and the start-up round trip, in ms. Default 5000. */
+  /** Deadline for connecting and the start-up round trip, in ms. Default DEFAULT_CONNECT_TIMEOUT_MS. */
   readonly connectTimeoutMs?: number;
-  /** Longest pause between Redis reconnect attempts after a lost connection, in ms. Default 2000. */
+  /** Longest pause between Redis reconnect attempts after a lost connection, in ms. Default
+   * DEFAULT_RECONNECT_MAX_DELAY_MS. */
   readonly reconnectMaxDelayMs?: number;
   /** The Map behind memory:// (lets tests see raw values). Default: a new, private Map. */
   readonly memoryMap?: Map<string, unknown>;
@@ -50,9 +49,7 @@ export interface ConversationStoreHandle extends ConversationStore {
 export async function openConversationStore(options: OpenStoreOptions): Promise<ConversationStoreHandle> {
   const { storage, logger } = options;
   const url = maskUrl(storage.url);
-  const secret = passwordOf(storage.url);
   const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
-  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const kind = backendOf(storage.url);
   if (kind === undefined) {
     throw new StoreError(
@@ -60,35 +57,7 @@ export async function openConversationStore(options: OpenStoreOptions): Promise<
       `storage.url ${url} is not supported; use sqlite://PATH, redis://…, rediss://… or memory://`,
     );
   }
-  const unreachable = (error: unknown): StoreError =>
-    new StoreError(
-      { backend: kind, operation: 'open', retryable: false, url },
-      `storage unreachable: ${url} (${describeCause(error, secret)}); ${HINTS[kind]}`,
-      { cause: error },
-    );
-
-  let backend: Backend;
-  try {
-    backend = await openBackend(storage.url, kind, {
-      connectTimeoutMs,
-      operationTimeoutMs,
-      reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? DEFAULT_RECONNECT_MAX_DELAY_MS,
-      ...(options.memoryMap ? { memoryMap: options.memoryMap } : {}),
-    });
-  } catch (error) {
-    throw unreachable(error);
-  }
-  let opened = false;
-  logErrorEvents(backend, logger, url, secret, () => opened);
-  try {
-    await withDeadline(roundTrip(backend, probeKey(storage.namespace, randomUUID())), connectTimeoutMs);
-  } catch (error) {
-    await disconnectQuietly(backend, connectTimeoutMs, logger, url);
-    throw unreachable(error);
-  }
-  opened = true;
-  backend.markOpened();
-
+  const backend = await openProbed(options, kind, url);
   const store = createKeyvConversationStore({
     keyv: backend.keyv,
     namespace: storage.namespace,
@@ -116,6 +85,42 @@ export async function openConversationStore(options: OpenStoreOptions): Promise<
       return closing;
     },
   };
+}
+
+/** Connects to the `kind` backend and proves it with a round trip within the connect deadline;
+ * its error events are logged from then on. Throws StoreError (operation 'open'). */
+async function openProbed(options: OpenStoreOptions, kind: StoreBackend, url: string): Promise<Backend> {
+  const { storage, logger } = options;
+  const secret = passwordOf(storage.url);
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const unreachable = (error: unknown): StoreError =>
+    new StoreError(
+      { backend: kind, operation: 'open', retryable: false, url },
+      `storage unreachable: ${url} (${describeCause(error, secret)}); ${HINTS[kind]}`,
+      { cause: error },
+    );
+  let backend: Backend;
+  try {
+    backend = await openBackend(storage.url, kind, {
+      connectTimeoutMs,
+      operationTimeoutMs: options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
+      reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? DEFAULT_RECONNECT_MAX_DELAY_MS,
+      ...(options.memoryMap ? { memoryMap: options.memoryMap } : {}),
+    });
+  } catch (error) {
+    throw unreachable(error);
+  }
+  let opened = false;
+  logErrorEvents(backend, logger, url, secret, () => opened);
+  try {
+    await withDeadline(roundTrip(backend, probeKey(storage.namespace, randomUUID())), connectTimeoutMs);
+  } catch (error) {
+    await disconnectQuietly(backend, connectTimeoutMs, logger, url);
+    throw unreachable(error);
+  }
+  opened = true;
+  backend.markOpened();
+  return backend;
 }
 
 const HINTS: Record<StoreBackend, string> = {

@@ -13,6 +13,7 @@
  * Parsing is strict: anything that is not exactly this shape is reported as unreadable (and
  * then kept aside by the store), never guessed at.
  */
+import { errorMessage } from '../errors.js';
 
 /** One complete exchange: the user's message and the bot's reply. Times are ms since the
  * epoch; `updateId` is the Telegram update that carried the user's message. */
@@ -57,7 +58,7 @@ export function decodeValue(text: string): DecodedValue {
     parsed = JSON.parse(text);
   } catch (error) {
     // Converted: a value that does not parse is a result the store acts on (it quarantines it).
-    return { ok: false, reason: `not JSON (${error instanceof Error ? error.message : String(error)})` };
+    return { ok: false, reason: `not JSON (${errorMessage(error)})` };
   }
   if (!isRecord(parsed)) return { ok: false, reason: 'not a JSON object' };
   if (parsed.v !== VALUE_FORMAT_VERSION)

@@ -29,11 +29,6 @@ export function conversationOf(botId: string, message: Message, memory: GroupsCo
   };
 }
 
-/** A stable string for a conversation (for ordering): `bot:chat[:tTOPIC][:uUSER]`. */
-export function conversationString(ref: ConversationKey): string {
-  return `${ref.botId}:${ref.chatId}${ref.topicId === undefined ? '' : `:t${ref.topicId}`}${ref.userId === undefined ? '' : `:u${ref.userId}`}`;
-}
-
 /** Whether `from` may talk to the bot in `chatId`: sender listed in `users`, or chat listed
  * in `chats`; everyone when both lists are null. */
 export function isAllowed(access: AccessConfig, userId: number | undefined, chatId: number): boolean {

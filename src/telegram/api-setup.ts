@@ -13,13 +13,19 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import type { Bot, Transformer } from 'grammy';
 import type { Update } from 'grammy/types';
+import { API_RETRY_ATTEMPTS, API_RETRY_MAX_DELAY_SECONDS } from '../defaults.js';
+import { grammySignal } from './grammy-compat.js';
 import { retryNetworkErrors } from './network-retry.js';
 
 /** Installs the stack described above on `bot.api`; `replies` aborts every call but
  * getUpdates (the runner's own stop aborts its poll). Call once, before the bot starts. */
 export function installApiTransformers(bot: Bot, replies: AbortSignal): void {
   bot.api.config.use(
-    autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 60, rethrowHttpErrors: true }),
+    autoRetry({
+      maxRetryAttempts: API_RETRY_ATTEMPTS,
+      maxDelaySeconds: API_RETRY_MAX_DELAY_SECONDS,
+      rethrowHttpErrors: true,
+    }),
     retryNetworkErrors(),
     keepUpdateOffset(),
     abortAlsoOn(replies),
@@ -63,10 +69,4 @@ export function keepUpdateOffset(): Transformer {
     if (newest !== undefined) nextOffset = Math.max(nextOffset, newest.update_id + 1);
     return response;
   };
-}
-
-/** grammY types signals with an older AbortSignal shim; Node's own signal is what it uses at
- * run time, so this is a type-level conversion only. */
-export function grammySignal(signal: AbortSignal): Parameters<Bot['init']>[0] {
-  return signal as unknown as Parameters<Bot['init']>[0];
 }

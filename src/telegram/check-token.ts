@@ -1,8 +1,11 @@
 /** `botfleet check --online` for Telegram: asks getMe with each bot's token. */
 import { Api, Bot, GrammyError } from 'grammy';
 import type { BotConfig } from '../config/types.js';
+import { TOKEN_CHECK_TIMEOUT_MS } from '../defaults.js';
+import { errorMessage } from '../errors.js';
 import { maskUrl } from '../mask.js';
-import { grammySignal } from './start-bot.js';
+import { grammySignal } from './grammy-compat.js';
+import { isTokenRejected } from './telegram-errors.js';
 
 /** What getMe said about one bot's token. */
 export type TokenCheck =
@@ -10,7 +13,7 @@ export type TokenCheck =
   | { readonly ok: false; readonly problem: string };
 
 /** Calls getMe once (no retries) with a `timeoutMs` limit. Never throws; never echoes the token. */
-export async function checkToken(bot: BotConfig, timeoutMs = 10_000): Promise<TokenCheck> {
+export async function checkToken(bot: BotConfig, timeoutMs = TOKEN_CHECK_TIMEOUT_MS): Promise<TokenCheck> {
   const setup = botSetupProblem(bot);
   if (setup !== undefined) return { ok: false, problem: setup };
   const api = new Api(bot.token, { apiRoot: bot.telegram.apiRoot });
@@ -18,19 +21,16 @@ export async function checkToken(bot: BotConfig, timeoutMs = 10_000): Promise<To
     const me = await api.getMe(grammySignal(AbortSignal.timeout(timeoutMs)));
     return { ok: true, username: me.username };
   } catch (error) {
+    if (isTokenRejected(error)) {
+      return { ok: false, problem: 'Telegram rejected the token; get a new one from @BotFather' };
+    }
     if (error instanceof GrammyError) {
-      const rejected = error.error_code === 401 || error.error_code === 404;
-      return {
-        ok: false,
-        problem: rejected
-          ? 'Telegram rejected the token; get a new one from @BotFather'
-          : `Telegram answered ${error.error_code} ${error.description}`,
-      };
+      return { ok: false, problem: `Telegram answered ${error.error_code} ${error.description}` };
     }
     // grammY's HttpError keeps the token out of its message (sensitiveLogs is off).
     return {
       ok: false,
-      problem: `cannot reach ${maskUrl(bot.telegram.apiRoot)} (${error instanceof Error ? error.message : String(error)})`,
+      problem: `cannot reach ${maskUrl(bot.telegram.apiRoot)} (${errorMessage(error)})`,
     };
   }
 }
@@ -43,7 +43,6 @@ export function botSetupProblem(bot: BotConfig): string | undefined {
     return undefined;
   } catch (error) {
     // Converted to a problem the caller reports; grammY's messages may quote the apiRoot.
-    const message = error instanceof Error ? error.message : String(error);
-    return message.replace(/\/\/[^/@\s']*@/g, '//****@');
+    return errorMessage(error).replace(/\/\/[^/@\s']*@/g, '//****@');
   }
 }

@@ -1,8 +1,11 @@
 /**
  * The bot's commands and what kind of message a user sent: one of our commands, text, media
- * (answered with an apology until media support exists), or a service message (nothing).
+ * (answered with an apology until media support exists), or a service message (nothing); and
+ * the fixed texts that answer commands and media.
  */
 import type { Message, UserFromGetMe } from 'grammy/types';
+import type { BotConfig, GroupsConfig } from '../config/types.js';
+import { shouldAnswer } from './addressing.js';
 
 /** The command menu set with setMyCommands, also the /help text. */
 export const BOT_COMMANDS = [
@@ -66,4 +69,35 @@ function commandOf(message: Message, me: UserFromGetMe): MessageKind | undefined
   if (target !== undefined && target.toLowerCase() !== me.username.toLowerCase()) return 'for-another-bot';
   const known = BOT_COMMANDS.find((c) => c.command === name.toLowerCase());
   return known?.command ?? 'unknown';
+}
+
+/** The kind of a message the bot answers in some way, or undefined for one it ignores: from a
+ * bot, a group message not meant for it under `groups.reply`, a service message, or a command
+ * for another bot (those last two are also passed to `onIgnoredKind`). The one rule both the
+ * ordering and the handlers apply. */
+export function kindToAnswer(
+  message: Message,
+  me: UserFromGetMe,
+  reply: GroupsConfig['reply'],
+  onIgnoredKind: (kind: MessageKind) => void = () => undefined,
+): MessageKind | undefined {
+  if (message.from?.is_bot || !shouldAnswer(message, me, reply)) return undefined;
+  const kind = messageKind(message, me);
+  if (kind !== 'service' && kind !== 'for-another-bot') return kind;
+  onIgnoredKind(kind);
+  return undefined;
+}
+
+/** The text answering a command or a non-text message. */
+export function fixedReply(kind: 'start' | 'help' | 'unknown' | 'media', config: BotConfig): string {
+  switch (kind) {
+    case 'start':
+      return config.greeting;
+    case 'help':
+      return HELP_TEXT;
+    case 'unknown':
+      return `I don't know that command.\n\n${HELP_TEXT}`;
+    case 'media':
+      return config.replies.nonText;
+  }
 }

@@ -6,10 +6,12 @@
 import { type Bot, BotError, type Context, type MiddlewareFn } from 'grammy';
 import type { BotConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
-import { conversationOf, conversationString, shouldAnswer } from './addressing.js';
-import { messageKind } from './commands.js';
+import { conversationId } from '../memory/keys.js';
+import { conversationOf } from './addressing.js';
+import { kindToAnswer } from './commands.js';
 import { createConversationQueue } from './conversation-queue.js';
-import { errorText, type HandlerDeps } from './handlers.js';
+import type { HandlerDeps } from './handler-deps.js';
+import { errorText } from './telegram-errors.js';
 
 /** Sends `text` as a reply to the update's message; false when it could not be delivered. */
 export type ReplyTo = (ctx: Context, text: string, log: Logger) => Promise<boolean>;
@@ -58,8 +60,6 @@ export function conversationOrder(bot: Bot, deps: HandlerDeps, replyTo: ReplyTo)
  * (other bots, group messages not meant for it), which passes at once. */
 function orderingKey(ctx: Context, config: BotConfig): string | undefined {
   const message = ctx.message;
-  if (!message || message.from?.is_bot || !shouldAnswer(message, ctx.me, config.groups.reply)) return undefined;
-  const kind = messageKind(message, ctx.me);
-  if (kind === 'service' || kind === 'for-another-bot') return undefined;
-  return conversationString(conversationOf(config.id, message, config.groups.memory));
+  if (!message || kindToAnswer(message, ctx.me, config.groups.reply) === undefined) return undefined;
+  return conversationId(conversationOf(config.id, message, config.groups.memory));
 }

@@ -1,11 +1,15 @@
 /**
- * Delivery to Telegram: sending a message in the right chat and topic, "typing…", and short
- * descriptions of errors for logs.
+ * Delivery to Telegram: the ReplySink of a message (split at TELEGRAM_TEXT_LIMIT, sent in the
+ * message's chat and topic, as a reply in groups, "typing…" every interval), and `send` for
+ * one text.
  */
-import { type Context, GrammyError } from 'grammy';
+import type { Context } from 'grammy';
 import type { Message } from 'grammy/types';
+import type { ReplySink } from '../answer/reply-sink.js';
 import type { Logger } from '../logger.js';
-import { topicOf } from './addressing.js';
+import { isGroupChat, topicOf } from './addressing.js';
+import { splitMessage } from './split-message.js';
+import { errorText, isBlockedByUser } from './telegram-errors.js';
 
 /** Sends `text` in the message's chat and topic (as a reply when `asReply`). Returns false
  * when it could not be delivered; a user who blocked the bot is not an error. */
@@ -19,7 +23,7 @@ export async function send(ctx: Context, text: string, log: Logger, asReply = fa
     await ctx.reply(text, { ...replyTo, link_preview_options: { is_disabled: true } });
     return true;
   } catch (error) {
-    if (error instanceof GrammyError && error.error_code === 403) {
+    if (isBlockedByUser(error)) {
       log.info({ status: 403 }, 'the user blocked the bot or left the chat; message not delivered');
     } else {
       log.error({ err: errorText(error) }, 'could not send a message');
@@ -28,8 +32,27 @@ export async function send(ctx: Context, text: string, log: Logger, asReply = fa
   }
 }
 
-/** Shows "typing…" now and every few seconds until the returned function is called. */
-export function keepTyping(ctx: Context, message: Message, intervalMs: number, log: Logger): () => void {
+/** The ReplySink answering `message`: the whole reply is collected, split into parts of at
+ * most TELEGRAM_TEXT_LIMIT, and sent in order (the first as a reply in groups), stopping at the
+ * first part that could not be delivered; notices are sent as plain messages. */
+export function telegramSink(ctx: Context, message: Message, typingIntervalMs: number, log: Logger): ReplySink {
+  return {
+    startTyping: () => keepTyping(ctx, message, typingIntervalMs, log),
+    async deliver(reply) {
+      let text = '';
+      for await (const delta of reply) text += delta;
+      if (text === '') return true;
+      for (const [index, part] of splitMessage(text).entries()) {
+        if (!(await send(ctx, part, log, index === 0 && isGroupChat(message)))) return false;
+      }
+      return true;
+    },
+    notify: (notice) => send(ctx, notice.text, log),
+  };
+}
+
+/** Shows "typing…" now and every `intervalMs` until the returned function is called. */
+function keepTyping(ctx: Context, message: Message, intervalMs: number, log: Logger): () => void {
   const topicId = topicOf(message);
   const options = topicId === undefined ? {} : { message_thread_id: topicId };
   const ping = (): void => {
@@ -41,10 +64,4 @@ export function keepTyping(ctx: Context, message: Message, intervalMs: number, l
   ping();
   const timer = setInterval(ping, intervalMs);
   return () => clearInterval(timer);
-}
-
-/** A short, secret-free description of an error for logs (grammY errors never hold the token). */
-export function errorText(error: unknown): string {
-  if (error instanceof GrammyError) return `${error.error_code} ${error.description}`;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -6,10 +6,8 @@
  * to unwind; what still runs after that is reported, never waited for.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ABORT_GRACE_MS } from '../defaults.js';
 import type { Logger } from '../logger.js';
-
-/** Time the aborted work gets to unwind after the deadline, in ms. */
-export const ABORT_GRACE_MS = 2_000;
 
 /** What a drain needs from the bot. */
 export interface DrainDeps {

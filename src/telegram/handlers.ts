@@ -1,23 +1,23 @@
 /**
  * What a bot does with each message: ordering per conversation, group and access rules, the
- * one "already answered" check, commands, and handing text to the answer (answer.ts).
- * Depends on the narrow ports of ports.ts, not on Keyv or the model SDK.
+ * one "already answered" check, commands, and handing text to the transport-free answer
+ * (answer/answer.ts) with a Telegram reply sink (delivery.ts). Depends on the narrow ports of
+ * handler-deps.ts, never on Keyv or the model SDK (the architecture test checks it).
  */
 import type { Bot, Context } from 'grammy';
 import type { Message } from 'grammy/types';
+import { answer } from '../answer/answer.js';
+import type { ReplySink } from '../answer/reply-sink.js';
 import type { BotConfig } from '../config/types.js';
+import { DEFAULT_TYPING_INTERVAL_MS } from '../defaults.js';
 import type { Logger } from '../logger.js';
 import type { ConversationKey } from '../memory/keys.js';
-import { conversationOf, isAllowed, shouldAnswer } from './addressing.js';
-import { answer } from './answer.js';
-import { HELP_TEXT, messageKind } from './commands.js';
+import { conversationOf, isAllowed, textForModel } from './addressing.js';
+import { fixedReply, kindToAnswer, type MessageKind } from './commands.js';
 import { conversationOrder } from './conversation-order.js';
-import { errorText, send } from './delivery.js';
-import type { HandlerDeps, MemoryState } from './ports.js';
-
-export { BOT_COMMANDS } from './commands.js';
-export { errorText } from './delivery.js';
-export type { BuildWindow, HandlerDeps, MemoryPort, MemoryState, StoredTurn } from './ports.js';
+import { send, telegramSink } from './delivery.js';
+import type { HandlerDeps, MemoryState } from './handler-deps.js';
+import { errorText } from './telegram-errors.js';
 
 /** Installs ordering (see conversation-queue.ts) and message handling on `bot`. */
 export function installHandlers(bot: Bot, deps: HandlerDeps): void {
@@ -25,87 +25,92 @@ export function installHandlers(bot: Bot, deps: HandlerDeps): void {
   bot.on('message', (ctx) => handleMessage(ctx, ctx.message, deps));
 }
 
+/** One message, for one bot's config as it is now. */
+interface Turnaround {
+  readonly ctx: Context;
+  readonly message: Message;
+  readonly config: BotConfig;
+  readonly conversation: ConversationKey;
+  readonly sink: ReplySink;
+  readonly deps: HandlerDeps;
+  readonly log: Logger;
+}
+
 async function handleMessage(ctx: Context, message: Message, deps: HandlerDeps): Promise<void> {
   const config = deps.config();
-  const updateId = ctx.update.update_id;
-  const log = deps.logger.child({ chat: message.chat.id, update: updateId });
-  if (message.from?.is_bot || !shouldAnswer(message, ctx.me, config.groups.reply)) return;
-  const kind = messageKind(message, ctx.me);
-  if (kind === 'service' || kind === 'for-another-bot') {
-    log.debug({ kind }, 'not for this bot to answer; ignored');
-    return;
-  }
+  const log = deps.logger.child({ chat: message.chat.id, update: ctx.update.update_id });
+  const ignored = (kind: MessageKind): void => log.debug({ kind }, 'not for this bot to answer; ignored');
+  const kind = kindToAnswer(message, ctx.me, config.groups.reply, ignored);
+  if (kind === undefined) return;
   if (!isAllowed(config.access, message.from?.id, message.chat.id)) return refuse(ctx, message, deps, log);
-  const ref = conversationOf(config.id, message, config.groups.memory);
-  let state: MemoryState;
+  const sink = telegramSink(ctx, message, deps.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS, log);
+  const conversation = conversationOf(config.id, message, config.groups.memory);
+  const turnaround: Turnaround = { ctx, message, config, conversation, sink, deps, log };
+  const state = await readConversation(turnaround);
+  if (state === undefined || alreadyAnswered(state, ctx.update.update_id, log)) return;
+  if (state.lost !== undefined && kind !== 'reset' && kind !== 'new') {
+    await sink.notify({ kind: 'historyLost', text: config.replies.historyLost });
+  }
+  await respond(kind, state, turnaround);
+}
+
+/** The conversation's state, or undefined when storage failed (the user was asked to retry). */
+async function readConversation(t: Turnaround): Promise<MemoryState | undefined> {
   try {
-    state = await deps.memory.read(ref);
+    return await t.deps.memory.read(t.conversation);
   } catch (error) {
-    log.error(
+    t.log.error(
       { err: errorText(error) },
       'could not load the conversation: storage failed; the user was asked to retry',
     );
-    await send(ctx, config.replies.storageError, log);
-    return;
+    await t.sink.notify({ kind: 'storageError', text: t.config.replies.storageError });
+    return undefined;
   }
-  // The one "already answered" check, for every kind of answer: a redelivered update (after a
-  // restart or a runner restart) is answered at most once.
-  if (state.answered.includes(updateId)) {
-    log.info({}, 'update was already answered; skipped');
-    return;
-  }
-  if (state.lost !== undefined && kind !== 'reset' && kind !== 'new') {
-    await send(ctx, config.replies.historyLost, log);
-  }
-  if (kind === 'text') await answer(ctx, message, state.turns, ref, deps, log);
-  else if (kind === 'reset' || kind === 'new') await resetConversation(ctx, ref, deps, log);
-  else await replyOnce(ctx, ref, fixedReply(kind, config), deps, log);
 }
 
-/** The text answering a command or a non-text message. */
-function fixedReply(kind: 'start' | 'help' | 'unknown' | 'media', config: BotConfig): string {
-  switch (kind) {
-    case 'start':
-      return config.greeting;
-    case 'help':
-      return HELP_TEXT;
-    case 'unknown':
-      return `I don't know that command.\n\n${HELP_TEXT}`;
-    case 'media':
-      return config.replies.nonText;
-  }
+/** The one "already answered" check, for every kind of answer: a redelivered update (after a
+ * restart or a runner restart) is answered at most once. */
+function alreadyAnswered(state: MemoryState, updateId: number, log: Logger): boolean {
+  if (!state.answered.includes(updateId)) return false;
+  log.info({}, 'update was already answered; skipped');
+  return true;
+}
+
+/** Answers a message of `kind` that was not answered before. */
+async function respond(kind: MessageKind, state: MemoryState, t: Turnaround): Promise<void> {
+  if (kind === 'text') {
+    const { ctx, message, config, deps } = t;
+    const userText = textForModel(message, message.text ?? '', ctx.me);
+    const input = { conversation: t.conversation, turns: state.turns, userText, updateId: ctx.update.update_id };
+    const llm = deps.llmFor(config);
+    await answer(input, { config, memory: deps.memory, llm, sink: t.sink, signal: deps.signal, log: t.log });
+  } else if (kind === 'reset' || kind === 'new') await resetConversation(t);
+  else if (kind !== 'service' && kind !== 'for-another-bot') await replyOnce(fixedReply(kind, t.config), t);
 }
 
 /** Sends `text`, then records the update as answered once delivered (a failure to record is
  * logged: the worst case is the same answer again if Telegram redelivers the update). */
-async function replyOnce(
-  ctx: Context,
-  ref: ConversationKey,
-  text: string,
-  deps: HandlerDeps,
-  log: Logger,
-): Promise<void> {
+async function replyOnce(text: string, t: Turnaround): Promise<void> {
   // Not delivered (blocked, network): not answered, so a redelivery may try again.
-  if (!(await send(ctx, text, log))) return;
+  if (!(await send(t.ctx, text, t.log))) return;
   try {
-    await deps.memory.markAnswered(ref, ctx.update.update_id);
+    await t.deps.memory.markAnswered(t.conversation, t.ctx.update.update_id);
   } catch (error) {
-    log.warn({ err: errorText(error) }, 'could not record the update as answered: storage failed');
+    t.log.warn({ err: errorText(error) }, 'could not record the update as answered: storage failed');
   }
 }
 
 /** /reset and /new: clears the turns and records the update as answered, in one write. */
-async function resetConversation(ctx: Context, ref: ConversationKey, deps: HandlerDeps, log: Logger): Promise<void> {
-  const config = deps.config();
+async function resetConversation(t: Turnaround): Promise<void> {
   try {
-    await deps.memory.reset(ref, ctx.update.update_id);
+    await t.deps.memory.reset(t.conversation, t.ctx.update.update_id);
   } catch (error) {
-    log.error({ err: errorText(error) }, 'could not reset the conversation: storage failed');
-    await send(ctx, config.replies.storageError, log);
+    t.log.error({ err: errorText(error) }, 'could not reset the conversation: storage failed');
+    await t.sink.notify({ kind: 'storageError', text: t.config.replies.storageError });
     return;
   }
-  log.info({}, 'conversation reset');
-  await send(ctx, config.replies.reset, log);
+  t.log.info({}, 'conversation reset');
+  await send(t.ctx, t.config.replies.reset, t.log);
 }
 
 /** A user outside `access`: refused once per bot (remembered in the store), then ignored. */

@@ -11,6 +11,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError, type Transformer } from 'grammy';
+import { NETWORK_RETRY_ATTEMPTS, NETWORK_RETRY_INITIAL_MS } from '../defaults.js';
 
 /** Error codes (as node-fetch reports them) meaning no byte of the request reached the server. */
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
@@ -18,7 +19,10 @@ const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREA
 /** Retries network failures of every method but getUpdates: `attempts` more tries, waiting
  * `initialMs`, then twice as long each time; calls that show the user something only when the
  * request never left (see the module comment). Aborting the call's signal ends the waits. */
-export function retryNetworkErrors(attempts = 3, initialMs = 500): Transformer {
+export function retryNetworkErrors(
+  attempts = NETWORK_RETRY_ATTEMPTS,
+  initialMs = NETWORK_RETRY_INITIAL_MS,
+): Transformer {
   return async (prev, method, payload, signal) => {
     let delayMs = initialMs;
     for (let attempt = 0; ; attempt += 1) {

@@ -11,7 +11,7 @@ export const TELEGRAM_TEXT_LIMIT = 4096;
 const SEPARATORS = ['\n\n', '\n', ' '] as const;
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
-/** Splits `text` into parts of at most `limit` UTF-16 units (default 4096). Blank lines at the
+/** Splits `text` into parts of at most `limit` UTF-16 units (default TELEGRAM_TEXT_LIMIT). Blank lines at the
  * start, trailing whitespace, and the separator whitespace at each cut are dropped; no other
  * character is lost. Empty or blank text gives no parts. */
 export function splitMessage(text: string, limit: number = TELEGRAM_TEXT_LIMIT): string[] {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '../../src/app.js';
+import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '../../src/defaults.js';
 import { REPO_ROOT } from '../support/cli.js';
 
 interface Service {

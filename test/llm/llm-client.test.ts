@@ -44,6 +44,23 @@ describe('createLlmClient', () => {
     expect(Object.keys(bare).sort()).toEqual(['messages', 'model']);
   });
 
+  it('streams the reply as deltas (one today), starting the request only when iterated, failing like complete', async () => {
+    const client = createLlmClient(provider());
+    const before = fake.requests().length;
+    const stream = client.stream({ model: 'm1', messages, temperature: null, maxReplyTokens: null });
+    expect(fake.requests().length).toBe(before);
+    const deltas: string[] = [];
+    for await (const delta of stream) deltas.push(delta);
+    expect(deltas).toEqual(['echo: hi']);
+    fake.failNext({ status: 401 });
+    const failing = client.stream({ model: 'm1', messages, temperature: null, maxReplyTokens: null });
+    const error = await (async () => {
+      for await (const _ of failing) return undefined;
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelError);
+    expect((error as ModelError).reason).toBe('auth');
+  });
+
   it('retries what the provider config allows, then reports the failure by reason', async () => {
     fake.failNext({ status: 503, times: 2 });
     const before = fake.requests().length;

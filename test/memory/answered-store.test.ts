@@ -50,16 +50,16 @@ describe.each([
 
   it('remembers answered updates across trimming, /reset and reopening', async () => {
     await store.markAnswered(CHAT, 1);
-    for (const id of [2, 3, 4]) await store.append(CHAT, turn(id), { keepTurns: 2 });
+    for (const id of [2, 3, 4]) await store.append(CHAT, turn(id), { maxTurns: 2 });
     await store.reset(CHAT, 5);
-    await store.append(CHAT, turn(6), { keepTurns: 2 });
+    await store.append(CHAT, turn(6), { maxTurns: 2 });
     await store.close();
     store = await open(log.logger);
     const state = await store.read(CHAT);
     expect(state.turns).toEqual([turn(6)]);
     expect([...state.answered].sort()).toEqual([1, 2, 3, 4, 5, 6]);
     // Replays change nothing: not stored again, not wiped.
-    await store.append(CHAT, { ...turn(3), assistant: 'again' }, { keepTurns: 2 });
+    await store.append(CHAT, { ...turn(3), assistant: 'again' }, { maxTurns: 2 });
     await store.markAnswered(CHAT, 6);
     expect((await store.read(CHAT)).turns).toEqual([turn(6)]);
     expect((await store.read({ ...CHAT, topicId: 1 })).answered).toEqual([]);
@@ -76,7 +76,7 @@ describe.each([
   });
 
   it('reports an unreadable value as lost, logging it with the bot and chat', async () => {
-    await store.append(CHAT, turn(1), { keepTurns: 5 });
+    await store.append(CHAT, turn(1), { maxTurns: 5 });
     await store.close();
     // Another writer (or a bug) leaves a cut-off value behind.
     const key = `${namespace}:helper:4242`;

@@ -111,7 +111,7 @@ describe('openConversationStore', () => {
     const url = `sqlite://${join(dir, 'close.sqlite')}`;
     const key = { botId: 'helper', chatId: 1 };
     const store = await openConversationStore({ storage: { url, namespace: 'botfleet' }, logger: captureLog().logger });
-    const appends = [1, 2, 3].map((n) => store.append(key, turn(n), { keepTurns: 5 }));
+    const appends = [1, 2, 3].map((n) => store.append(key, turn(n), { maxTurns: 5 }));
     await Promise.all([store.close(), store.close()]);
     await Promise.all(appends);
     const reopened = await openConversationStore({

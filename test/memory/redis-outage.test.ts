@@ -27,7 +27,7 @@ async function failure(promise: Promise<unknown>): Promise<StoreError> {
 async function appendWhenBack(store: ConversationStoreHandle, n: number): Promise<void> {
   await waitFor(
     async () => {
-      const outcome = await store.append(KEY, turn(n), { keepTurns: 5 }).then(
+      const outcome = await store.append(KEY, turn(n), { maxTurns: 5 }).then(
         () => 'stored',
         (error: unknown) => error,
       );
@@ -58,7 +58,7 @@ describe('Redis outage', () => {
       reconnectMaxDelayMs: 200,
     });
     try {
-      await store.append(KEY, turn(1), { keepTurns: 5 });
+      await store.append(KEY, turn(1), { maxTurns: 5 });
       expect(await store.load(KEY)).toEqual([turn(1)]);
       await redis.kill();
 
@@ -66,7 +66,7 @@ describe('Redis outage', () => {
       const loadError = await failure(store.load(KEY));
       expect(loadError).toMatchObject({ kind: 'storage', backend: 'redis', operation: 'load', retryable: true });
       expect(loadError.message).toContain(`storage load of outage:helper:31337 failed on ${redis.url}`);
-      expect(await failure(store.append(KEY, turn(2), { keepTurns: 5 }))).toMatchObject({
+      expect(await failure(store.append(KEY, turn(2), { maxTurns: 5 }))).toMatchObject({
         operation: 'append',
         retryable: true,
       });
@@ -98,7 +98,7 @@ describe('Redis outage', () => {
       operationTimeoutMs: 300,
     });
     try {
-      await store.append(KEY, turn(1), { keepTurns: 5 });
+      await store.append(KEY, turn(1), { maxTurns: 5 });
       redis.pause();
       const started = Date.now();
       const error = await failure(store.load(KEY)).finally(() => redis.resume());

@@ -5,13 +5,13 @@
 
 import { encode } from 'gpt-tokenizer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { computeWindow } from '../../src/answer/prompt-window.js';
 import type { StorageConfig } from '../../src/config/types.js';
 import type { Logger } from '../../src/logger.js';
 import type { ConversationKey } from '../../src/memory/keys.js';
 import { type ConversationStoreHandle, openConversationStore } from '../../src/memory/open-store.js';
 import { type StoreBackend, StoreError } from '../../src/memory/store-error.js';
 import type { Turn } from '../../src/memory/value-format.js';
-import { computeWindow } from '../../src/memory/window.js';
 import { captureLog, LEVEL } from '../support/capture-log.js';
 
 /** One isolated place in a backend: its own file, key prefix or map. */
@@ -77,25 +77,25 @@ export function runStoreContract(fixture: StoreFixture): void {
     });
 
     it('returns appended turns oldest first, with their timestamps and update ids', async () => {
-      for (const n of [1, 2, 3]) await store.append(CHAT, turn(n), { keepTurns: 10 });
+      for (const n of [1, 2, 3]) await store.append(CHAT, turn(n), { maxTurns: 10 });
       expect(await store.load(CHAT)).toEqual([turn(1), turn(2), turn(3)]);
     });
 
-    it('keeps only the newest keepTurns turns, in the stored value too', async () => {
-      for (let n = 1; n <= 10; n++) await store.append(CHAT, turn(n), { keepTurns: 4 });
+    it('keeps only the newest maxTurns turns, in the stored value too', async () => {
+      for (let n = 1; n <= 10; n++) await store.append(CHAT, turn(n), { maxTurns: 4 });
       expect(await store.load(CHAT)).toEqual([turn(7), turn(8), turn(9), turn(10)]);
       const raw = await place.readRaw(`${place.namespace}:helper:424242`);
       expect((JSON.parse(raw ?? 'null') as { turns: unknown[] }).turns).toHaveLength(4);
-      await store.append(CHAT, turn(11), { keepTurns: 2 });
+      await store.append(CHAT, turn(11), { maxTurns: 2 });
       expect(await store.load(CHAT)).toEqual([turn(10), turn(11)]);
     });
 
     it('stores readable keys and plain JSON values, as documented', async () => {
-      await store.append({ botId: 'chef', chatId: -1001234, topicId: 42 }, turn(1), { keepTurns: 5 });
+      await store.append({ botId: 'chef', chatId: -1001234, topicId: 42 }, turn(1), { maxTurns: 5 });
       await store.append(
         { botId: 'chef', chatId: -1001234, userId: 77 },
         { user: 'hi', assistant: 'hello', userAt: 1, assistantAt: 2 },
-        { keepTurns: 5 },
+        { maxTurns: 5 },
       );
       const ns = place.namespace;
       expect(await place.keys()).toEqual([`${ns}:chef:-1001234:t42`, `${ns}:chef:-1001234:u77`]);
@@ -110,7 +110,7 @@ export function runStoreContract(fixture: StoreFixture): void {
 
     it('windows a stored conversation far over the token budget to the newest turns that fit', async () => {
       const long = 'a sentence of some length that costs tokens. '.repeat(10);
-      for (let n = 1; n <= 200; n++) await store.append(CHAT, turn(n, `${n}: ${long}`), { keepTurns: 200 });
+      for (let n = 1; n <= 200; n++) await store.append(CHAT, turn(n, `${n}: ${long}`), { maxTurns: 200 });
       const turns = await store.load(CHAT);
       expect(turns).toHaveLength(200);
       const result = computeWindow({
@@ -131,13 +131,13 @@ export function runStoreContract(fixture: StoreFixture): void {
     it('resets one conversation only', async () => {
       const other: ConversationKey = { botId: 'helper', chatId: 5 };
       const otherBot: ConversationKey = { botId: 'chef', chatId: CHAT.chatId };
-      for (const key of [CHAT, other, otherBot]) await store.append(key, turn(1), { keepTurns: 5 });
+      for (const key of [CHAT, other, otherBot]) await store.append(key, turn(1), { maxTurns: 5 });
       await store.reset(CHAT);
       await store.reset({ botId: 'helper', chatId: 999 });
       expect(await store.load(CHAT)).toEqual([]);
       expect(await store.load(other)).toEqual([turn(1)]);
       expect(await store.load(otherBot)).toEqual([turn(1)]);
-      await store.append(CHAT, turn(2), { keepTurns: 5 });
+      await store.append(CHAT, turn(2), { maxTurns: 5 });
       expect(await store.load(CHAT)).toEqual([turn(2)]);
     });
 
@@ -150,7 +150,7 @@ export function runStoreContract(fixture: StoreFixture): void {
         { botId: 'helper', chatId: -100, userId: 7 },
         { botId: 'helper', chatId: -100, topicId: 1, userId: 7 },
       ];
-      for (const [index, key] of keys.entries()) await store.append(key, turn(index), { keepTurns: 5 });
+      for (const [index, key] of keys.entries()) await store.append(key, turn(index), { maxTurns: 5 });
       for (const [index, key] of keys.entries()) expect(await store.load(key)).toEqual([turn(index)]);
       expect(await place.keys()).toHaveLength(keys.length);
     });
@@ -163,7 +163,7 @@ export function runStoreContract(fixture: StoreFixture): void {
         // Both stores come from the user's storage config alone, as the app opens them.
         const open = () => openConversationStore({ storage: place.storage, logger: log.logger });
         const first = await open();
-        await first.append(CHAT, turn(1), { keepTurns: 5 });
+        await first.append(CHAT, turn(1), { maxTurns: 5 });
         expect(await first.load(CHAT)).toEqual([turn(1)]);
         await first.close();
         const second = await open();
@@ -182,7 +182,7 @@ export function runStoreContract(fixture: StoreFixture): void {
       );
       const appends: Promise<void>[] = [];
       for (let n = 0; n < 10; n++) {
-        for (const key of conversations) appends.push(store.append(key, turn(n), { keepTurns: 20 }));
+        for (const key of conversations) appends.push(store.append(key, turn(n), { maxTurns: 20 }));
       }
       await Promise.all(appends);
       const loaded = await Promise.all(conversations.map((key) => store.load(key)));
@@ -203,14 +203,14 @@ export function runStoreContract(fixture: StoreFixture): void {
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatchObject({ key, corruptKey: asideKeys[0] });
       expect(errors[0]?.msg).toContain('not JSON');
-      await store.append(CHAT, turn(1), { keepTurns: 5 });
+      await store.append(CHAT, turn(1), { maxTurns: 5 });
       expect(await store.load(CHAT)).toEqual([turn(1)]);
     });
 
     it('does not overwrite a value of the wrong shape on append: it is kept aside first', async () => {
       const key = `${place.namespace}:helper:424242`;
       await place.writeRaw(key, '{"v":1,"turns":"not a list"}');
-      await store.append(CHAT, turn(1), { keepTurns: 5 });
+      await store.append(CHAT, turn(1), { maxTurns: 5 });
       expect(await store.load(CHAT)).toEqual([turn(1)]);
       const aside = (await place.keys()).filter((k) => k.startsWith(`${key}:corrupt:`));
       expect(await Promise.all(aside.map((k) => place.readRaw(k)))).toEqual(['{"v":1,"turns":"not a list"}']);
@@ -218,8 +218,8 @@ export function runStoreContract(fixture: StoreFixture): void {
     });
 
     it('stores an update at most once and tells whether it was stored', async () => {
-      await store.append(CHAT, turn(1), { keepTurns: 5 });
-      await store.append(CHAT, { ...turn(1), assistant: 'a second answer' }, { keepTurns: 5 });
+      await store.append(CHAT, turn(1), { maxTurns: 5 });
+      await store.append(CHAT, { ...turn(1), assistant: 'a second answer' }, { maxTurns: 5 });
       expect(await store.load(CHAT)).toEqual([turn(1)]);
       expect((await store.read(CHAT)).answered).toEqual([turn(1).updateId]);
       expect((await store.read({ ...CHAT, topicId: 3 })).answered).toEqual([]);

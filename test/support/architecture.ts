@@ -13,7 +13,7 @@ export const PACKAGE_HOMES: Readonly<Record<string, readonly string[]>> = {
   keyv: ['src/memory/'],
   '@keyv/sqlite': ['src/memory/'],
   '@keyv/redis': ['src/memory/'],
-  'gpt-tokenizer': ['src/memory/'],
+  'gpt-tokenizer': ['src/answer/'],
   'markdown-it': ['src/format/'],
   'prom-client': ['src/ops/'],
   openai: ['src/llm/'],

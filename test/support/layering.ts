@@ -16,12 +16,12 @@ import { PACKAGE_HOMES, packageOf } from './architecture.js';
 export type Access = 'value' | 'interface' | 'types';
 
 /** For each part (a folder under src/, a top-level file like `app.ts`, or `base` for
- * errors.ts, logger.ts and mask.ts), the parts it may import and how. A part may always
+ * defaults.ts, errors.ts, logger.ts and mask.ts), the parts it may import and how. A part may always
  * import itself; a part missing from a row may not be imported at all. */
 export type LayerTable = Readonly<Record<string, Readonly<Record<string, Access>>>>;
 
-/** The files that make up the `base` part: they import nothing of ours. */
-export const BASE_FILES: readonly string[] = ['src/errors.ts', 'src/logger.ts', 'src/mask.ts'];
+/** The files that make up the `base` part (built-in defaults, errors, logger, masking): they import nothing of ours. */
+export const BASE_FILES: readonly string[] = ['src/defaults.ts', 'src/errors.ts', 'src/logger.ts', 'src/mask.ts'];
 
 /** One import of a module of ours by another, or of a package. */
 export interface ImportEdge {

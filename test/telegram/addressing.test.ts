@@ -1,13 +1,8 @@
 /** Pure rules of who is addressed, who is allowed, and what text the model reads. */
 import type { Message, UserFromGetMe } from 'grammy/types';
 import { describe, expect, it } from 'vitest';
-import {
-  conversationOf,
-  conversationString,
-  isAddressedToBot,
-  isAllowed,
-  textForModel,
-} from '../../src/telegram/addressing.js';
+import { conversationId } from '../../src/memory/keys.js';
+import { conversationOf, isAddressedToBot, isAllowed, textForModel } from '../../src/telegram/addressing.js';
 
 const ME = { id: 99, is_bot: true, first_name: 'Helper', username: 'Helper_Bot' } as UserFromGetMe;
 const group = (text: string, extra: Partial<Message> = {}): Message =>
@@ -86,10 +81,10 @@ describe('addressing', () => {
   it('keys a conversation by bot, chat, topic (only for topic messages) and, per user, the sender', () => {
     const topic = group('x', { message_thread_id: 12, is_topic_message: true });
     const replyThread = group('x', { message_thread_id: 12 });
-    expect(conversationString(conversationOf('b', topic, 'chat'))).toBe('b:-5:t12');
-    expect(conversationString(conversationOf('b', replyThread, 'chat'))).toBe('b:-5');
-    expect(conversationString(conversationOf('b', topic, 'user'))).toBe('b:-5:t12:u7');
+    expect(conversationId(conversationOf('b', topic, 'chat'))).toBe('b:-5:t12');
+    expect(conversationId(conversationOf('b', replyThread, 'chat'))).toBe('b:-5');
+    expect(conversationId(conversationOf('b', topic, 'user'))).toBe('b:-5:t12:u7');
     const priv = { ...group('x'), chat: { id: 7, type: 'private', first_name: 'Ana' } } as Message;
-    expect(conversationString(conversationOf('b', priv, 'user'))).toBe('b:7');
+    expect(conversationId(conversationOf('b', priv, 'user'))).toBe('b:7');
   });
 });

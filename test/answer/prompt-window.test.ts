@@ -1,16 +1,12 @@
 /** The history window as a pure function: order, turn and token limits, truncation. */
 import { encode } from 'gpt-tokenizer';
 import { describe, expect, it } from 'vitest';
-import {
-  computeWindow,
-  TRUNCATION_MARK,
-  truncateToTokens,
-  type WindowMessage,
-  type WindowTurn,
-} from '../../src/memory/window.js';
+import { computeWindow, TRUNCATION_MARK, truncateToTokens } from '../../src/answer/prompt-window.js';
+import type { ModelMessage } from '../../src/llm/llm-client.js';
+import type { Turn } from '../../src/memory/value-format.js';
 
 /** Tokens of a request counted independently: content + 3 per message + 3 per request. */
-function requestTokens(messages: readonly WindowMessage[]): number {
+function requestTokens(messages: readonly ModelMessage[]): number {
   return messages.reduce(
     (sum, message) => sum + encode(message.content, { disallowedSpecial: new Set() }).length + 3,
     3,
@@ -18,7 +14,10 @@ function requestTokens(messages: readonly WindowMessage[]): number {
 }
 
 const textTokens = (text: string): number => encode(text, { disallowedSpecial: new Set() }).length;
-const t = (n: number, text = `turn ${n}`): WindowTurn => ({ user: `${text} asked`, assistant: `${text} answered` });
+const t = (n: number, text = `turn ${n}`): Pick<Turn, 'user' | 'assistant'> => ({
+  user: `${text} asked`,
+  assistant: `${text} answered`,
+});
 const roomy = { maxTurns: 20, maxTokens: 8000 };
 
 describe('computeWindow', () => {

@@ -1,5 +1,6 @@
 /**
- * The history window: which stored turns go into one model request. Pure and synchronous.
+ * The prompt window: what the model is sent for one message, i.e. which stored turns go into
+ * one model request. Pure and synchronous.
  *
  * A request is [system prompt, the kept turns oldest first, the new user message]. The kept
  * turns are the newest ones that fit both `maxTurns` and `maxTokens`, where `maxTokens` bounds
@@ -12,24 +13,14 @@
  */
 import { decode, encode } from 'gpt-tokenizer';
 import type { WindowConfig } from '../config/types.js';
-
-/** One message of a model request. */
-export interface WindowMessage {
-  readonly role: 'system' | 'user' | 'assistant';
-  readonly content: string;
-}
-
-/** A stored turn as the window needs it. */
-export interface WindowTurn {
-  readonly user: string;
-  readonly assistant: string;
-}
+import type { ModelMessage } from '../llm/llm-client.js';
+import type { Turn } from '../memory/value-format.js';
 
 /** What one model request is built from. */
 export interface WindowInput {
   readonly systemPrompt: string;
   /** Stored turns, oldest first. */
-  readonly turns: readonly WindowTurn[];
+  readonly turns: readonly Pick<Turn, 'user' | 'assistant'>[];
   /** The new user message, as the model should see it. */
   readonly userText: string;
   readonly window: WindowConfig;
@@ -37,7 +28,7 @@ export interface WindowInput {
 
 /** A built request and how it was cut. */
 export interface WindowResult {
-  readonly messages: readonly WindowMessage[];
+  readonly messages: readonly ModelMessage[];
   /** Tokens of the whole request as counted here (messages + overheads), <= window.maxTokens. */
   readonly tokens: number;
   /** How many of the newest stored turns are in `messages`. */
@@ -94,7 +85,7 @@ export function computeWindow(input: WindowInput): WindowResult {
     used += cost;
     kept++;
   }
-  const history = input.turns.slice(input.turns.length - kept).flatMap((turn): WindowMessage[] => [
+  const history = input.turns.slice(input.turns.length - kept).flatMap((turn): ModelMessage[] => [
     { role: 'user', content: turn.user },
     { role: 'assistant', content: turn.assistant },
   ]);
@@ -107,7 +98,7 @@ export function computeWindow(input: WindowInput): WindowResult {
 }
 
 /** The messages of computeWindow(input): the shape a model client takes. */
-export function buildWindow(input: WindowInput): readonly WindowMessage[] {
+export function buildWindow(input: WindowInput): readonly ModelMessage[] {
   return computeWindow(input).messages;
 }
 

@@ -1,0 +1,159 @@
+/**
+ * The answer to a text message, the heart of a bot, free of any transport: prompt window →
+ * model (as a stream of text deltas) → a reply sink → the turn stored. It stores the text the
+ * model produced, never what a sink rendered of it.
+ */
+import type { BotConfig } from '../config/types.js';
+import { errorMessage } from '../errors.js';
+import type { CompletionRequest, LlmClient } from '../llm/llm-client.js';
+import { ModelError } from '../llm/model-error.js';
+import type { Logger } from '../logger.js';
+import type { AppendOptions } from '../memory/conversation-store.js';
+import type { ConversationKey } from '../memory/keys.js';
+import type { Turn } from '../memory/value-format.js';
+import { buildWindow } from './prompt-window.js';
+import type { ReplySink } from './reply-sink.js';
+
+/** The memory the answer writes to. Throws on a storage failure. */
+export interface TurnStore {
+  /** Appends one complete turn, keeping the newest `options.maxTurns`. */
+  append(conversation: ConversationKey, turn: Turn, options: AppendOptions): Promise<void>;
+}
+
+/** What is answered: the user's text (as the model should read it) after the stored turns. */
+export interface AnswerInput {
+  readonly conversation: ConversationKey;
+  /** The stored turns, oldest first. */
+  readonly turns: readonly Turn[];
+  readonly userText: string;
+  /** The Telegram update that carried the message, stored with the turn; none in a terminal. */
+  readonly updateId?: number;
+}
+
+/** What the answer is given. */
+export interface AnswerDeps {
+  /** The bot's config as it is for this message. */
+  readonly config: BotConfig;
+  readonly memory: TurnStore;
+  readonly llm: LlmClient;
+  readonly sink: ReplySink;
+  /** Aborts the model request (shutdown). */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+}
+
+/** The model's reply as it streams, and how the stream ended. */
+interface Produced {
+  /** The deltas, passed through while `text` collects them; ends early on a failure. */
+  readonly deltas: AsyncIterable<string>;
+  /** Everything the model produced so far. */
+  readonly text: () => string;
+  /** What the model request threw, once it did. */
+  readonly failure: () => { readonly error: unknown } | undefined;
+}
+
+/** Answers `input` into `deps.sink`. Stores the turn only when the whole reply was delivered;
+ * a model failure stores nothing and tells the user (`replies.modelError`), and so does a turn
+ * that could not be stored after the reply was delivered (`replies.storeFailed`). Never
+ * rejects for a model or storage failure. */
+export async function answer(input: AnswerInput, deps: AnswerDeps): Promise<void> {
+  const { log, sink } = deps;
+  const stopTyping = sink.startTyping();
+  try {
+    const userAt = Date.now();
+    const produced = produce(deps.llm.stream(requestFor(input, deps)), stopTyping);
+    const delivered = await sink.deliver(produced.deltas);
+    const failure = produced.failure();
+    if (failure !== undefined) return await reportModelFailure(failure.error, deps);
+    if (!delivered) return;
+    log.debug({ text: produced.text() }, 'replied');
+    const turn: Turn = {
+      user: input.userText,
+      assistant: produced.text(),
+      userAt,
+      assistantAt: Date.now(),
+      ...(input.updateId === undefined ? {} : { updateId: input.updateId }),
+    };
+    await storeTurn(input.conversation, turn, deps);
+  } finally {
+    stopTyping();
+  }
+}
+
+/** The model request for `input`: the prompt window and the bot's model settings. */
+function requestFor(input: AnswerInput, deps: AnswerDeps): CompletionRequest {
+  const { config, log } = deps;
+  const messages = buildWindow({
+    systemPrompt: config.systemPrompt,
+    turns: input.turns,
+    userText: input.userText,
+    window: config.window,
+  });
+  log.debug({ text: input.userText, messages: messages.length }, 'asking the model');
+  return {
+    model: config.model,
+    messages,
+    temperature: config.temperature,
+    maxReplyTokens: config.maxReplyTokens,
+    signal: deps.signal,
+  };
+}
+
+/** Wraps the model's stream: collects the text, calls `onFirst` before the first delta is
+ * passed on, and ends the stream (instead of throwing into the sink) when the model fails. */
+function produce(stream: AsyncIterable<string>, onFirst: () => void): Produced {
+  let text = '';
+  let failure: { error: unknown } | undefined;
+  async function* deltas(): AsyncGenerator<string> {
+    try {
+      for await (const delta of stream) {
+        if (text === '') onFirst();
+        text += delta;
+        yield delta;
+      }
+    } catch (error) {
+      // Converted: the answer reports it once the sink is done (see reportModelFailure).
+      failure = { error };
+    }
+  }
+  return { deltas: deltas(), text: () => text, failure: () => failure };
+}
+
+/** A failed model request: logged (a non-ModelError as the bug it is, with its stack), and the
+ * user gets the apology, unless shutdown aborted it. */
+async function reportModelFailure(error: unknown, deps: AnswerDeps): Promise<void> {
+  const { config, log } = deps;
+  if (error instanceof ModelError && error.reason === 'aborted') {
+    log.warn({}, 'model request aborted by shutdown; nothing stored');
+    return;
+  }
+  if (error instanceof ModelError) {
+    log.error(
+      { provider: error.provider, reason: error.reason, status: error.status, model: config.model, err: error.message },
+      'model request failed; the user got the apology, nothing stored',
+    );
+  } else {
+    // The client maps every failure of the call to a ModelError: anything else is our bug.
+    const stack = error instanceof Error ? error.stack : undefined;
+    log.error(
+      { provider: config.provider.name, model: config.model, err: errorMessage(error), stack },
+      'bug: the model client threw an unexpected error; the user got the apology, nothing stored',
+    );
+  }
+  await deps.sink.notify({ kind: 'modelError', text: config.replies.modelError });
+}
+
+/** Stores the delivered turn; a failure is logged and the user told. */
+async function storeTurn(conversation: ConversationKey, turn: Turn, deps: AnswerDeps): Promise<void> {
+  const { config, log } = deps;
+  try {
+    await deps.memory.append(conversation, turn, { maxTurns: config.window.maxTurns });
+    log.debug({}, 'turn stored');
+  } catch (error) {
+    log.error(
+      { err: errorMessage(error) },
+      'the reply was sent but the turn could not be stored: storage failed; the user was told',
+    );
+    await deps.sink.notify({ kind: 'storeFailed', text: config.replies.storeFailed });
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Every built-in timing and limit that is not part of the config file, named, in one place
+ * (what the config file sets has its default in schemas/bots.schema.json). Code and doc
+ * comments refer to these names instead of repeating the numbers. Imports nothing.
+ */
+
+/** How long in-flight replies get to finish on shutdown (and a removed or restarted bot on
+ * reload), in ms. */
+export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
+/** Time aborted replies get to unwind after the shutdown deadline, in ms. */
+export const ABORT_GRACE_MS = 2_000;
+
+/** Longest wait for getMe when a bot starts, before it is retried, in ms. */
+export const DEFAULT_INIT_TIMEOUT_MS = 15_000;
+/** First wait before restarting a bot's polling after a 409 or a network failure, in ms;
+ * doubles each time up to DEFAULT_RETRY_MAX_MS. */
+export const DEFAULT_RETRY_INITIAL_MS = 1_000;
+/** Longest wait between restarts of a bot's polling, in ms. */
+export const DEFAULT_RETRY_MAX_MS = 60_000;
+/** A runner that polled this long before failing was healthy: the backoff starts over, in ms. */
+export const HEALTHY_RUN_MS = 60_000;
+/** Long-poll timeout of getUpdates, in seconds. */
+export const DEFAULT_POLL_TIMEOUT_SECONDS = 30;
+/** How often "typing…" is re-sent while the model works, in ms (Telegram shows it ~5 s). */
+export const DEFAULT_TYPING_INTERVAL_MS = 4_000;
+/** Deadline of `botfleet check --online`'s getMe per bot, in ms. */
+export const TOKEN_CHECK_TIMEOUT_MS = 10_000;
+/** Quick retries of a Bot API call that failed on the network, after the first try. */
+export const NETWORK_RETRY_ATTEMPTS = 3;
+/** First wait before such a retry, in ms; doubles each time. */
+export const NETWORK_RETRY_INITIAL_MS = 500;
+/** Retries of a Bot API call answered 429 or 5xx (by @grammyjs/auto-retry). */
+export const API_RETRY_ATTEMPTS = 5;
+/** Longest retry_after such a retry waits, in seconds; a longer one fails the call. */
+export const API_RETRY_MAX_DELAY_SECONDS = 60;
+
+/** Quiet time after a config file change before it is read, and between the reads that must
+ * agree, in ms. */
+export const DEFAULT_RELOAD_DEBOUNCE_MS = 200;
+/** Most reads of a config file that is still changing before it is loaded anyway. */
+export const RELOAD_SETTLE_TRIES = 10;
+/** Most YAML alias expansions in a config file (guards against "billion laughs"). */
+export const MAX_YAML_ALIAS_COUNT = 100;
+
+/** Deadline of one storage call, in ms; a late call fails with a retryable StoreError. */
+export const DEFAULT_OPERATION_TIMEOUT_MS = 3_000;
+/** Deadline for connecting to storage and the start-up round trip, in ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** First pause between Redis reconnect attempts, in ms; doubles up to the max below. */
+export const RECONNECT_BASE_DELAY_MS = 100;
+/** Longest pause between Redis reconnect attempts after a lost connection, in ms. */
+export const DEFAULT_RECONNECT_MAX_DELAY_MS = 2_000;
