@@ -8,6 +8,7 @@ import type { Message } from 'grammy/types';
 import type { ReplySink } from '../answer/reply-sink.js';
 import type { Logger } from '../logger.js';
 import { isGroupChat, topicOf } from './addressing.js';
+import { grammySignal } from './grammy-compat.js';
 import { splitMessage } from './split-message.js';
 import { errorText, isBlockedByUser } from './telegram-errors.js';
 
@@ -51,17 +52,22 @@ export function telegramSink(ctx: Context, message: Message, typingIntervalMs: n
   };
 }
 
-/** Shows "typing…" now and every `intervalMs` until the returned function is called. */
+/** Shows "typing…" now and every `intervalMs` until the returned function is called, which
+ * also aborts a ping still in flight (e.g. waiting out a 429): none reaches Telegram after. */
 function keepTyping(ctx: Context, message: Message, intervalMs: number, log: Logger): () => void {
   const topicId = topicOf(message);
   const options = topicId === undefined ? {} : { message_thread_id: topicId };
+  const stopped = new AbortController();
   const ping = (): void => {
-    ctx.api.sendChatAction(message.chat.id, 'typing', options).catch((error: unknown) => {
-      // "typing…" is cosmetic: a failure must not fail the answer.
-      log.debug({ err: errorText(error) }, 'sendChatAction failed');
+    ctx.api.sendChatAction(message.chat.id, 'typing', options, grammySignal(stopped.signal)).catch((error: unknown) => {
+      // "typing…" is cosmetic: a failure (or the abort when typing stops) must not fail the answer.
+      if (!stopped.signal.aborted) log.debug({ err: errorText(error) }, 'sendChatAction failed');
     });
   };
   ping();
   const timer = setInterval(ping, intervalMs);
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    stopped.abort();
+  };
 }

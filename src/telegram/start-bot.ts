@@ -134,6 +134,9 @@ async function drainAndStop(self: BotRun, deadlineMs: number): Promise<void> {
   if (winding !== undefined) trackUntilSettled(self.pending, winding);
   const abort = (): void => self.abortReplies.abort();
   await drainWithin({ pending: self.pending, inFlight: () => self.inFlight.size, abort, log: self.log }, deadlineMs);
+  // Whatever the drain left (a "typing…" ping waiting out a 429, work past the grace) must not
+  // reach Telegram after stop() resolved: abort it now, even when the drain ended early.
+  abort();
   self.state = self.state === 'rejected' ? 'rejected' : 'stopped';
   self.markReady();
 }
