@@ -16,6 +16,7 @@ import type { Update } from 'grammy/types';
 import { API_RETRY_ATTEMPTS, API_RETRY_MAX_DELAY_SECONDS } from '../defaults.js';
 import { grammySignal } from './grammy-compat.js';
 import { retryNetworkErrors } from './network-retry.js';
+import { AbortedByShutdown } from './telegram-errors.js';
 
 /** Installs the stack described above on `bot.api`; `replies` aborts every call but
  * getUpdates (the runner's own stop aborts its poll). Call once, before the bot starts. */
@@ -33,7 +34,8 @@ export function installApiTransformers(bot: Bot, replies: AbortSignal): void {
 }
 
 /** A transformer that makes every call except getUpdates end when `extra` aborts, as well as
- * when the caller's own signal (if any) does. Listeners are removed when the call settles:
+ * when the caller's own signal (if any) does; once `extra` aborted, a failed call throws
+ * AbortedByShutdown. Listeners are removed when the call settles:
  * `extra` lives as long as the bot, and AbortSignal.any retains its composites on a
  * long-lived source in some Node versions (nodejs/node#55351). */
 export function abortAlsoOn(extra: AbortSignal): Transformer {
@@ -47,6 +49,9 @@ export function abortAlsoOn(extra: AbortSignal): Transformer {
     own?.addEventListener('abort', abort);
     try {
       return await prev(method, payload, grammySignal(both.signal));
+    } catch (error) {
+      // Converted: a call the shutdown aborted is no delivery failure; callers log it as such.
+      throw extra.aborted ? new AbortedByShutdown(method) : error;
     } finally {
       extra.removeEventListener('abort', abort);
       own?.removeEventListener('abort', abort);

@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import { isGroupChat, topicOf } from './addressing.js';
 import { grammySignal } from './grammy-compat.js';
 import { splitMessage } from './split-message.js';
-import { errorText, isBlockedByUser } from './telegram-errors.js';
+import { AbortedByShutdown, errorText, isBlockedByUser } from './telegram-errors.js';
 
 /** Sends `text` in the message's chat and topic (as a reply when `asReply`). Returns false
  * when it could not be delivered; a user who blocked the bot is not an error. */
@@ -24,7 +24,9 @@ export async function send(ctx: Context, text: string, log: Logger, asReply = fa
     await ctx.reply(text, { ...replyTo, link_preview_options: { is_disabled: true } });
     return true;
   } catch (error) {
-    if (isBlockedByUser(error)) {
+    if (error instanceof AbortedByShutdown) {
+      log.warn({}, 'message not sent: aborted by shutdown (its deadline passed)');
+    } else if (isBlockedByUser(error)) {
       log.info({ status: 403 }, 'the user blocked the bot or left the chat; message not delivered');
     } else {
       log.error({ err: errorText(error) }, 'could not send a message');

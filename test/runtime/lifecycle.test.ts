@@ -156,6 +156,9 @@ describe('the shutdown deadline', () => {
       h.telegram.waitForCall((call) => call.method === 'sendMessage', { since, timeoutMs: 2500 }),
     ).rejects.toThrow(/timed out/);
     expect(h.telegram.sentMessages(TOKEN, 6)).toEqual([]);
+    // An abort at the deadline is shutdown doing its job, not a delivery error.
+    expect(h.logs().filter((l) => l.msg === 'could not send a message')).toEqual([]);
+    expect(h.logs().find((l) => l.msg.startsWith('message not sent: aborted by shutdown'))?.level).toBe(LEVEL.warn);
   });
 });
 
