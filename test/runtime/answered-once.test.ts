@@ -80,6 +80,25 @@ describe.each([
     expect(h.logs().filter((line) => line.msg.includes('already answered'))).toHaveLength(ids.length);
   });
 
+  it('records the apology as the answer: a model error redelivered after a restart gets nothing more', async () => {
+    await h.writeConfig([{ id: 'once', token: TOKEN }], { storageUrl });
+    const first = await h.start();
+    h.openai.failNext({ status: 500 });
+    const failed = h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'q' });
+    await h.telegram.waitForSent(1, { token: TOKEN });
+    const replay = delivered(h, failed);
+    await first.fleet.stop(2000);
+
+    await h.start();
+    h.telegram.sendUpdate(TOKEN, replay);
+    h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'final' });
+    await waitFor(() => h.telegram.sentMessages(TOKEN).some((m) => m.text === 'echo: final'), { what: 'echo: final' });
+    expect(h.telegram.sentMessages(TOKEN, USER).map((m) => m.text)).toEqual([
+      'Sorry, I could not get an answer right now. Please try again in a moment.',
+      'echo: final',
+    ]);
+  });
+
   it('refuses a user outside access once, remembers it across a restart, and ignores them after', async () => {
     await h.writeConfig([{ id: 'once', token: TOKEN, yaml: 'access: { users: [10] }\ngroups: { reply: always }' }], {
       storageUrl,
@@ -100,10 +119,16 @@ describe.each([
     await waitFor(() => h.telegram.sentMessages(TOKEN).some((m) => m.text === 'echo: User 10: hi again'), {
       what: 'echo: User 10: hi again',
     });
-    expect(h.telegram.sentMessages(TOKEN).map((m) => m.text)).toEqual([
+    // The refusal runs at once, beside the group's conversation: their order is not fixed.
+    expect(
+      h.telegram
+        .sentMessages(TOKEN)
+        .map((m) => m.text)
+        .sort(),
+    ).toEqual([
       'Sorry, this bot is private. Your Telegram user id is 11.',
-      'echo: User 10: hi from 10',
       'echo: User 10: hi again',
+      'echo: User 10: hi from 10',
     ]);
     // The private chat is another conversation: wait for its "ignored" log line.
     await waitFor(() => h.logs().some((line) => line.msg.includes('already refused') && line.chat === 11), {
