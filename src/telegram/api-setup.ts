@@ -1,6 +1,6 @@
 /**
  * The transformer stack every Bot API call of a bot goes through, innermost first:
- * auto-retry (429 honouring retry_after, 5xx), quick retries of network failures, the
+ * auto-retry (429 honouring retry_after; 5xx, except for send* calls), quick retries of network failures, the
  * update offset kept across runner restarts, and the bot's shutdown abort signal.
  *
  * grammY runs the transformer installed last outermost (`ApiClient.use` reduces the list
@@ -21,16 +21,18 @@ import { AbortedByShutdown } from './telegram-errors.js';
 /** Installs the stack described above on `bot.api`; `replies` aborts every call but
  * getUpdates (the runner's own stop aborts its poll). Call once, before the bot starts. */
 export function installApiTransformers(bot: Bot, replies: AbortSignal): void {
-  bot.api.config.use(
-    autoRetry({
-      maxRetryAttempts: API_RETRY_ATTEMPTS,
-      maxDelaySeconds: API_RETRY_MAX_DELAY_SECONDS,
-      rethrowHttpErrors: true,
-    }),
-    retryNetworkErrors(),
-    keepUpdateOffset(),
-    abortAlsoOn(replies),
-  );
+  bot.api.config.use(retryRateLimitsAndServerErrors(), retryNetworkErrors(), keepUpdateOffset(), abortAlsoOn(replies));
+}
+
+/** auto-retry for every call; a `send*` call (a message reaching a user) is not retried after
+ * a 5xx, which a gateway may answer after Telegram delivered it: sent at most once. A 429 is
+ * always waited out and retried (Telegram refused it, nothing was sent). */
+function retryRateLimitsAndServerErrors(): Transformer {
+  const options = { maxRetryAttempts: API_RETRY_ATTEMPTS, maxDelaySeconds: API_RETRY_MAX_DELAY_SECONDS };
+  const anyCall = autoRetry({ ...options, rethrowHttpErrors: true });
+  const sendCall = autoRetry({ ...options, rethrowHttpErrors: true, rethrowInternalServerErrors: true });
+  return (prev, method, payload, signal) =>
+    (method.startsWith('send') ? sendCall : anyCall)(prev, method, payload, signal);
 }
 
 /** A transformer that makes every call except getUpdates end when `extra` aborts, as well as

@@ -29,6 +29,20 @@ describe('failures', () => {
     expect((attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
   });
 
+  it('sends a reply at most once: a 502 on sendMessage (maybe from a gateway after delivery) is not resent', async () => {
+    await h.writeConfig([{ id: 'main', token: TOKEN }], { storageUrl: 'memory://' });
+    await h.start();
+    h.telegram.failNext(TOKEN, 'sendMessage', { status: 502 });
+    h.telegram.sendText(TOKEN, { chatId: 1, userId: 1, text: 'hello' });
+    await waitFor(() => h.logs().some((l) => l.msg === 'could not send a message'), { what: 'the failed send logged' });
+    // auto-retry would resend 3 s after the 502: wait past that for a call that must not come.
+    const since = h.telegram.nextSeq();
+    await expect(
+      h.telegram.waitForCall((call) => call.method === 'sendMessage', { since, timeoutMs: 4000 }),
+    ).rejects.toThrow(/timed out/);
+    expect(h.telegram.calls(TOKEN, 'sendMessage')).toHaveLength(1);
+  });
+
   it.each([
     ['an auth error', { status: 401 }, 'auth'],
     ['a rate limit', { status: 429 }, 'rate-limit'],
