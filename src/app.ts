@@ -56,6 +56,7 @@ export async function startFleet(
     llmFor: createLlmCache(),
     logger,
     onRejected: noBotLeft.check,
+    updateOffsets: new Map(),
     ...(options.typingIntervalMs ? { typingIntervalMs: options.typingIntervalMs } : {}),
   };
   const start = botStarter(bots, deps, flags, options.lifecycle);

@@ -20,8 +20,19 @@ import { AbortedByShutdown } from './telegram-errors.js';
 
 /** Installs the stack described above on `bot.api`; `replies` aborts every call but
  * getUpdates (the runner's own stop aborts its poll). Call once, before the bot starts. */
-export function installApiTransformers(bot: Bot, replies: AbortSignal): void {
-  bot.api.config.use(retryRateLimitsAndServerErrors(), retryNetworkErrors(), keepUpdateOffset(), abortAlsoOn(replies));
+export function installApiTransformers(bot: Bot, replies: AbortSignal, offset: UpdateOffset = { next: 0 }): void {
+  bot.api.config.use(
+    retryRateLimitsAndServerErrors(),
+    retryNetworkErrors(),
+    keepUpdateOffset(offset),
+    abortAlsoOn(replies),
+  );
+}
+
+/** The offset after the newest update fetched for one token; shared by every Bot built for
+ * that token in this process (runner restarts, reload restarts). */
+export interface UpdateOffset {
+  next: number;
 }
 
 /** auto-retry for every call; a `send*` call (a message reaching a user) is not retried after
@@ -61,19 +72,19 @@ export function abortAlsoOn(extra: AbortSignal): Transformer {
   };
 }
 
-/** A transformer that remembers the offset after the newest update any getUpdates returned
- * and never asks for less: a runner started again after a 409 or a network failure begins
- * at offset 0 and would otherwise be handed the last unconfirmed batch a second time.
- * A negative offset (Telegram's "the last N") is passed through as given. */
-export function keepUpdateOffset(): Transformer {
-  let nextOffset = 0;
+/** A transformer that remembers in `offset` the offset after the newest update any getUpdates
+ * returned and never asks for less: a runner started again (after a 409, a network failure, or
+ * a reload restart with a new Bot sharing `offset`) begins at offset 0 and would otherwise be
+ * handed the last unconfirmed batch a second time. A negative offset (Telegram's "the last
+ * N") is passed through as given. */
+export function keepUpdateOffset(offset: UpdateOffset = { next: 0 }): Transformer {
   return async (prev, method, payload, signal) => {
     if (method !== 'getUpdates') return prev(method, payload, signal);
     const asked = (payload as { offset?: number }).offset ?? 0;
-    const offset = asked < 0 ? asked : Math.max(asked, nextOffset);
-    const response = await prev(method, { ...payload, offset }, signal);
+    const sent = asked < 0 ? asked : Math.max(asked, offset.next);
+    const response = await prev(method, { ...payload, offset: sent }, signal);
     const newest = response.ok ? (response.result as Update[]).at(-1) : undefined;
-    if (newest !== undefined) nextOffset = Math.max(nextOffset, newest.update_id + 1);
+    if (newest !== undefined) offset.next = Math.max(offset.next, newest.update_id + 1);
     return response;
   };
 }
