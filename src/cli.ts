@@ -109,12 +109,9 @@ async function runFleet(
     await pendingReload;
   };
   const shutdown = handleShutdownSignals(stopAll, logger);
-  const outcome = await Promise.race([
-    shutdown.signalled.then(() => 'signal' as const),
-    fleet.noBotLeft.then(() => 'no-bot' as const),
-  ]);
-  if (outcome === 'signal') return EXIT.ok;
-  logger.error({}, 'no bot is left running (every token was rejected); exiting');
+  const outcome = await Promise.race([shutdown.signalled.then(() => undefined), fleet.noBotLeft]);
+  if (outcome === undefined) return EXIT.ok;
+  logger.error({}, `no bot is left running (${outcome}); exiting`);
   shutdown.dispose();
   await stopAll();
   return EXIT.failure;
