@@ -99,6 +99,22 @@ describe.each([
     ]);
   });
 
+  it('never sends a reply again that did not go out whole (part 1 may have): a redelivery gets nothing', async () => {
+    await h.writeConfig([{ id: 'once', token: TOKEN }], { storageUrl });
+    const first = await h.start();
+    h.telegram.failNext(TOKEN, 'sendMessage', { status: 400, description: 'Bad Request: message is too long' });
+    const cut = h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'cut off' });
+    await waitFor(() => h.logs().some((l) => l.msg === 'could not send a message'), { what: 'the failed send' });
+    const replay = delivered(h, cut);
+    await first.fleet.stop(2000);
+
+    await h.start();
+    h.telegram.sendUpdate(TOKEN, replay);
+    h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'final' });
+    await waitFor(() => h.telegram.sentMessages(TOKEN).some((m) => m.text === 'echo: final'), { what: 'echo: final' });
+    expect(h.telegram.sentMessages(TOKEN, USER).map((m) => m.text)).toEqual(['echo: final']);
+  });
+
   it('refuses a user outside access once, remembers it across a restart, and ignores them after', async () => {
     await h.writeConfig([{ id: 'once', token: TOKEN, yaml: 'access: { users: [10] }\ngroups: { reply: always }' }], {
       storageUrl,
