@@ -1,7 +1,8 @@
 /**
  * The transformer stack every Bot API call of a bot goes through, innermost first:
- * auto-retry (429 honouring retry_after; 5xx, except for send* calls), quick retries of network failures, the
- * update offset kept across runner restarts, and the bot's shutdown abort signal.
+ * auto-retry (429 honouring retry_after; 5xx, except for calls that show the user a message),
+ * quick retries of network failures, the update offset kept across runner (and reload)
+ * restarts, and the bot's shutdown abort signal.
  *
  * grammY runs the transformer installed last outermost (`ApiClient.use` reduces the list
  * over the raw call), and copies the installed list into every `ctx.api`, so handlers' calls
@@ -15,7 +16,7 @@ import type { Bot, Transformer } from 'grammy';
 import type { Update } from 'grammy/types';
 import { API_RETRY_ATTEMPTS, API_RETRY_MAX_DELAY_SECONDS } from '../defaults.js';
 import { grammySignal } from './grammy-compat.js';
-import { retryNetworkErrors } from './network-retry.js';
+import { retryNetworkErrors, showsTheUser } from './network-retry.js';
 import { AbortedByShutdown } from './telegram-errors.js';
 
 /** Installs the stack described above on `bot.api`; `replies` aborts every call but
@@ -35,15 +36,15 @@ export interface UpdateOffset {
   next: number;
 }
 
-/** auto-retry for every call; a `send*` call (a message reaching a user) is not retried after
- * a 5xx, which a gateway may answer after Telegram delivered it: sent at most once. A 429 is
- * always waited out and retried (Telegram refused it, nothing was sent). */
+/** auto-retry for every call; a call that shows the user a new message (`showsTheUser`:
+ * sendMessage, forwardMessage, …) is not retried after a 5xx, which a gateway may answer after
+ * Telegram delivered it: sent at most once. A 429 is always waited out and retried (Telegram
+ * refused the call: nothing was sent). */
 function retryRateLimitsAndServerErrors(): Transformer {
   const options = { maxRetryAttempts: API_RETRY_ATTEMPTS, maxDelaySeconds: API_RETRY_MAX_DELAY_SECONDS };
   const anyCall = autoRetry({ ...options, rethrowHttpErrors: true });
   const sendCall = autoRetry({ ...options, rethrowHttpErrors: true, rethrowInternalServerErrors: true });
-  return (prev, method, payload, signal) =>
-    (method.startsWith('send') ? sendCall : anyCall)(prev, method, payload, signal);
+  return (prev, method, payload, signal) => (showsTheUser(method) ? sendCall : anyCall)(prev, method, payload, signal);
 }
 
 /** A transformer that makes every call except getUpdates end when `extra` aborts, as well as
