@@ -115,6 +115,31 @@ describe.each([
     expect(h.telegram.sentMessages(TOKEN, USER).map((m) => m.text)).toEqual(['echo: final']);
   });
 
+  it('records replies.busy as the answer: that message, redelivered after a restart, is not read after all', async () => {
+    const yaml = 'telegram: { maxWaitingPerConversation: 1 }\nreplies: { busy: busy now }';
+    await h.writeConfig([{ id: 'once', token: TOKEN, yaml }], { storageUrl, provider: 'timeoutMs: 1000' });
+    const first = await h.start();
+    h.openai.failNext({ kind: 'hang' });
+    h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'one' });
+    await h.openai.waitForRequest();
+    h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'two' });
+    const unread = h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'three' });
+    await waitFor(() => h.telegram.sentMessages(TOKEN).some((m) => m.text === 'echo: two'), { what: 'echo: two' });
+    const replay = delivered(h, unread);
+    await first.fleet.stop(2000);
+
+    await h.start();
+    h.telegram.sendUpdate(TOKEN, replay);
+    h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'final' });
+    await waitFor(() => h.telegram.sentMessages(TOKEN).some((m) => m.text === 'echo: final'), { what: 'echo: final' });
+    expect(h.telegram.sentMessages(TOKEN, USER).map((m) => m.text)).toEqual([
+      'busy now',
+      'Sorry, I could not get an answer right now. Please try again in a moment.',
+      'echo: two',
+      'echo: final',
+    ]);
+  });
+
   it('refuses a user outside access once, remembers it across a restart, and ignores them after', async () => {
     await h.writeConfig([{ id: 'once', token: TOKEN, yaml: 'access: { users: [10] }\ngroups: { reply: always }' }], {
       storageUrl,
