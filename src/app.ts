@@ -12,7 +12,7 @@ import { errorMessage } from './errors.js';
 import { createLlmClient, type LlmClient } from './llm/llm-client.js';
 import type { Logger } from './logger.js';
 import { openConversationStore } from './memory/open-store.js';
-import { checkToken } from './telegram/check-token.js';
+import { checkToken, setupErrorText } from './telegram/check-token.js';
 import type { MemoryPort } from './telegram/handler-deps.js';
 import { type BotDeps, type BotHandle, startBot } from './telegram/start-bot.js';
 import type { BotLifecycleOptions } from './telegram/supervisor.js';
@@ -28,8 +28,9 @@ export interface FleetOptions {
 export interface FleetHandle {
   /** Every bot started, by id. */
   readonly bots: ReadonlyMap<string, BotHandle>;
-  /** Resolves when no bot is left running (every token rejected, or a reload removed the rest). */
-  readonly noBotLeft: Promise<void>;
+  /** Resolves, with why (`every token was rejected`, `no bot could start`, or both mixed),
+   * when no bot is left running; a reload may have removed the rest. */
+  readonly noBotLeft: Promise<string>;
   /** Applies a new config: starts, drains and stops, restarts or updates only the bots that
    * differ; a changed storage is reported in the plan and not applied. Calls run one at a time.
    * Rejects with AppError, having changed nothing, when a bot to start cannot be set up or the
@@ -49,13 +50,14 @@ export async function startFleet(
 ): Promise<FleetHandle> {
   const store = await openConversationStore({ storage: config.storage, logger });
   const bots = new Map<string, BotHandle>();
-  const flags = { stopRequested: false, reloading: false };
+  const flags = { stopRequested: false, reloading: false, startFailed: false };
   const noBotLeft = noBotLeftWatch(bots, flags);
   const deps: BotDeps = {
     memory: store satisfies MemoryPort,
     llmFor: createLlmCache(),
     logger,
     onRejected: noBotLeft.check,
+    updateOffsets: new Map(),
     ...(options.typingIntervalMs ? { typingIntervalMs: options.typingIntervalMs } : {}),
   };
   const start = botStarter(bots, deps, flags, options.lifecycle);
@@ -86,17 +88,23 @@ export async function startFleet(
   };
 }
 
-/** `promise` resolves once `check` finds every bot rejected (outside a reload or a stop). */
+/** `promise` resolves, with why, once `check` finds no bot running (outside a reload or a
+ * stop): every bot left had its token rejected, and some may have failed to start. */
 function noBotLeftWatch(
   bots: ReadonlyMap<string, BotHandle>,
-  flags: { readonly stopRequested: boolean; readonly reloading: boolean },
-): { promise: Promise<void>; check: () => void } {
-  let resolve: () => void = () => undefined;
-  const promise = new Promise<void>((done) => (resolve = done));
+  flags: { readonly stopRequested: boolean; readonly reloading: boolean; readonly startFailed: boolean },
+): { promise: Promise<string>; check: () => void } {
+  let resolve: (reason: string) => void = () => undefined;
+  const promise = new Promise<string>((done) => (resolve = done));
   const check = (): void => {
     // Mid-reload the map is between states (a restarted bot is out); the reload checks after.
     if (flags.stopRequested || flags.reloading) return;
-    if ([...bots.values()].every((bot) => bot.state() === 'rejected')) resolve();
+    if (![...bots.values()].every((bot) => bot.state() === 'rejected')) return;
+    if (!flags.startFailed) resolve('every token was rejected');
+    else
+      resolve(
+        bots.size === 0 ? 'no bot could start' : 'some bots could not start; the others had their token rejected',
+      );
   };
   return { promise, check };
 }
@@ -105,7 +113,7 @@ function noBotLeftWatch(
 function botStarter(
   bots: Map<string, BotHandle>,
   deps: BotDeps,
-  flags: { readonly stopRequested: boolean },
+  flags: { readonly stopRequested: boolean; startFailed: boolean },
   lifecycle: BotLifecycleOptions | undefined,
 ): (bot: BotConfig) => string | undefined {
   return (bot) => {
@@ -114,8 +122,9 @@ function botStarter(
       bots.set(bot.id, startBot(bot, deps, lifecycle));
       return undefined;
     } catch (error) {
-      // Setup problems are caught by `setupProblems` first; this is the last line of defence.
-      const reason = errorMessage(error);
+      // Converted: a reload checks setup problems first; this is the last line of defence.
+      const reason = setupErrorText(error);
+      flags.startFailed = true;
       deps.logger.error({ bot: bot.id, err: reason }, 'bot cannot start');
       return reason;
     }

@@ -2,9 +2,10 @@
 /**
  * The `botfleet` command: arguments, exit codes and everything printed for a person. `main`
  * takes its I/O as a parameter (tests pass their own); the process's argv, env and streams
- * are wired in only when this file is the program being run. Besides `main`'s exit code, the
- * exit status is set in one other place: shutdown.ts exits 1 on a second signal or a failed
- * stop.
+ * are wired in only when this file is the program being run, which ends the process (with
+ * `main`'s exit code) once `main` resolved, even if a stray timer is alive. Besides `main`'s exit
+ * code, the exit status is set in one other place: shutdown.ts exits 1 on a second signal or a
+ * failed stop.
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -108,12 +109,9 @@ async function runFleet(
     await pendingReload;
   };
   const shutdown = handleShutdownSignals(stopAll, logger);
-  const outcome = await Promise.race([
-    shutdown.signalled.then(() => 'signal' as const),
-    fleet.noBotLeft.then(() => 'no-bot' as const),
-  ]);
-  if (outcome === 'signal') return EXIT.ok;
-  logger.error({}, 'no bot is left running (every token was rejected); exiting');
+  const outcome = await Promise.race([shutdown.signalled.then(() => undefined), fleet.noBotLeft]);
+  if (outcome === undefined) return EXIT.ok;
+  logger.error({}, `no bot is left running (${outcome}); exiting`);
   shutdown.dispose();
   await stopAll();
   return EXIT.failure;
@@ -218,6 +216,9 @@ function isEntryPoint(): boolean {
   }
 }
 
+/** How long the process may outlive `main` (output still flushing) before it is ended. */
+const EXIT_GRACE_MS = 1000;
+
 if (isEntryPoint()) {
   process.exitCode = await main({
     argv: process.argv.slice(2),
@@ -227,4 +228,7 @@ if (isEntryPoint()) {
     stderr: (text) => process.stderr.write(text),
     isTTY: process.stdout.isTTY === true,
   });
+  // Everything is stopped: a timer we cannot cancel (the runner sleeping out a long getUpdates
+  // 429 on a bare setTimeout) must not keep the process alive. Unref'd: a clean exit comes first.
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
 }

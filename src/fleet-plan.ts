@@ -13,7 +13,7 @@ export interface FleetPlan {
   /** Ids of bots to drain and stop: removed from the file or `enabled: false`. */
   readonly removed: readonly string[];
   /** Bots whose runner restarts (drained first): token, `telegram.apiRoot` or
-   * any other `telegram` setting changed. */
+   * any other `telegram` setting changed but the waiting limits (read per message). */
   readonly restarted: readonly BotConfig[];
   /** Bots whose other settings changed: applied from the next message, nothing restarts. */
   readonly updated: readonly BotConfig[];
@@ -51,5 +51,13 @@ export function isEmptyPlan(plan: FleetPlan): boolean {
 }
 
 function needsRestart(old: BotConfig, next: BotConfig): boolean {
-  return old.token !== next.token || !isDeepStrictEqual(old.telegram, next.telegram);
+  return old.token !== next.token || !isDeepStrictEqual(runnerSettings(old), runnerSettings(next));
+}
+
+/** The `telegram` settings the runner is built with; the waiting limits are read per message. */
+function runnerSettings(
+  bot: BotConfig,
+): Omit<BotConfig['telegram'], 'maxWaitingPerConversation' | 'maxWaitingUpdates'> {
+  const { maxWaitingPerConversation: _perConversation, maxWaitingUpdates: _updates, ...runner } = bot.telegram;
+  return runner;
 }

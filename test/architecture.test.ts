@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeSource, PACKAGE_HOMES, packageOf } from './support/architecture.js';
 import { REPO_ROOT } from './support/cli.js';
+import { importCycles } from './support/import-cycles.js';
 import { type LayerTable, layeringViolations } from './support/layering.js';
 
 /**
@@ -85,6 +86,23 @@ describe('architecture of src/', () => {
       KNOWN_LAYER_VIOLATIONS.filter((v) => !found.includes(v)),
       'fixed: remove from the list',
     ).toEqual([]);
+  });
+});
+
+describe('imports of src/', () => {
+  it('form no cycle (counting imports that exist at run time)', async () => {
+    const sources = new Map<string, string>();
+    for (const file of await sourceFiles('src')) sources.set(file, await readFile(join(REPO_ROOT, file), 'utf8'));
+    expect(importCycles(sources)).toEqual([]);
+  });
+
+  it('are checked for cycles by a checker that finds one, and ignores type-only imports', () => {
+    const sources = new Map([
+      ['src/a.ts', "import { b } from './b.js';\nimport type { C } from './c.js';\n"],
+      ['src/b.ts', "export { a } from './a.js';\n"],
+      ['src/c.ts', "import { a } from './a.js';\n"],
+    ]);
+    expect(importCycles(sources)).toEqual(['src/a.ts -> src/b.ts -> src/a.ts']);
   });
 });
 

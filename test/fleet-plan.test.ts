@@ -30,6 +30,13 @@ describe('planReload', () => {
     ).toEqual(['helper']);
   });
 
+  it('only updates a bot whose waiting limits changed: they are read per message', () => {
+    const telegram = { ...helper.telegram, maxWaitingPerConversation: 7, maxWaitingUpdates: 77 };
+    const plan = planReload(base, { ...base, bots: [{ ...helper, telegram }, chef] });
+    expect(plan.restarted).toEqual([]);
+    expect(plan.updated.map((bot) => bot.id)).toEqual(['helper']);
+  });
+
   it('adds, removes, and flags a storage change without touching bots', () => {
     const plan = planReload(base, {
       ...base,

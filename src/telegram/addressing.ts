@@ -62,12 +62,15 @@ export function shouldAnswer(message: Message, me: UserFromGetMe, reply: GroupsC
 
 /** What the model reads for a user's text. In a private chat: the text exactly as written. In
  * a group: the sender's name first (`Ana: …`, so a shared history knows who spoke) and the
- * bot's own @mention removed with the `,`/`:` and spaces right after it (and the spaces before
+ * bot's own @mention (not inside a word such as `mail@bot`) removed with the `,`/`:` and spaces right after it (and the spaces before
  * it when it ends a line); nothing else changes: newlines and indentation are kept. A text
  * that is only the mention stays as written. */
 export function textForModel(message: Message, text: string, me: UserFromGetMe): string {
   if (!isGroupChat(message) || !message.from) return text;
-  const mention = new RegExp(`([ \\t]*)@${escapeRegExp(me.username)}(?![A-Za-z0-9_])[,:]?[ \\t]*(\\n?)`, 'gi');
+  const mention = new RegExp(
+    `([ \\t]*)(?<![A-Za-z0-9_])@${escapeRegExp(me.username)}(?![A-Za-z0-9_])[,:]?[ \\t]*(\\n?)`,
+    'gi',
+  );
   const clean = text.replace(mention, (match, before: string, newline: string, offset: number) => {
     const endsLine = newline !== '' || offset + match.length === text.length;
     return offset === 0 || endsLine ? newline : before;

@@ -1,7 +1,8 @@
 /**
  * The transformer stack every Bot API call of a bot goes through, innermost first:
- * auto-retry (429 honouring retry_after, 5xx), quick retries of network failures, the
- * update offset kept across runner restarts, and the bot's shutdown abort signal.
+ * auto-retry (429 honouring retry_after; 5xx, except for calls that show the user a message),
+ * quick retries of network failures, the update offset kept across runner (and reload)
+ * restarts, and the bot's shutdown abort signal.
  *
  * grammY runs the transformer installed last outermost (`ApiClient.use` reduces the list
  * over the raw call), and copies the installed list into every `ctx.api`, so handlers' calls
@@ -15,25 +16,40 @@ import type { Bot, Transformer } from 'grammy';
 import type { Update } from 'grammy/types';
 import { API_RETRY_ATTEMPTS, API_RETRY_MAX_DELAY_SECONDS } from '../defaults.js';
 import { grammySignal } from './grammy-compat.js';
-import { retryNetworkErrors } from './network-retry.js';
+import { retryNetworkErrors, showsTheUser } from './network-retry.js';
+import { AbortedByShutdown } from './telegram-errors.js';
 
 /** Installs the stack described above on `bot.api`; `replies` aborts every call but
  * getUpdates (the runner's own stop aborts its poll). Call once, before the bot starts. */
-export function installApiTransformers(bot: Bot, replies: AbortSignal): void {
+export function installApiTransformers(bot: Bot, replies: AbortSignal, offset: UpdateOffset = { next: 0 }): void {
   bot.api.config.use(
-    autoRetry({
-      maxRetryAttempts: API_RETRY_ATTEMPTS,
-      maxDelaySeconds: API_RETRY_MAX_DELAY_SECONDS,
-      rethrowHttpErrors: true,
-    }),
+    retryRateLimitsAndServerErrors(),
     retryNetworkErrors(),
-    keepUpdateOffset(),
+    keepUpdateOffset(offset),
     abortAlsoOn(replies),
   );
 }
 
+/** The offset after the newest update fetched for one token; shared by every Bot built for
+ * that token in this process (runner restarts, reload restarts). */
+export interface UpdateOffset {
+  next: number;
+}
+
+/** auto-retry for every call; a call that shows the user a new message (`showsTheUser`:
+ * sendMessage, forwardMessage, …) is not retried after a 5xx, which a gateway may answer after
+ * Telegram delivered it: sent at most once. A 429 is always waited out and retried (Telegram
+ * refused the call: nothing was sent). */
+function retryRateLimitsAndServerErrors(): Transformer {
+  const options = { maxRetryAttempts: API_RETRY_ATTEMPTS, maxDelaySeconds: API_RETRY_MAX_DELAY_SECONDS };
+  const anyCall = autoRetry({ ...options, rethrowHttpErrors: true });
+  const sendCall = autoRetry({ ...options, rethrowHttpErrors: true, rethrowInternalServerErrors: true });
+  return (prev, method, payload, signal) => (showsTheUser(method) ? sendCall : anyCall)(prev, method, payload, signal);
+}
+
 /** A transformer that makes every call except getUpdates end when `extra` aborts, as well as
- * when the caller's own signal (if any) does. Listeners are removed when the call settles:
+ * when the caller's own signal (if any) does; once `extra` aborted, a failed call throws
+ * AbortedByShutdown. Listeners are removed when the call settles:
  * `extra` lives as long as the bot, and AbortSignal.any retains its composites on a
  * long-lived source in some Node versions (nodejs/node#55351). */
 export function abortAlsoOn(extra: AbortSignal): Transformer {
@@ -47,6 +63,9 @@ export function abortAlsoOn(extra: AbortSignal): Transformer {
     own?.addEventListener('abort', abort);
     try {
       return await prev(method, payload, grammySignal(both.signal));
+    } catch (error) {
+      // Converted: a call the shutdown aborted is no delivery failure; callers log it as such.
+      throw extra.aborted ? new AbortedByShutdown(method) : error;
     } finally {
       extra.removeEventListener('abort', abort);
       own?.removeEventListener('abort', abort);
@@ -54,19 +73,19 @@ export function abortAlsoOn(extra: AbortSignal): Transformer {
   };
 }
 
-/** A transformer that remembers the offset after the newest update any getUpdates returned
- * and never asks for less: a runner started again after a 409 or a network failure begins
- * at offset 0 and would otherwise be handed the last unconfirmed batch a second time.
- * A negative offset (Telegram's "the last N") is passed through as given. */
-export function keepUpdateOffset(): Transformer {
-  let nextOffset = 0;
+/** A transformer that remembers in `offset` the offset after the newest update any getUpdates
+ * returned and never asks for less: a runner started again (after a 409, a network failure, or
+ * a reload restart with a new Bot sharing `offset`) begins at offset 0 and would otherwise be
+ * handed the last unconfirmed batch a second time. A negative offset (Telegram's "the last
+ * N") is passed through as given. */
+export function keepUpdateOffset(offset: UpdateOffset = { next: 0 }): Transformer {
   return async (prev, method, payload, signal) => {
     if (method !== 'getUpdates') return prev(method, payload, signal);
     const asked = (payload as { offset?: number }).offset ?? 0;
-    const offset = asked < 0 ? asked : Math.max(asked, nextOffset);
-    const response = await prev(method, { ...payload, offset }, signal);
+    const sent = asked < 0 ? asked : Math.max(asked, offset.next);
+    const response = await prev(method, { ...payload, offset: sent }, signal);
     const newest = response.ok ? (response.result as Update[]).at(-1) : undefined;
-    if (newest !== undefined) nextOffset = Math.max(nextOffset, newest.update_id + 1);
+    if (newest !== undefined) offset.next = Math.max(offset.next, newest.update_id + 1);
     return response;
   };
 }

@@ -42,7 +42,13 @@ export function botSetupProblem(bot: BotConfig): string | undefined {
     new Bot(bot.token, { client: { apiRoot: bot.telegram.apiRoot } });
     return undefined;
   } catch (error) {
-    // Converted to a problem the caller reports; grammY's messages may quote the apiRoot.
-    return errorMessage(error).replace(/\/\/[^/@\s']*@/g, '//****@');
+    // Converted to a problem the caller reports.
+    return setupErrorText(error);
   }
+}
+
+/** The message of an error grammY threw while setting up a bot, with any password in a URL it
+ * quotes (its messages may quote the apiRoot) masked. */
+export function setupErrorText(error: unknown): string {
+  return errorMessage(error).replace(/\/\/[^/@\s']*@/g, '//****@');
 }

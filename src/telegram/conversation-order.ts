@@ -7,7 +7,8 @@ import { type Bot, BotError, type Context, type MiddlewareFn } from 'grammy';
 import type { BotConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { conversationId } from '../memory/keys.js';
-import { conversationOf } from './addressing.js';
+import { conversationOf, isAllowed } from './addressing.js';
+import { recordAnswered } from './answered.js';
 import { kindToAnswer } from './commands.js';
 import { createConversationQueue } from './conversation-queue.js';
 import type { HandlerDeps } from './handler-deps.js';
@@ -28,16 +29,7 @@ export function conversationOrder(bot: Bot, deps: HandlerDeps, replyTo: ReplyTo)
         maxWaitingUpdates: telegram.maxWaitingUpdates,
       };
     },
-    onFull: async (ctx, first) => {
-      const log = deps.logger.child({ chat: ctx.chat?.id, update: ctx.update.update_id });
-      log.warn(
-        { told: first },
-        first
-          ? "conversation's waiting list is full: message not read; the user was told (replies.busy)"
-          : "conversation's waiting list is full: message not read (the user was already told)",
-      );
-      if (first) await replyTo(ctx, deps.config().replies.busy, log);
-    },
+    onFull: (ctx, first) => onFull(ctx, first, deps, replyTo),
     onError: async (error, ctx) => {
       try {
         await bot.errorHandler(new BotError(error, ctx));
@@ -57,9 +49,27 @@ export function conversationOrder(bot: Bot, deps: HandlerDeps, replyTo: ReplyTo)
 }
 
 /** The conversation a message waits its turn in; undefined for what the bot will ignore
- * (other bots, group messages not meant for it), which passes at once. */
+ * (other bots, group messages not meant for it, users outside access), which passes at once. */
 function orderingKey(ctx: Context, config: BotConfig): string | undefined {
   const message = ctx.message;
   if (!message || kindToAnswer(message, ctx.me, config.groups.reply) === undefined) return undefined;
+  // A user outside access is refused once, then ignored: that never waits, and never gets busy.
+  if (!isAllowed(config.access, message.from?.id, message.chat.id)) return undefined;
   return conversationId(conversationOf(config.id, message, config.groups.memory));
+}
+
+/** A message beyond its conversation's waiting list: logged; the first since the conversation
+ * last took a message gets `replies.busy`, recorded as its answer so a redelivery is not read. */
+async function onFull(ctx: Context, first: boolean, deps: HandlerDeps, replyTo: ReplyTo): Promise<void> {
+  const log = deps.logger.child({ chat: ctx.chat?.id, update: ctx.update.update_id });
+  log.warn(
+    { told: first },
+    first
+      ? "conversation's waiting list is full: message not read; the user was told (replies.busy)"
+      : "conversation's waiting list is full: message not read (the user was already told)",
+  );
+  const config = deps.config();
+  if (!first || ctx.message === undefined || !(await replyTo(ctx, config.replies.busy, log))) return;
+  const conversation = conversationOf(config.id, ctx.message, config.groups.memory);
+  await recordAnswered(deps.memory, conversation, ctx.update.update_id, log);
 }

@@ -8,8 +8,9 @@ import type { Message } from 'grammy/types';
 import type { ReplySink } from '../answer/reply-sink.js';
 import type { Logger } from '../logger.js';
 import { isGroupChat, topicOf } from './addressing.js';
+import { grammySignal } from './grammy-compat.js';
 import { splitMessage } from './split-message.js';
-import { errorText, isBlockedByUser } from './telegram-errors.js';
+import { AbortedByShutdown, errorText, isBlockedByUser } from './telegram-errors.js';
 
 /** Sends `text` in the message's chat and topic (as a reply when `asReply`). Returns false
  * when it could not be delivered; a user who blocked the bot is not an error. */
@@ -23,7 +24,9 @@ export async function send(ctx: Context, text: string, log: Logger, asReply = fa
     await ctx.reply(text, { ...replyTo, link_preview_options: { is_disabled: true } });
     return true;
   } catch (error) {
-    if (isBlockedByUser(error)) {
+    if (error instanceof AbortedByShutdown) {
+      log.warn({}, 'message not sent: aborted by shutdown (its deadline passed)');
+    } else if (isBlockedByUser(error)) {
       log.info({ status: 403 }, 'the user blocked the bot or left the chat; message not delivered');
     } else {
       log.error({ err: errorText(error) }, 'could not send a message');
@@ -51,17 +54,22 @@ export function telegramSink(ctx: Context, message: Message, typingIntervalMs: n
   };
 }
 
-/** Shows "typing…" now and every `intervalMs` until the returned function is called. */
+/** Shows "typing…" now and every `intervalMs` until the returned function is called, which
+ * also aborts a ping still in flight (e.g. waiting out a 429): none reaches Telegram after. */
 function keepTyping(ctx: Context, message: Message, intervalMs: number, log: Logger): () => void {
   const topicId = topicOf(message);
   const options = topicId === undefined ? {} : { message_thread_id: topicId };
+  const stopped = new AbortController();
   const ping = (): void => {
-    ctx.api.sendChatAction(message.chat.id, 'typing', options).catch((error: unknown) => {
-      // "typing…" is cosmetic: a failure must not fail the answer.
-      log.debug({ err: errorText(error) }, 'sendChatAction failed');
+    ctx.api.sendChatAction(message.chat.id, 'typing', options, grammySignal(stopped.signal)).catch((error: unknown) => {
+      // "typing…" is cosmetic: a failure (or the abort when typing stops) must not fail the answer.
+      if (!stopped.signal.aborted) log.debug({ err: errorText(error) }, 'sendChatAction failed');
     });
   };
   ping();
   const timer = setInterval(ping, intervalMs);
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    stopped.abort();
+  };
 }

@@ -1,11 +1,10 @@
 /**
  * Draining a stopping bot within its shutdown deadline. The deadline starts when the drain
- * starts (when `stop()` is called) and bounds everything: the supervisor, the runner loop
+ * starts (when `stop()` is called; a later call may bring it forward) and bounds everything: the supervisor, the runner loop
  * (which waits for a free update slot before it can end) and every reply handler. At the
  * deadline the replies are aborted (model and Telegram calls alike) and get a short grace
  * to unwind; what still runs after that is reported, never waited for.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ABORT_GRACE_MS } from '../defaults.js';
 import type { Logger } from '../logger.js';
 
@@ -29,16 +28,23 @@ export function trackUntilSettled<T>(set: Set<Promise<unknown>>, work: Promise<T
   return work;
 }
 
-/** Waits for `deps.pending` to empty within `deadlineMs`; then aborts and waits up to
+/** Waits for `deps.pending` to empty until `deadline` aborts (it may abort earlier than first
+ * planned: a later stop with a shorter deadline); then aborts the work and waits up to
  * `ABORT_GRACE_MS` more. Resolves true when nothing is left running. */
-export async function drainWithin(deps: DrainDeps, deadlineMs: number): Promise<boolean> {
-  if (await settleWithin(deps.pending, deadlineMs)) return true;
+export async function drainWithin(deps: DrainDeps, deadline: AbortSignal): Promise<boolean> {
+  if (await settleWithin(deps.pending, deadline)) return true;
   deps.log.warn(
     { inFlight: deps.inFlight() },
     'shutdown deadline reached; aborting unfinished replies (nothing is stored for them)',
   );
   deps.abort();
-  if (await settleWithin(deps.pending, ABORT_GRACE_MS)) return true;
+  const grace = new AbortController();
+  const timer = setTimeout(() => grace.abort(), ABORT_GRACE_MS);
+  try {
+    if (await settleWithin(deps.pending, grace.signal)) return true;
+  } finally {
+    clearTimeout(timer);
+  }
   deps.log.error(
     { inFlight: deps.inFlight() },
     'replies still running after the abort; the bot is counted as stopped without them',
@@ -46,12 +52,15 @@ export async function drainWithin(deps: DrainDeps, deadlineMs: number): Promise<
   return false;
 }
 
-/** Waits until `pending` is empty or `ms` passed; true when it emptied in time. */
-async function settleWithin(pending: ReadonlySet<Promise<unknown>>, ms: number): Promise<boolean> {
+/** Waits until `pending` is empty or `until` aborts; true when it emptied in time. */
+async function settleWithin(pending: ReadonlySet<Promise<unknown>>, until: AbortSignal): Promise<boolean> {
   if (pending.size === 0) return true;
-  const timer = new AbortController();
-  // The timer is cancelled in `finally` once the work settled first: that rejection is expected.
-  const timeout = sleep(ms, false, { signal: timer.signal }).catch(() => false);
+  if (until.aborted) return false;
+  let onAbort: () => void = () => undefined;
+  const timeout = new Promise<false>((resolve) => {
+    onAbort = () => resolve(false);
+    until.addEventListener('abort', onAbort, { once: true });
+  });
   try {
     while (pending.size > 0) {
       // trackUntilSettled removes an entry before allSettled (registered later) sees it settle.
@@ -60,6 +69,6 @@ async function settleWithin(pending: ReadonlySet<Promise<unknown>>, ms: number):
     }
     return true;
   } finally {
-    timer.abort();
+    until.removeEventListener('abort', onAbort);
   }
 }

@@ -13,6 +13,7 @@ import { DEFAULT_TYPING_INTERVAL_MS } from '../defaults.js';
 import type { Logger } from '../logger.js';
 import type { ConversationKey } from '../memory/keys.js';
 import { conversationOf, isAllowed, textForModel } from './addressing.js';
+import { markingSink, recordAnswered } from './answered.js';
 import { fixedReply, kindToAnswer, type MessageKind } from './commands.js';
 import { conversationOrder } from './conversation-order.js';
 import { send, telegramSink } from './delivery.js';
@@ -43,8 +44,9 @@ async function handleMessage(ctx: Context, message: Message, deps: HandlerDeps):
   const kind = kindToAnswer(message, ctx.me, config.groups.reply, ignored);
   if (kind === undefined) return;
   if (!isAllowed(config.access, message.from?.id, message.chat.id)) return refuse(ctx, message, deps, log);
-  const sink = telegramSink(ctx, message, deps.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS, log);
   const conversation = conversationOf(config.id, message, config.groups.memory);
+  const toTelegram = telegramSink(ctx, message, deps.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS, log);
+  const sink = markingSink(toTelegram, () => recordAnswered(deps.memory, conversation, ctx.update.update_id, log));
   const turnaround: Turnaround = { ctx, message, config, conversation, sink, deps, log };
   const state = await readConversation(turnaround);
   if (state === undefined || alreadyAnswered(state, ctx.update.update_id, log)) return;
@@ -88,16 +90,11 @@ async function respond(kind: MessageKind, state: MemoryState, t: Turnaround): Pr
   else if (kind !== 'service' && kind !== 'for-another-bot') await replyOnce(fixedReply(kind, t.config), t);
 }
 
-/** Sends `text`, then records the update as answered once delivered (a failure to record is
- * logged: the worst case is the same answer again if Telegram redelivers the update). */
+/** Sends `text`, then records the update as answered once delivered. */
 async function replyOnce(text: string, t: Turnaround): Promise<void> {
   // Not delivered (blocked, network): not answered, so a redelivery may try again.
   if (!(await send(t.ctx, text, t.log))) return;
-  try {
-    await t.deps.memory.markAnswered(t.conversation, t.ctx.update.update_id);
-  } catch (error) {
-    t.log.warn({ err: errorText(error) }, 'could not record the update as answered: storage failed');
-  }
+  await recordAnswered(t.deps.memory, t.conversation, t.ctx.update.update_id, t.log);
 }
 
 /** /reset and /new: clears the turns and records the update as answered, in one write. */

@@ -1,6 +1,7 @@
 /**
  * A grammY API transformer that retries calls which failed on the network (grammY's
- * HttpError) a few times with backoff. 429 and 5xx are auto-retry's job; getUpdates is left
+ * HttpError) a few times with backoff. 429 and 5xx are auto-retry's job (api-setup.ts; a 5xx
+ * is not retried for the calls `showsTheUser` names, for the same reason as below); getUpdates is left
  * to the runner's supervisor, which has its own backoff and logging.
  *
  * A call that shows the user something (sendMessage, sendPhoto, forwardMessage, copyMessage…)
@@ -46,6 +47,6 @@ function retryable(error: unknown, method: string): boolean {
 }
 
 /** Methods whose repetition the user would see: they post a new message each time. */
-function showsTheUser(method: string): boolean {
+export function showsTheUser(method: string): boolean {
   return /^(send|forward|copy)/.test(method) && method !== 'sendChatAction' && method !== 'sendMessageDraft';
 }

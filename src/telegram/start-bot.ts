@@ -14,7 +14,7 @@ import {
   DEFAULT_RETRY_MAX_MS,
 } from '../defaults.js';
 import type { Logger } from '../logger.js';
-import { installApiTransformers } from './api-setup.js';
+import { installApiTransformers, type UpdateOffset } from './api-setup.js';
 import { drainWithin, trackUntilSettled } from './drain.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { installHandlers } from './handlers.js';
@@ -26,6 +26,9 @@ export interface BotDeps extends Omit<HandlerDeps, 'config' | 'signal' | 'track'
   readonly logger: Logger;
   /** Called once when the bot stops for good on its own (token rejected). */
   readonly onRejected: (botId: string) => void;
+  /** The update offset reached per token, kept by the fleet so a bot restarted by a reload
+   * does not fetch again what its predecessor took. Default: this bot's own. */
+  readonly updateOffsets?: Map<string, UpdateOffset>;
 }
 
 /** A started bot. */
@@ -37,7 +40,8 @@ export interface BotHandle {
   /** See BotState. */
   state(): BotState;
   /** Stops polling at once (no runner starts after this call) and waits for in-flight replies
-   * until `deadlineMs` after the call; then aborts them, model and Telegram calls alike
+   * until `deadlineMs` after the call (a later call with a sooner deadline brings the one of a
+   * stop in progress forward); then aborts them, model and Telegram calls alike
    * (nothing is stored for them), and gives them ABORT_GRACE_MS to unwind. Never waits longer. */
   stop(deadlineMs: number): Promise<void>;
   /** Replaces the config used from the next message on (live reload). */
@@ -58,6 +62,7 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
     }),
   );
   let stopping: Promise<void> | undefined;
+  const deadline = shutdownDeadline();
   return {
     id: initial.id,
     ready: self.ready,
@@ -66,7 +71,8 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
       self.config = next;
     },
     stop(deadlineMs) {
-      stopping ??= drainAndStop(self, deadlineMs);
+      if (!deadline.done) deadline.within(deadlineMs);
+      stopping ??= drainAndStop(self, deadline.signal).finally(() => deadline.finish());
       return stopping;
     },
   };
@@ -103,7 +109,7 @@ function createRun(config: BotConfig, log: Logger, options: BotLifecycleOptions)
  * error boundary. */
 function installUpdateHandling(self: BotRun, deps: BotDeps): void {
   const { bot, log } = self;
-  installApiTransformers(bot, self.abortReplies.signal);
+  installApiTransformers(bot, self.abortReplies.signal, offsetFor(self.config.token, deps.updateOffsets));
   bot.use(async (_ctx, next) => {
     const work = next();
     trackUntilSettled(self.inFlight, work);
@@ -126,14 +132,42 @@ function installUpdateHandling(self: BotRun, deps: BotDeps): void {
   });
 }
 
-/** stop(): no new runner, the runner wound down, the drain bounded by `deadlineMs`. */
-async function drainAndStop(self: BotRun, deadlineMs: number): Promise<void> {
+/** The offset kept for `token` in `offsets` (created there on first use). */
+function offsetFor(token: string, offsets: Map<string, UpdateOffset> | undefined): UpdateOffset {
+  const offset = offsets?.get(token) ?? { next: 0 };
+  offsets?.set(token, offset);
+  return offset;
+}
+
+/** A drain's deadline: aborts `signal` at the earliest `within(ms)` asked for (every stop()
+ * call asks; a later, shorter one brings it forward). `finish()` clears the timers. */
+function shutdownDeadline(): { signal: AbortSignal; done: boolean; within(ms: number): void; finish(): void } {
+  const reached = new AbortController();
+  const timers: NodeJS.Timeout[] = [];
+  return {
+    signal: reached.signal,
+    done: false,
+    within(ms) {
+      timers.push(setTimeout(() => reached.abort(), ms));
+    },
+    finish() {
+      this.done = true;
+      for (const timer of timers) clearTimeout(timer);
+    },
+  };
+}
+
+/** stop(): no new runner, the runner wound down, the drain bounded by `deadline`. */
+async function drainAndStop(self: BotRun, deadline: AbortSignal): Promise<void> {
   self.halt.abort();
   // The runner's loop may be waiting for a free update slot: track it, never await it bare.
   const winding = self.runner?.stop();
   if (winding !== undefined) trackUntilSettled(self.pending, winding);
   const abort = (): void => self.abortReplies.abort();
-  await drainWithin({ pending: self.pending, inFlight: () => self.inFlight.size, abort, log: self.log }, deadlineMs);
+  await drainWithin({ pending: self.pending, inFlight: () => self.inFlight.size, abort, log: self.log }, deadline);
+  // Whatever the drain left (a "typing…" ping waiting out a 429, work past the grace) must not
+  // reach Telegram after stop() resolved: abort it now, even when the drain ended early.
+  abort();
   self.state = self.state === 'rejected' ? 'rejected' : 'stopped';
   self.markReady();
 }

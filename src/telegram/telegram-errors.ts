@@ -22,6 +22,15 @@ export function isPollingConflict(error: unknown): error is GrammyError {
   return error instanceof GrammyError && error.error_code === 409;
 }
 
+/** A Bot API call ended by the bot's shutdown abort (thrown by api-setup.ts's `abortAlsoOn`
+ * in place of whatever the aborted call threw). */
+export class AbortedByShutdown extends Error {
+  constructor(method: string) {
+    super(`${method} aborted by shutdown`);
+    this.name = 'AbortedByShutdown';
+  }
+}
+
 /** A short, secret-free description of an error for logs: `CODE description` for what the Bot
  * API answered, else the message (grammY's errors never hold the token). */
 export function errorText(error: unknown): string {

@@ -80,6 +80,66 @@ describe.each([
     expect(h.logs().filter((line) => line.msg.includes('already answered'))).toHaveLength(ids.length);
   });
 
+  it('records the apology as the answer: a model error redelivered after a restart gets nothing more', async () => {
+    await h.writeConfig([{ id: 'once', token: TOKEN }], { storageUrl });
+    const first = await h.start();
+    h.openai.failNext({ status: 500 });
+    const failed = h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'q' });
+    await h.telegram.waitForSent(1, { token: TOKEN });
+    const replay = delivered(h, failed);
+    await first.fleet.stop(2000);
+
+    await h.start();
+    h.telegram.sendUpdate(TOKEN, replay);
+    h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'final' });
+    await waitFor(() => h.telegram.sentMessages(TOKEN).some((m) => m.text === 'echo: final'), { what: 'echo: final' });
+    expect(h.telegram.sentMessages(TOKEN, USER).map((m) => m.text)).toEqual([
+      'Sorry, I could not get an answer right now. Please try again in a moment.',
+      'echo: final',
+    ]);
+  });
+
+  it('never sends a reply again that did not go out whole (part 1 may have): a redelivery gets nothing', async () => {
+    await h.writeConfig([{ id: 'once', token: TOKEN }], { storageUrl });
+    const first = await h.start();
+    h.telegram.failNext(TOKEN, 'sendMessage', { status: 400, description: 'Bad Request: message is too long' });
+    const cut = h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'cut off' });
+    await waitFor(() => h.logs().some((l) => l.msg === 'could not send a message'), { what: 'the failed send' });
+    const replay = delivered(h, cut);
+    await first.fleet.stop(2000);
+
+    await h.start();
+    h.telegram.sendUpdate(TOKEN, replay);
+    h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'final' });
+    await waitFor(() => h.telegram.sentMessages(TOKEN).some((m) => m.text === 'echo: final'), { what: 'echo: final' });
+    expect(h.telegram.sentMessages(TOKEN, USER).map((m) => m.text)).toEqual(['echo: final']);
+  });
+
+  it('records replies.busy as the answer: that message, redelivered after a restart, is not read after all', async () => {
+    const yaml = 'telegram: { maxWaitingPerConversation: 1 }\nreplies: { busy: busy now }';
+    await h.writeConfig([{ id: 'once', token: TOKEN, yaml }], { storageUrl, provider: 'timeoutMs: 1000' });
+    const first = await h.start();
+    h.openai.failNext({ kind: 'hang' });
+    h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'one' });
+    await h.openai.waitForRequest();
+    h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'two' });
+    const unread = h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'three' });
+    await waitFor(() => h.telegram.sentMessages(TOKEN).some((m) => m.text === 'echo: two'), { what: 'echo: two' });
+    const replay = delivered(h, unread);
+    await first.fleet.stop(2000);
+
+    await h.start();
+    h.telegram.sendUpdate(TOKEN, replay);
+    h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'final' });
+    await waitFor(() => h.telegram.sentMessages(TOKEN).some((m) => m.text === 'echo: final'), { what: 'echo: final' });
+    expect(h.telegram.sentMessages(TOKEN, USER).map((m) => m.text)).toEqual([
+      'busy now',
+      'Sorry, I could not get an answer right now. Please try again in a moment.',
+      'echo: two',
+      'echo: final',
+    ]);
+  });
+
   it('refuses a user outside access once, remembers it across a restart, and ignores them after', async () => {
     await h.writeConfig([{ id: 'once', token: TOKEN, yaml: 'access: { users: [10] }\ngroups: { reply: always }' }], {
       storageUrl,
@@ -100,10 +160,16 @@ describe.each([
     await waitFor(() => h.telegram.sentMessages(TOKEN).some((m) => m.text === 'echo: User 10: hi again'), {
       what: 'echo: User 10: hi again',
     });
-    expect(h.telegram.sentMessages(TOKEN).map((m) => m.text)).toEqual([
+    // The refusal runs at once, beside the group's conversation: their order is not fixed.
+    expect(
+      h.telegram
+        .sentMessages(TOKEN)
+        .map((m) => m.text)
+        .sort(),
+    ).toEqual([
       'Sorry, this bot is private. Your Telegram user id is 11.',
-      'echo: User 10: hi from 10',
       'echo: User 10: hi again',
+      'echo: User 10: hi from 10',
     ]);
     // The private chat is another conversation: wait for its "ignored" log line.
     await waitFor(() => h.logs().some((line) => line.msg.includes('already refused') && line.chat === 11), {

@@ -1,8 +1,10 @@
 /** Faults from Telegram and the model: each is contained, reported, and never stores a turn. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startFleet } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { CONFLICT_POLL } from '../fakes/telegram-api.js';
 import { LEVEL } from '../support/capture-log.js';
-import { createFleetHarness, type FleetHarness, transcript } from '../support/fleet-harness.js';
+import { createFleetHarness, FAST_LIFECYCLE, type FleetHarness, transcript } from '../support/fleet-harness.js';
 import { type PrivateRedis, privateRedis } from '../support/redis.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -27,6 +29,20 @@ describe('failures', () => {
     const attempts = h.telegram.calls(TOKEN, 'sendMessage');
     expect(attempts.map((call) => call.outcome?.status)).toEqual([429, 200]);
     expect((attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
+  });
+
+  it('sends a reply at most once: a 502 on sendMessage (maybe from a gateway after delivery) is not resent', async () => {
+    await h.writeConfig([{ id: 'main', token: TOKEN }], { storageUrl: 'memory://' });
+    await h.start();
+    h.telegram.failNext(TOKEN, 'sendMessage', { status: 502 });
+    h.telegram.sendText(TOKEN, { chatId: 1, userId: 1, text: 'hello' });
+    await waitFor(() => h.logs().some((l) => l.msg === 'could not send a message'), { what: 'the failed send logged' });
+    // auto-retry would resend 3 s after the 502: wait past that for a call that must not come.
+    const since = h.telegram.nextSeq();
+    await expect(
+      h.telegram.waitForCall((call) => call.method === 'sendMessage', { since, timeoutMs: 4000 }),
+    ).rejects.toThrow(/timed out/);
+    expect(h.telegram.calls(TOKEN, 'sendMessage')).toHaveLength(1);
   });
 
   it.each([
@@ -77,7 +93,25 @@ describe('failures', () => {
   it('reports when no bot is left', async () => {
     await h.writeConfig([{ id: 'revoked', token: OTHER, known: false }], { storageUrl: 'memory://' });
     const { fleet } = await h.start();
-    await expect(fleet.noBotLeft).resolves.toBeUndefined();
+    await expect(fleet.noBotLeft).resolves.toBe('every token was rejected');
+  });
+
+  it('masks the reason a bot cannot start at start-up, and says when no bot could start', async () => {
+    await h.writeConfig([{ id: 'main', token: TOKEN }], { storageUrl: 'memory://' });
+    const config = await loadConfig({ file: 'bots.yaml', cwd: h.dir, env: {} });
+    const [bot] = config.bots;
+    if (bot === undefined) throw new Error('expected one bot');
+    // Past the config's checks (which strip the slash): grammY refuses it, quoting the apiRoot.
+    const apiRoot = 'http://user:s3cret-pw@127.0.0.1:9/';
+    const broken = { ...config, bots: [{ ...bot, telegram: { ...bot.telegram, apiRoot } }] };
+    const fleet = await startFleet(broken, h.logger, { lifecycle: FAST_LIFECYCLE });
+    try {
+      await expect(fleet.noBotLeft).resolves.toBe('no bot could start');
+      expect(h.logs().find((l) => l.msg === 'bot cannot start')).toMatchObject({ bot: 'main', level: LEVEL.error });
+      expect(JSON.stringify(h.logs())).not.toContain('s3cret-pw');
+    } finally {
+      await fleet.stop(500);
+    }
   });
 
   it('retries a 409 Conflict with growing waits, then polls and answers', async () => {

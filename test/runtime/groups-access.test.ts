@@ -1,6 +1,7 @@
 /** Group rules (mention, reply, commands, per-chat or per-user memory, topics) and access. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFleetHarness, type FleetHarness, transcript } from '../support/fleet-harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 const TOKEN = '6001:group-token';
 const GROUP = -100555;
@@ -27,6 +28,19 @@ describe('groups and access', () => {
     expect(sent[1]?.text).toBe('echo: hi, it is me');
     expect(h.openai.requests()).toHaveLength(1);
     expect(h.telegram.sentMessages(TOKEN, 11)).toHaveLength(1);
+  });
+
+  it('refuses a burst from a user outside access once, never answering it busy', async () => {
+    await start('access: { users: [10] }\ntelegram: { maxWaitingPerConversation: 2 }');
+    for (let i = 0; i < 20; i += 1) h.telegram.sendText(TOKEN, { chatId: 11, userId: 11, text: `forwarded ${i}` });
+    h.telegram.sendText(TOKEN, { chatId: 10, userId: 10, text: 'after the burst' });
+    await waitFor(() => h.telegram.sentMessages(TOKEN, 10).length === 1, { what: 'the answer after the burst' });
+    await waitFor(() => h.logs().filter((l) => l.msg.includes('already refused')).length === 19, {
+      what: 'the other 19 ignored',
+    });
+    expect(h.telegram.sentMessages(TOKEN, 11).map((m) => m.text)).toEqual([
+      'Sorry, this bot is private. Your Telegram user id is 11.',
+    ]);
   });
 
   it('lets everyone in an allowed group chat talk to it', async () => {

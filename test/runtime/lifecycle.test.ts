@@ -97,20 +97,44 @@ describe('the shutdown deadline', () => {
   });
   afterEach(async () => h.close());
 
-  it('bounds the whole stop when every update slot is busy', async () => {
-    await h.writeConfig([{ id: 'life', token: TOKEN, yaml: 'telegram: { maxConcurrentUpdates: 1 }' }], {
+  it('bounds the whole stop when every update slot is held by a waiting message', async () => {
+    // One slot, one message allowed to wait outside it: the third message of the chat can only
+    // wait inside the slot, so the runner's loop cannot end until the drain aborts the answer.
+    const yaml = 'telegram: { maxConcurrentUpdates: 1, maxWaitingUpdates: 1, maxWaitingPerConversation: 5 }';
+    await h.writeConfig([{ id: 'life', token: TOKEN, yaml }], {
       storageUrl: 'memory://',
       provider: 'timeoutMs: 30000',
     });
     const { fleet } = await h.start();
-    h.openai.failNext({ kind: 'hang' });
-    h.telegram.sendText(TOKEN, { chatId: 5, userId: 5, text: 'fills the only slot' });
+    h.openai.failNext({ kind: 'hang', times: 5 });
+    for (const text of ['first', 'second', 'third', 'fourth'])
+      h.telegram.sendText(TOKEN, { chatId: 5, userId: 5, text });
     const request = await h.openai.waitForRequest();
+    const fetched = (): boolean =>
+      h.telegram
+        .calls(TOKEN, 'getUpdates')
+        .some((call) => String(JSON.stringify(call.outcome?.response)).includes('third'));
+    await waitFor(fetched, { what: 'the third message fetched' });
     // Generous bound: deadline 300 ms plus the 2 s the aborted work gets to unwind.
     expect(await timed(fleet.stop(300), 5000)).toBeLessThan(5000);
     expect((await h.openai.waitForOutcome(request)).aborted).toBe(true);
     expect(h.telegram.sentMessages(TOKEN, 5)).toEqual([]);
     expect(fleet.bots.get('life')?.state()).toBe('stopped');
+  });
+
+  it('sends no "typing…" after stop() resolved, even one waiting out a 429', async () => {
+    await h.writeConfig([{ id: 'life', token: TOKEN }], { storageUrl: 'memory://' });
+    const { fleet } = await h.start();
+    h.telegram.failNext(TOKEN, 'sendChatAction', { status: 429, retryAfter: 2 });
+    h.telegram.sendText(TOKEN, { chatId: 7, userId: 7, text: 'typing is flood-limited' });
+    await h.telegram.waitForSent(1, { token: TOKEN });
+    await waitFor(() => h.telegram.calls(TOKEN, 'sendChatAction').some((call) => call.outcome?.status === 429), {
+      what: 'the 429 on sendChatAction',
+    });
+    expect(await timed(fleet.stop(300), 5000)).toBeLessThan(5000);
+    // The ping's retry would come 2 s after its 429: wait past that for a call that must not come.
+    const since = h.telegram.nextSeq();
+    await expect(h.telegram.waitForCall(() => true, { since, timeoutMs: 2500 })).rejects.toThrow(/timed out/);
   });
 
   it('aborts a sendMessage waiting out a 429 at the deadline; nothing is sent after stop', async () => {
@@ -132,6 +156,9 @@ describe('the shutdown deadline', () => {
       h.telegram.waitForCall((call) => call.method === 'sendMessage', { since, timeoutMs: 2500 }),
     ).rejects.toThrow(/timed out/);
     expect(h.telegram.sentMessages(TOKEN, 6)).toEqual([]);
+    // An abort at the deadline is shutdown doing its job, not a delivery error.
+    expect(h.logs().filter((l) => l.msg === 'could not send a message')).toEqual([]);
+    expect(h.logs().find((l) => l.msg.startsWith('message not sent: aborted by shutdown'))?.level).toBe(LEVEL.warn);
   });
 });
 

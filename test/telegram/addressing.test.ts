@@ -57,6 +57,13 @@ describe('addressing', () => {
     expect(textForModel(group('x'), '@Helper_Bot', ME)).toBe('Ana Lee: @Helper_Bot');
   });
 
+  it('removes only the mention itself, never the end of an address like mail@helper_bot', () => {
+    expect(textForModel(group('x'), 'write to mail@helper_bot or x_@Helper_Bot', ME)).toBe(
+      'Ana Lee: write to mail@helper_bot or x_@Helper_Bot',
+    );
+    expect(textForModel(group('x'), 'mail@helper_bot (@helper_bot)', ME)).toBe('Ana Lee: mail@helper_bot ()');
+  });
+
   it('changes nothing else: private text exactly as written, group text with only the mention gone', () => {
     const priv = { ...group('x'), chat: { id: 7, type: 'private', first_name: 'Ana' } } as Message;
     const written = '  hello @Helper_Bot\n\n    indented  code\n\t- tab item  ';
