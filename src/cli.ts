@@ -7,6 +7,7 @@
  * stop.
  */
 import { readFileSync, realpathSync } from 'node:fs';
+import { type Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkFleetOnline, startFleet } from './app.js';
@@ -17,6 +18,9 @@ import { AppError, ConfigError, errorMessage, formatProblem, UsageError } from '
 import { createLogger, DEFAULT_LOG_LEVEL, isLogLevel, LOG_LEVELS, type LogLevel } from './logger.js';
 import { enablesNoBot, startReloader } from './reload.js';
 import { handleReloadSignal, handleShutdownSignals } from './shutdown.js';
+import { runChat } from './terminal/chat.js';
+import { type HistoryCommand, runHistory } from './terminal/history.js';
+import { parseHistoryCommand } from './terminal/history-args.js';
 
 /** Exit codes: 0 success, 1 failure (runtime, unreachable), 2 invalid config or usage. */
 export const EXIT = { ok: 0, failure: 1, invalid: 2 } as const;
@@ -30,6 +34,18 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** Whether standard output is a terminal (logs are then human-readable). */
   readonly isTTY: boolean;
+  /** The standard streams, for `chat` and `history import` (absent: empty input). */
+  readonly streams?: TerminalStreams;
+}
+
+/** The process's standard streams, for the terminal commands. */
+export interface TerminalStreams {
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  /** Both stdin and stdout are a terminal: `chat` is interactive. */
+  readonly interactive: boolean;
+  readonly columns: () => number;
 }
 
 const HELP = `botfleet: run Telegram bots that talk to LLMs, declared in one YAML file
@@ -43,6 +59,21 @@ Usage:
                                    validate the config and print the resolved fleet;
                                    --online also asks Telegram (getMe) about every token
                                    and makes a storage round trip
+  botfleet chat BOT [--config FILE]
+                                   talk to bot BOT in the terminal (no Telegram needed);
+                                   piped: one message per input line, one reply per
+                                   output line. /reset, /exit; Ctrl-C cancels a reply
+  botfleet history list BOT        the stored conversations of BOT
+  botfleet history show BOT CHAT [--topic N]
+                                   the stored turns of a chat (CHAT "terminal": chat's)
+  botfleet history export (BOT [--chat ID] | --all)
+                                   the stored turns as JSON Lines on stdout
+  botfleet history import [--replace] < FILE
+                                   restore an export (checked in full first)
+  botfleet history forget --user ID
+                                   delete everything stored about a Telegram user
+  botfleet history reset BOT --chat ID [--topic N]
+                                   forget a conversation, as /reset does
 
 Options:
   -c, --config FILE   the config file (default: $BOTFLEET_CONFIG, then config/bots.yaml)
@@ -57,7 +88,7 @@ Docs: README.md; the config format: schemas/bots.schema.json.
 /** Runs one command line; resolves to the exit code. Never throws. */
 export async function main(io: CliIo): Promise<number> {
   try {
-    const { command, config, help, version, online, watch } = parseCommandLine(io.argv);
+    const { command, config, help, version, online, watch, args, flags } = parseCommandLine(io.argv);
     if (version) {
       io.stdout(`${readVersion()}\n`);
       return EXIT.ok;
@@ -69,9 +100,11 @@ export async function main(io: CliIo): Promise<number> {
     // Usage is checked in full before the config is read: a misused flag is reported as such.
     if (online && command !== 'check') throw new UsageError('--online goes with check: botfleet check --online');
     if (!watch && command !== 'run') throw new UsageError('--no-watch goes with run: botfleet run --no-watch');
+    const terminal = terminalCommand(command, args, flags);
     const level = command === 'run' ? logLevel(io) : 'silent';
     const file = config ?? io.env.BOTFLEET_CONFIG ?? 'config/bots.yaml';
     const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env });
+    if (terminal !== undefined) return await runTerminal(fleet, terminal, io);
     if (command === 'check') {
       io.stdout(formatFleetSummary(fleet));
       return online ? await checkOnline(fleet, io) : EXIT.ok;
@@ -119,14 +152,83 @@ async function runFleet(
   return EXIT.failure;
 }
 
+/** A `chat` or `history` command line, checked. */
+type TerminalCommand = { readonly chat: string } | { readonly history: HistoryCommand };
+
+/** The terminal command of a command line (usage checked), or undefined for run/check. */
+function terminalCommand(command: Command, args: readonly string[], flags: TerminalFlags): TerminalCommand | undefined {
+  const used = Object.entries(flags).find(([, value]) => value !== undefined)?.[0];
+  if (command === 'history') return { history: parseHistoryCommand(args, flags) };
+  if (used !== undefined) throw new UsageError(`--${used} goes with history; see botfleet --help`);
+  if (command !== 'chat') {
+    if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"; see botfleet --help`);
+    return undefined;
+  }
+  const [bot, extra] = args;
+  if (bot === undefined) throw new UsageError('chat needs a bot id: botfleet chat BOT');
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"; see botfleet --help`);
+  return { chat: bot };
+}
+
+/** Runs `chat` or `history`: logs (LOG_LEVEL, default warn) go to stderr, never stdout. */
+async function runTerminal(fleet: FleetConfig, command: TerminalCommand, io: CliIo): Promise<number> {
+  const streams = io.streams;
+  const level = io.env.LOG_LEVEL === undefined ? 'warn' : logLevel(io);
+  const logger = createLogger({
+    level,
+    pretty: streams?.interactive === true,
+    destination:
+      streams?.stderr ??
+      new Writable({
+        write(chunk, _encoding, done) {
+          io.stderr(String(chunk));
+          done();
+        },
+      }),
+  });
+  if ('history' in command) {
+    const readInput = async (): Promise<string> => {
+      let text = '';
+      for await (const chunk of streams?.stdin ?? []) text += String(chunk);
+      return text;
+    };
+    return runHistory(fleet, command.history, { write: io.stdout, writeError: io.stderr, readInput, logger });
+  }
+  if (streams === undefined) throw new UsageError('chat needs standard input');
+  return runChat(fleet, command.chat, {
+    input: streams.stdin,
+    output: streams.stdout,
+    write: io.stdout,
+    writeError: io.stderr,
+    interactive: streams.interactive,
+    columns: streams.columns,
+    logger,
+  });
+}
+
+type Command = 'run' | 'check' | 'chat' | 'history';
+const COMMANDS: readonly string[] = ['run', 'check', 'chat', 'history'];
+
+/** The options only `history` takes. */
+interface TerminalFlags {
+  readonly chat?: string | undefined;
+  readonly topic?: string | undefined;
+  readonly user?: string | undefined;
+  readonly all?: boolean | undefined;
+  readonly replace?: boolean | undefined;
+}
+
 interface CommandLine {
-  readonly command: 'run' | 'check' | undefined;
+  readonly command: Command | undefined;
   readonly config: string | undefined;
   readonly help: boolean;
   readonly version: boolean;
   readonly online: boolean;
   /** false with --no-watch. */
   readonly watch: boolean;
+  /** The positionals after the command. */
+  readonly args: readonly string[];
+  readonly flags: TerminalFlags;
 }
 
 /** `check --online`: getMe per token and a storage round trip; exit 1 if any fails. */
@@ -145,6 +247,11 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
   online: { type: 'boolean' },
   'no-watch': { type: 'boolean' },
+  chat: { type: 'string' },
+  topic: { type: 'string' },
+  user: { type: 'string' },
+  all: { type: 'boolean' },
+  replace: { type: 'boolean' },
 } as const;
 
 function parseCommandLine(argv: readonly string[]): CommandLine {
@@ -165,14 +272,16 @@ function parseCommandLine(argv: readonly string[]): CommandLine {
       throw new UsageError(`${option ?? 'an option'} needs a value; see botfleet --help`);
     throw new UsageError(`unknown option ${option ?? ''}; see botfleet --help`.replace('  ', ' '));
   }
-  const [command, ...extra] = parsed.positionals;
-  if (command !== undefined && command !== 'run' && command !== 'check') {
-    throw new UsageError(`unknown command "${command}"; the commands are run and check (see botfleet --help)`);
+  const [command, ...args] = parsed.positionals;
+  if (command !== undefined && !COMMANDS.includes(command)) {
+    throw new UsageError(`unknown command "${command}"; the commands are ${COMMANDS.join(', ')} (see botfleet --help)`);
   }
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"; see botfleet --help`);
   const { values } = parsed;
+  const { chat, topic, user, all, replace } = values;
   return {
-    command,
+    command: command as Command | undefined,
+    args,
+    flags: { chat, topic, user, all, replace },
     config: values.config,
     help: values.help ?? false,
     version: values.version ?? false,
@@ -226,5 +335,12 @@ if (isEntryPoint()) {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     isTTY: process.stdout.isTTY === true,
+    streams: {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
+      columns: () => process.stdout.columns ?? 80,
+    },
   });
 }

@@ -6,7 +6,13 @@ import type { HistoryCommand } from './history.js';
 /** Checks the arguments of `botfleet history VERB …`. Throws UsageError saying what to fix. */
 export function parseHistoryCommand(
   args: readonly string[],
-  flags: { chat?: string; topic?: string; user?: string; all?: boolean; replace?: boolean },
+  flags: {
+    chat?: string | undefined;
+    topic?: string | undefined;
+    user?: string | undefined;
+    all?: boolean | undefined;
+    replace?: boolean | undefined;
+  },
 ): HistoryCommand {
   const [verb, bot, chatArg, ...extra] = args;
   const usage = (text: string): UsageError => new UsageError(`${text}; see botfleet --help`);

@@ -32,22 +32,27 @@ export interface HistoryIo {
 export async function runHistory(fleet: FleetConfig, command: HistoryCommand, io: HistoryIo): Promise<number> {
   const history = await openHistoryStore({ storage: fleet.storage, logger: io.logger });
   try {
-    switch (command.verb) {
-      case 'list':
-        return await list(history, command.bot, io);
-      case 'show':
-        return await show(history, command, io);
-      case 'export':
-        return await exportTurns(history, command, io);
-      case 'import':
-        return await importLines(history, await io.readInput(), command.replace, io);
-      case 'forget':
-        return await forgetUser(history, command.user, io);
-      case 'reset':
-        return await reset(history, command, io);
-    }
+    return await runHistoryOn(history, command, io);
   } finally {
     await history.close();
+  }
+}
+
+/** runHistory on a store already opened (left open). */
+export async function runHistoryOn(history: HistoryStore, command: HistoryCommand, io: HistoryIo): Promise<number> {
+  switch (command.verb) {
+    case 'list':
+      return await list(history, command.bot, io);
+    case 'show':
+      return await show(history, command, io);
+    case 'export':
+      return await exportTurns(history, command, io);
+    case 'import':
+      return await importLines(history, await io.readInput(), command.replace, io);
+    case 'forget':
+      return await forgetUser(history, command.user, io);
+    case 'reset':
+      return await reset(history, command, io);
   }
 }
 
