@@ -88,7 +88,13 @@ async function list(history: HistoryStore, bot: string, io: HistoryIo): Promise<
   ]);
   const table = [['CHAT', 'TOPIC', 'USER', 'TURNS', 'LAST ACTIVITY'], ...rows];
   const widths = table[0]?.map((_, column) => Math.max(...table.map((row) => row[column]?.length ?? 0))) ?? [];
-  for (const row of table) io.write(`${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')}\n`);
+  for (const row of table)
+    io.write(
+      `${row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
   return 0;
 }
 
