@@ -107,13 +107,13 @@ function handleInterrupts(rl: Interface, session: Session): void {
   let armed = false;
   rl.on('line', () => (armed = false));
   rl.on('SIGINT', () => {
-    if (session.inFlight !== undefined) {
-      session.inFlight.abort();
-      session.io.write('\n(cancelled; nothing stored)\n');
-    } else if (armed) {
+    if (armed) {
+      session.inFlight?.abort();
       session.io.write('\n');
       rl.close();
-      return;
+    } else if (session.inFlight !== undefined) {
+      session.inFlight.abort();
+      session.io.write('\n(cancelled; nothing stored)\n');
     } else {
       session.io.write('\n(press Ctrl-C again or type /exit to leave)\n');
       rl.prompt();
