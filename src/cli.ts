@@ -170,10 +170,13 @@ function terminalCommand(command: Command, args: readonly string[], flags: Termi
   return { chat: bot };
 }
 
-/** Runs `chat` or `history`: logs (LOG_LEVEL, default warn) go to stderr, never stdout. */
+/** Runs `chat` or `history`: logs (LOG_LEVEL, default warn; error in an interactive chat) go
+ * to stderr, never stdout. */
 async function runTerminal(fleet: FleetConfig, command: TerminalCommand, io: CliIo): Promise<number> {
   const streams = io.streams;
-  const level = io.env.LOG_LEVEL === undefined ? 'warn' : logLevel(io);
+  // Interactive, only errors interrupt the conversation (a cancelled reply is not a warning).
+  const quiet = streams?.interactive === true ? 'error' : 'warn';
+  const level = io.env.LOG_LEVEL === undefined ? quiet : logLevel(io);
   const logger = createLogger({
     level,
     pretty: streams?.interactive === true,

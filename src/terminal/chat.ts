@@ -113,7 +113,8 @@ function handleInterrupts(rl: Interface, session: Session): void {
       rl.close();
     } else if (session.inFlight !== undefined) {
       session.inFlight.abort();
-      session.io.write('\n(cancelled; nothing stored)\n');
+      // Over the "…" still shown (a reply is drawn whole, so nothing of it is on screen yet).
+      session.io.write('\r\x1b[K(cancelled; nothing stored)\n');
     } else {
       session.io.write('\n(press Ctrl-C again or type /exit to leave)\n');
       rl.prompt();
