@@ -103,7 +103,7 @@ export async function main(io: CliIo): Promise<number> {
     const terminal = terminalCommand(command, args, flags);
     const level = command === 'run' ? logLevel(io) : 'silent';
     const file = config ?? io.env.BOTFLEET_CONFIG ?? 'config/bots.yaml';
-    const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env });
+    const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env, withoutTelegram: terminal !== undefined });
     if (terminal !== undefined) return await runTerminal(fleet, terminal, io);
     if (command === 'check') {
       io.stdout(formatFleetSummary(fleet));

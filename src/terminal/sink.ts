@@ -11,8 +11,8 @@ export interface TerminalSink extends ReplySink {
   readonly notices: readonly Notice[];
 }
 
-/** The piped sink: a reply is written to `write` whole, as plain text plus "\n"; notices go to
- * `writeError` (so stdout holds replies only). */
+/** The piped sink: a reply is written to `write` whole, as plain text plus "\n"; a lost
+ * history is told on `writeError` (so stdout holds replies only); other notices only listed. */
 export function pipedSink(write: (text: string) => void, writeError: (text: string) => void): TerminalSink {
   const notices: Notice[] = [];
   return {
@@ -26,7 +26,8 @@ export function pipedSink(write: (text: string) => void, writeError: (text: stri
     },
     async notify(notice) {
       notices.push(notice);
-      writeError(`botfleet: ${notice.text}\n`);
+      // A failure is told once, with its cause, by the chat as it exits (chat.ts).
+      if (notice.kind === 'historyLost') writeError(`botfleet: ${notice.text}\n`);
       return true;
     },
   };

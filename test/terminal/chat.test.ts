@@ -78,6 +78,16 @@ describe('botfleet chat, piped', () => {
     expect(exported).toMatchObject({ code: 0, stdout: '' });
   });
 
+  it('needs no Telegram token: an unset one does not stop chat or history, only run and check', async () => {
+    await h.writeConfig([{ id: 'helper', token: '${UNSET_TELEGRAM_TOKEN}', known: false }]);
+    expect(await chat('hi\n')).toMatchObject({ code: 0, stdout: 'echo: hi\n', stderr: '' });
+    expect((await cli('history', 'export', 'helper')).stdout).toContain('"user":"hi"');
+    const check = await cli('check');
+    expect(check.code).toBe(2);
+    expect(check.stderr).toContain('bots.helper.token: environment variable UNSET_TELEGRAM_TOKEN is not set');
+    expect(h.telegram.calls()).toEqual([]);
+  });
+
   it('names the bots when the bot id is unknown', async () => {
     const unknown = await runCliWithInput(['chat', 'nobody', '--config', 'bots.yaml'], 'hi\n', { cwd: h.dir });
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
