@@ -7,7 +7,6 @@
  * stop.
  */
 import { readFileSync, realpathSync } from 'node:fs';
-import { type Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkFleetOnline, startFleet } from './app.js';
@@ -18,9 +17,7 @@ import { AppError, ConfigError, errorMessage, formatProblem, UsageError } from '
 import { createLogger, DEFAULT_LOG_LEVEL, isLogLevel, LOG_LEVELS, type LogLevel } from './logger.js';
 import { enablesNoBot, startReloader } from './reload.js';
 import { handleReloadSignal, handleShutdownSignals } from './shutdown.js';
-import { runChat } from './terminal/chat.js';
-import { type HistoryCommand, runHistory } from './terminal/history.js';
-import { parseHistoryCommand } from './terminal/history-args.js';
+import { runTerminal, type TerminalFlags, type TerminalStreams, terminalCommand } from './terminal/command-line.js';
 
 /** Exit codes: 0 success, 1 failure (runtime, unreachable), 2 invalid config or usage. */
 export const EXIT = { ok: 0, failure: 1, invalid: 2 } as const;
@@ -36,16 +33,6 @@ export interface CliIo {
   readonly isTTY: boolean;
   /** The standard streams, for `chat` and `history import` (absent: empty input). */
   readonly streams?: TerminalStreams;
-}
-
-/** The process's standard streams, for the terminal commands. */
-export interface TerminalStreams {
-  readonly stdin: Readable;
-  readonly stdout: Writable;
-  readonly stderr: Writable;
-  /** Both stdin and stdout are a terminal: `chat` is interactive. */
-  readonly interactive: boolean;
-  readonly columns: () => number;
 }
 
 const HELP = `botfleet: run Telegram bots that talk to LLMs, declared in one YAML file
@@ -104,7 +91,10 @@ export async function main(io: CliIo): Promise<number> {
     const level = command === 'run' ? logLevel(io) : 'silent';
     const file = config ?? io.env.BOTFLEET_CONFIG ?? 'config/bots.yaml';
     const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env, withoutTelegram: terminal !== undefined });
-    if (terminal !== undefined) return await runTerminal(fleet, terminal, io);
+    if (terminal !== undefined) {
+      const level = io.env.LOG_LEVEL === undefined ? undefined : logLevel(io);
+      return await runTerminal(fleet, terminal, { ...io, ...(level === undefined ? {} : { level }) });
+    }
     if (command === 'check') {
       io.stdout(formatFleetSummary(fleet));
       return online ? await checkOnline(fleet, io) : EXIT.ok;
@@ -152,74 +142,8 @@ async function runFleet(
   return EXIT.failure;
 }
 
-/** A `chat` or `history` command line, checked. */
-type TerminalCommand = { readonly chat: string } | { readonly history: HistoryCommand };
-
-/** The terminal command of a command line (usage checked), or undefined for run/check. */
-function terminalCommand(command: Command, args: readonly string[], flags: TerminalFlags): TerminalCommand | undefined {
-  const used = Object.entries(flags).find(([, value]) => value !== undefined)?.[0];
-  if (command === 'history') return { history: parseHistoryCommand(args, flags) };
-  if (used !== undefined) throw new UsageError(`--${used} goes with history; see botfleet --help`);
-  if (command !== 'chat') {
-    if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"; see botfleet --help`);
-    return undefined;
-  }
-  const [bot, extra] = args;
-  if (bot === undefined) throw new UsageError('chat needs a bot id: botfleet chat BOT');
-  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"; see botfleet --help`);
-  return { chat: bot };
-}
-
-/** Runs `chat` or `history`: logs (LOG_LEVEL, default warn; error in an interactive chat) go
- * to stderr, never stdout. */
-async function runTerminal(fleet: FleetConfig, command: TerminalCommand, io: CliIo): Promise<number> {
-  const streams = io.streams;
-  // Interactive, only errors interrupt the conversation (a cancelled reply is not a warning).
-  const quiet = streams?.interactive === true ? 'error' : 'warn';
-  const level = io.env.LOG_LEVEL === undefined ? quiet : logLevel(io);
-  const logger = createLogger({
-    level,
-    pretty: streams?.interactive === true,
-    destination:
-      streams?.stderr ??
-      new Writable({
-        write(chunk, _encoding, done) {
-          io.stderr(String(chunk));
-          done();
-        },
-      }),
-  });
-  if ('history' in command) {
-    const readInput = async (): Promise<string> => {
-      let text = '';
-      for await (const chunk of streams?.stdin ?? []) text += String(chunk);
-      return text;
-    };
-    return runHistory(fleet, command.history, { write: io.stdout, writeError: io.stderr, readInput, logger });
-  }
-  if (streams === undefined) throw new UsageError('chat needs standard input');
-  return runChat(fleet, command.chat, {
-    input: streams.stdin,
-    output: streams.stdout,
-    write: io.stdout,
-    writeError: io.stderr,
-    interactive: streams.interactive,
-    columns: streams.columns,
-    logger,
-  });
-}
-
 type Command = 'run' | 'check' | 'chat' | 'history';
 const COMMANDS: readonly string[] = ['run', 'check', 'chat', 'history'];
-
-/** The options only `history` takes. */
-interface TerminalFlags {
-  readonly chat?: string | undefined;
-  readonly topic?: string | undefined;
-  readonly user?: string | undefined;
-  readonly all?: boolean | undefined;
-  readonly replace?: boolean | undefined;
-}
 
 interface CommandLine {
   readonly command: Command | undefined;
