@@ -81,6 +81,9 @@ export async function runTerminal(fleet: FleetConfig, command: TerminalCommand, 
   });
   if ('history' in command) {
     const readInput = async (): Promise<string> => {
+      // A terminal would wait for typed JSON Lines; the user meant to redirect a file.
+      if ((streams?.stdin as { isTTY?: boolean } | undefined)?.isTTY === true)
+        throw new UsageError('history import reads an export from standard input: botfleet history import < FILE');
       let text = '';
       for await (const chunk of streams?.stdin ?? []) text += String(chunk);
       return text;
