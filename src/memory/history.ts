@@ -1,9 +1,9 @@
 /**
  * Raw access to the store for the history tools (`botfleet history`): every key of the
  * namespace, parsed back into what it holds (keys.ts), every conversation decoded, and
- * whole-value writes and deletes. Keys are enumerated with Keyv's `iterator()` (a SQLite
- * `LIKE` scan, a Redis `SCAN`, the memory Map), collected in full before anything is changed,
- * so a delete never shifts the scan.
+ * whole-value writes and deletes. Keys are enumerated in one SELECT on SQLite, with Keyv's
+ * `iterator()` elsewhere (a Redis `SCAN`, the memory Map), and collected in full before
+ * anything is changed.
  *
  * Concurrency with a running `botfleet run` on the same store: each value is written whole in
  * one call (one SQLite statement in WAL mode, one Redis SET), so a reader never sees a torn
@@ -82,14 +82,33 @@ export async function openHistoryStore(options: OpenStoreOptions): Promise<Histo
   };
 }
 
+/** The SQLite adapter's query function and table, when `keyv` is over SQLite. */
+interface SqliteStore {
+  readonly opts: { readonly dialect?: string; readonly table?: string };
+  query(sql: string, ...args: unknown[]): Promise<{ key: string; value: string }[]>;
+}
+
+/** Every key starting with `prefix` and its value. On SQLite one SELECT (a consistent snapshot
+ * in WAL mode; the adapter's iterator pages with OFFSET, which a concurrent delete would
+ * shift); elsewhere Keyv's iterator (a Redis SCAN may return a key twice: kept once). */
 async function scan(keyv: Keyv<string>, prefix: string): Promise<[string, string][]> {
+  const store = keyv.store as Partial<SqliteStore> | undefined;
+  if (store?.opts?.dialect === 'sqlite' && typeof store.query === 'function') {
+    const table = store.opts.table ?? 'keyv';
+    const rows = await store.query(
+      `SELECT key, value FROM ${table} WHERE substr(key, 1, ?) = ?`,
+      prefix.length,
+      prefix,
+    );
+    return rows.map((row) => [row.key, row.value]);
+  }
   if (keyv.iterator === undefined) throw new Error('this storage backend cannot list its keys');
-  const found: [string, string][] = [];
+  const found = new Map<string, string>();
   for await (const [key, value] of keyv.iterator(undefined)) {
     if (typeof key !== 'string' || !key.startsWith(prefix) || value === undefined || value === null) continue;
-    found.push([key, typeof value === 'string' ? value : JSON.stringify(value)]);
+    found.set(key, typeof value === 'string' ? value : JSON.stringify(value));
   }
-  return found;
+  return [...found];
 }
 
 function decodeAll(
