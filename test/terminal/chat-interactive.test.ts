@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
 import { openHistoryStore } from '../../src/memory/history.js';
 import { runChat } from '../../src/terminal/chat.js';
-import { rowsOf } from '../../src/terminal/sink.js';
+import { rowsOf, ttySink } from '../../src/terminal/sink.js';
 import { createFleetHarness, type FleetHarness } from '../support/fleet-harness.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -66,6 +66,22 @@ describe('botfleet chat, interactive', () => {
       await history.close();
     }
     expect(h.telegram.calls()).toEqual([]);
+  });
+
+  it('redraws a streamed reply in place, with no dangling Markdown marker on screen', async () => {
+    const writes: string[] = [];
+    const sink = ttySink({ write: (text) => writes.push(text), columns: () => 80 });
+    async function* deltas() {
+      yield '**bo';
+      yield 'ld** and\n\n- one';
+      yield '\n- two';
+    }
+    expect(await sink.deliver(deltas())).toBe(true);
+    expect(writes[0]).toBe('\x1b[1mbo\x1b[0m\n');
+    expect(writes[1]).toBe('\x1b[1F\x1b[J');
+    expect(writes.at(-2)).toBe('\x1b[4F\x1b[J');
+    expect(writes.at(-1)).toBe('\x1b[1mbold\x1b[0m and\n\n• one\n• two\n\n');
+    expect(writes.join('')).not.toContain('**');
   });
 
   it('counts the rows a rendered reply takes, styles excluded, wrapped lines included', () => {
