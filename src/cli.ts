@@ -18,6 +18,7 @@ import { AppError, ConfigError, errorMessage, formatProblem, UsageError } from '
 import { createLogger, DEFAULT_LOG_LEVEL, isLogLevel, LOG_LEVELS, type LogLevel } from './logger.js';
 import { enablesNoBot, startReloader } from './reload.js';
 import { handleReloadSignal, handleShutdownSignals } from './shutdown.js';
+import { runTerminal, type TerminalFlags, type TerminalStreams, terminalCommand } from './terminal/command-line.js';
 
 /** Exit codes: 0 success, 1 failure (runtime, unreachable), 2 invalid config or usage. */
 export const EXIT = { ok: 0, failure: 1, invalid: 2 } as const;
@@ -31,6 +32,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** Whether standard output is a terminal (logs are then human-readable). */
   readonly isTTY: boolean;
+  /** The standard streams, for `chat` and `history import` (absent: empty input). */
+  readonly streams?: TerminalStreams;
 }
 
 const HELP = `botfleet: run Telegram bots that talk to LLMs, declared in one YAML file
@@ -44,6 +47,21 @@ Usage:
                                    validate the config and print the resolved fleet;
                                    --online also asks Telegram (getMe) about every token
                                    and makes a storage round trip
+  botfleet chat BOT [--config FILE]
+                                   talk to bot BOT in the terminal (no Telegram needed);
+                                   piped: one message per input line, one reply per
+                                   output line. /reset, /exit; Ctrl-C cancels a reply
+  botfleet history list BOT        the stored conversations of BOT
+  botfleet history show BOT CHAT [--topic N]
+                                   the stored turns of a chat (CHAT "terminal": chat's)
+  botfleet history export (BOT [--chat ID] | --all)
+                                   the stored turns as JSON Lines on stdout
+  botfleet history import [--replace] < FILE
+                                   restore an export (checked in full first)
+  botfleet history forget --user ID
+                                   delete everything stored about a Telegram user
+  botfleet history reset BOT --chat ID [--topic N]
+                                   forget a conversation, as /reset does
 
 Options:
   -c, --config FILE   the config file (default: $BOTFLEET_CONFIG, then config/bots.yaml)
@@ -58,7 +76,7 @@ Docs: README.md; the config format: schemas/bots.schema.json.
 /** Runs one command line; resolves to the exit code. Never throws. */
 export async function main(io: CliIo): Promise<number> {
   try {
-    const { command, config, help, version, online, watch } = parseCommandLine(io.argv);
+    const { command, config, help, version, online, watch, args, flags } = parseCommandLine(io.argv);
     if (version) {
       io.stdout(`${readVersion()}\n`);
       return EXIT.ok;
@@ -70,9 +88,14 @@ export async function main(io: CliIo): Promise<number> {
     // Usage is checked in full before the config is read: a misused flag is reported as such.
     if (online && command !== 'check') throw new UsageError('--online goes with check: botfleet check --online');
     if (!watch && command !== 'run') throw new UsageError('--no-watch goes with run: botfleet run --no-watch');
+    const terminal = terminalCommand(command, args, flags);
     const level = command === 'run' ? logLevel(io) : 'silent';
     const file = config ?? io.env.BOTFLEET_CONFIG ?? 'config/bots.yaml';
-    const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env });
+    const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env, withoutTelegram: terminal !== undefined });
+    if (terminal !== undefined) {
+      const level = io.env.LOG_LEVEL === undefined ? undefined : logLevel(io);
+      return await runTerminal(fleet, terminal, { ...io, ...(level === undefined ? {} : { level }) });
+    }
     if (command === 'check') {
       io.stdout(formatFleetSummary(fleet));
       return online ? await checkOnline(fleet, io) : EXIT.ok;
@@ -117,14 +140,20 @@ async function runFleet(
   return EXIT.failure;
 }
 
+type Command = 'run' | 'check' | 'chat' | 'history';
+const COMMANDS: readonly string[] = ['run', 'check', 'chat', 'history'];
+
 interface CommandLine {
-  readonly command: 'run' | 'check' | undefined;
+  readonly command: Command | undefined;
   readonly config: string | undefined;
   readonly help: boolean;
   readonly version: boolean;
   readonly online: boolean;
   /** false with --no-watch. */
   readonly watch: boolean;
+  /** The positionals after the command. */
+  readonly args: readonly string[];
+  readonly flags: TerminalFlags;
 }
 
 /** `check --online`: getMe per token and a storage round trip; exit 1 if any fails. */
@@ -143,6 +172,11 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
   online: { type: 'boolean' },
   'no-watch': { type: 'boolean' },
+  chat: { type: 'string' },
+  topic: { type: 'string' },
+  user: { type: 'string' },
+  all: { type: 'boolean' },
+  replace: { type: 'boolean' },
 } as const;
 
 function parseCommandLine(argv: readonly string[]): CommandLine {
@@ -163,14 +197,16 @@ function parseCommandLine(argv: readonly string[]): CommandLine {
       throw new UsageError(`${option ?? 'an option'} needs a value; see botfleet --help`);
     throw new UsageError(`unknown option ${option ?? ''}; see botfleet --help`.replace('  ', ' '));
   }
-  const [command, ...extra] = parsed.positionals;
-  if (command !== undefined && command !== 'run' && command !== 'check') {
-    throw new UsageError(`unknown command "${command}"; the commands are run and check (see botfleet --help)`);
+  const [command, ...args] = parsed.positionals;
+  if (command !== undefined && !COMMANDS.includes(command)) {
+    throw new UsageError(`unknown command "${command}"; the commands are ${COMMANDS.join(', ')} (see botfleet --help)`);
   }
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"; see botfleet --help`);
   const { values } = parsed;
+  const { chat, topic, user, all, replace } = values;
   return {
-    command,
+    command: command as Command | undefined,
+    args,
+    flags: { chat, topic, user, all, replace },
     config: values.config,
     help: values.help ?? false,
     version: values.version ?? false,
@@ -227,6 +263,13 @@ if (isEntryPoint()) {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     isTTY: process.stdout.isTTY === true,
+    streams: {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
+      columns: () => process.stdout.columns ?? 80,
+    },
   });
   // Everything is stopped: a timer we cannot cancel (the runner sleeping out a long getUpdates
   // 429 on a bare setTimeout) must not keep the process alive. Unref'd: a clean exit comes first.

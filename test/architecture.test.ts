@@ -29,8 +29,8 @@ const LAYERS: LayerTable = {
   'telegram/':     { base: 'value', 'config/': 'interface', 'memory/': 'interface', 'llm/': 'interface',
                      'answer/': 'value', 'format/': 'value' },
   'ops/':          { base: 'value', 'config/': 'interface' },                                    // (next)
-  'terminal/':     { base: 'value', 'config/': 'interface', 'memory/': 'interface', 'llm/': 'interface',
-                     'answer/': 'value', 'format/': 'value' },                                   // (next)
+  'terminal/':     { base: 'value', 'config/': 'interface', 'memory/': 'value', 'llm/': 'value',
+                     'answer/': 'value', 'format/': 'value' },
   'fleet-plan.ts': { base: 'value', 'config/': 'types' },
   'shutdown.ts':   { base: 'value' },
   'apply-reload.ts': { base: 'value', 'config/': 'types', 'fleet-plan.ts': 'value', 'telegram/': 'value' },

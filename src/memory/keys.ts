@@ -9,7 +9,9 @@
  *   {namespace}:probe:{uuid}                                 written and deleted by the start-up probe
  *
  * e.g. `botfleet:helper:123456789` (private chat), `botfleet:chef:-1001234567890:t42` (forum
- * topic 42), `botfleet:chef:-1001234567890:u123456789` (`groups.memory: user`). Namespace and
+ * topic 42), `botfleet:chef:-1001234567890:u123456789` (`groups.memory: user`), and
+ * `botfleet:helper:0`, the conversation of `botfleet chat helper` (TERMINAL_CHAT_ID: Telegram
+ * never uses chat id 0, so a terminal conversation is never mixed with a Telegram chat). Namespace and
  * bot ids are `[A-Za-z0-9_-]` (the config schema enforces it), so `:` only separates fields.
  *
  * The value of a conversation key is one JSON text (see value-format.ts), newest turn last:
@@ -28,6 +30,9 @@
  * `{"v":1,"at":1735689600000,"updateId":815}`: when the refusal was sent; the user is not
  * refused again. Its third field is never an integer, so it cannot be taken for a chat id.
  */
+
+/** The chat id of the terminal conversation (`botfleet chat`): one no Telegram chat has. */
+export const TERMINAL_CHAT_ID = 0;
 
 /** One conversation: a bot + a chat, plus the forum topic when there is one, plus the sender
  * when the bot keeps one history per user in groups. */

@@ -47,6 +47,14 @@ export interface ConversationStoreHandle extends ConversationStore {
  * Throws StoreError (operation 'open') naming the backend and the masked URL when the scheme is
  * not supported or the backend cannot be reached, written or read. */
 export async function openConversationStore(options: OpenStoreOptions): Promise<ConversationStoreHandle> {
+  return (await openStoreWithKeyv(options)).store;
+}
+
+/** openConversationStore, plus the Keyv behind it for the history tools (history.ts), which
+ * enumerate and rewrite raw keys; nothing else should write through `keyv`. Throws likewise. */
+export async function openStoreWithKeyv(
+  options: OpenStoreOptions,
+): Promise<{ readonly store: ConversationStoreHandle; readonly keyv: Backend['keyv'] }> {
   const { storage, logger } = options;
   const url = maskUrl(storage.url);
   const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
@@ -68,7 +76,7 @@ export async function openConversationStore(options: OpenStoreOptions): Promise<
   });
   let closing: Promise<void> | undefined;
   logger.debug({ storage: url }, 'storage opened');
-  return {
+  const handle: ConversationStoreHandle = {
     backend: kind,
     description: url,
     load: store.load,
@@ -85,6 +93,7 @@ export async function openConversationStore(options: OpenStoreOptions): Promise<
       return closing;
     },
   };
+  return { store: handle, keyv: backend.keyv };
 }
 
 /** Connects to the `kind` backend and proves it with a round trip within the connect deadline;

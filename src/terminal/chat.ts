@@ -1,0 +1,189 @@
+/**
+ * `botfleet chat BOT`: a conversation with a bot in the terminal, through the same answer as
+ * Telegram (window, model, store, errors), under the bot's terminal conversation key
+ * (`{namespace}:{bot}:0`, keys.ts TERMINAL_CHAT_ID). No Telegram token is read or used.
+ *
+ * Piped (stdin not a terminal): each non-blank line is one message; each reply is printed on
+ * stdout as plain text and a newline, nothing else (notices and logs go to stderr); exit 0 at
+ * the end of input, 1 when the model or the store fails (nothing is stored then).
+ * Interactive: a prompt, the reply streamed with Markdown styles, /reset, /exit; Ctrl-C
+ * cancels a reply in flight, a second Ctrl-C exits.
+ */
+import { createInterface, type Interface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { answer } from '../answer/answer.js';
+import type { BotConfig, FleetConfig } from '../config/types.js';
+import { AppError, errorMessage, UsageError } from '../errors.js';
+import type { LlmClient } from '../llm/llm-client.js';
+import { createLlmClient } from '../llm/llm-client.js';
+import type { Logger } from '../logger.js';
+import { type ConversationKey, TERMINAL_CHAT_ID } from '../memory/keys.js';
+import { type ConversationStoreHandle, openConversationStore } from '../memory/open-store.js';
+import { pipedSink, type TerminalSink, ttySink } from './sink.js';
+
+/** Where the chat reads and writes. */
+export interface ChatIo {
+  readonly input: Readable;
+  /** The terminal (interactive mode's prompt and replies); piped mode writes with `write`. */
+  readonly output: Writable;
+  readonly write: (text: string) => void;
+  readonly writeError: (text: string) => void;
+  /** Interactive mode: input and output are a terminal. */
+  readonly interactive: boolean;
+  readonly columns: () => number;
+  readonly logger: Logger;
+}
+
+/** What one chat needs while it runs. */
+interface Session {
+  readonly bot: BotConfig;
+  readonly store: ConversationStoreHandle;
+  readonly llm: LlmClient;
+  readonly key: ConversationKey;
+  readonly io: ChatIo;
+  /** Model failures seen (the chat's message quotes the last). */
+  readonly failures: unknown[];
+  /** Aborts the reply in flight (Ctrl-C). */
+  inFlight: AbortController | undefined;
+}
+
+/** Runs the chat with `botId` of `fleet` until the input ends, /exit or a second Ctrl-C;
+ * resolves to the exit code. Throws UsageError for an unknown bot, StoreError when the store
+ * cannot be opened. */
+export async function runChat(fleet: FleetConfig, botId: string, io: ChatIo): Promise<number> {
+  const bot = fleet.bots.find((candidate) => candidate.id === botId);
+  if (bot === undefined) {
+    const known = fleet.bots.map((candidate) => candidate.id).join(', ') || 'none';
+    throw new UsageError(`no enabled bot "${botId}" in ${fleet.file}; the bots are: ${known}`);
+  }
+  const store = await openConversationStore({ storage: fleet.storage, logger: io.logger });
+  const failures: unknown[] = [];
+  const llm = recordingFailures(createLlmClient(bot.provider), failures);
+  const session: Session = {
+    bot,
+    store,
+    llm,
+    key: { botId, chatId: TERMINAL_CHAT_ID },
+    io,
+    failures,
+    inFlight: undefined,
+  };
+  try {
+    return await readLines(session);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The line loop: one message at a time, in order. */
+async function readLines(session: Session): Promise<number> {
+  const { io, bot } = session;
+  const rl = createInterface({
+    input: io.input,
+    ...(io.interactive ? { output: io.output, terminal: true } : { terminal: false }),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  if (io.interactive) {
+    io.write(`Chat with ${bot.id} (${bot.model}). /reset forgets the conversation, /exit or Ctrl-C twice leaves.\n\n`);
+    handleInterrupts(rl, session);
+    rl.setPrompt('you> ');
+    rl.prompt();
+  }
+  try {
+    for await (const line of rl) {
+      const outcome = await handleLine(line, session);
+      if (outcome !== 'continue') return outcome === 'exit' ? 0 : 1;
+      if (io.interactive) rl.prompt();
+    }
+    return 0;
+  } finally {
+    rl.close();
+  }
+}
+
+/** Ctrl-C: cancels a reply in flight; at the prompt, the first one says how to leave and the
+ * second (or a Ctrl-C right after a cancel) exits. */
+function handleInterrupts(rl: Interface, session: Session): void {
+  let armed = false;
+  rl.on('line', () => (armed = false));
+  rl.on('SIGINT', () => {
+    if (armed) {
+      session.inFlight?.abort();
+      session.io.write('\n');
+      rl.close();
+    } else if (session.inFlight !== undefined) {
+      session.inFlight.abort();
+      // Over the "…" still shown (a reply is drawn whole, so nothing of it is on screen yet).
+      session.io.write('\r\x1b[K(cancelled; nothing stored)\n');
+    } else {
+      session.io.write('\n(press Ctrl-C again or type /exit to leave)\n');
+      rl.prompt();
+    }
+    armed = true;
+  });
+}
+
+/** Handles one input line: a command or a message. 'failed' when piped and it failed. */
+async function handleLine(line: string, session: Session): Promise<'continue' | 'exit' | 'failed'> {
+  const { io, store, key } = session;
+  const command = line.trim();
+  if (command === '') return 'continue';
+  if (command === '/exit') return 'exit';
+  const tell = io.interactive ? io.write : io.writeError;
+  try {
+    if (command === '/reset') {
+      await store.reset(key);
+      tell('(conversation forgotten)\n');
+      return 'continue';
+    }
+    return await say(line, session);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    // Handled: a storage failure is told; piped, it ends the chat with exit 1.
+    tell(`botfleet: ${errorMessage(error)}\n`);
+    return io.interactive ? 'continue' : 'failed';
+  }
+}
+
+/** Answers one message. 'failed' when piped and the model or the store failed. */
+async function say(text: string, session: Session): Promise<'continue' | 'failed'> {
+  const { io, bot, store, key } = session;
+  const sink: TerminalSink = io.interactive
+    ? ttySink({ write: (chunk) => io.output.write(chunk), columns: io.columns })
+    : pipedSink(io.write, io.writeError);
+  const state = await store.read(key);
+  if (state.lost) await sink.notify({ kind: 'historyLost', text: bot.replies.historyLost });
+  const controller = new AbortController();
+  session.inFlight = controller;
+  const failuresBefore = session.failures.length;
+  try {
+    await answer(
+      { conversation: key, turns: state.turns, userText: text },
+      { config: bot, memory: store, llm: session.llm, sink, signal: controller.signal, log: io.logger },
+    );
+  } finally {
+    session.inFlight = undefined;
+  }
+  const failed = sink.notices.some((notice) => notice.kind !== 'historyLost');
+  if (!failed || io.interactive) return 'continue';
+  const cause = session.failures.length > failuresBefore ? `: ${errorMessage(session.failures.at(-1))}` : '';
+  const what = sink.notices.some((notice) => notice.kind === 'modelError') ? 'the model failed' : 'storage failed';
+  io.writeError(`botfleet: ${what}${cause}; this message was not stored\n`);
+  return 'failed';
+}
+
+/** `llm`, remembering each error its stream throws in `failures`. */
+function recordingFailures(llm: LlmClient, failures: unknown[]): LlmClient {
+  return {
+    provider: llm.provider,
+    complete: (request) => llm.complete(request),
+    async *stream(request) {
+      try {
+        yield* llm.stream(request);
+      } catch (error) {
+        failures.push(error);
+        throw error;
+      }
+    },
+  };
+}
