@@ -15,6 +15,7 @@ import { formatFleetSummary } from './config/summary.js';
 import type { FleetConfig } from './config/types.js';
 import { AppError, ConfigError, errorMessage, formatProblem, UsageError } from './errors.js';
 import { createLogger, DEFAULT_LOG_LEVEL, isLogLevel, LOG_LEVELS, type LogLevel } from './logger.js';
+import { checkHealth, healthUrlOf } from './ops/health-check.js';
 import { enablesNoBot, startReloader } from './reload.js';
 import { handleReloadSignal, handleShutdownSignals } from './shutdown.js';
 
@@ -43,6 +44,9 @@ Usage:
                                    validate the config and print the resolved fleet;
                                    --online also asks Telegram (getMe) about every token
                                    and makes a storage round trip
+  botfleet health [--config FILE] [--url URL]
+                                   ask a running fleet's /readyz (at the config's
+                                   server, or URL): exit 0 when ready, 1 otherwise
 
 Options:
   -c, --config FILE   the config file (default: $BOTFLEET_CONFIG, then config/bots.yaml)
@@ -57,7 +61,7 @@ Docs: README.md; the config format: schemas/bots.schema.json.
 /** Runs one command line; resolves to the exit code. Never throws. */
 export async function main(io: CliIo): Promise<number> {
   try {
-    const { command, config, help, version, online, watch } = parseCommandLine(io.argv);
+    const { command, config, help, version, online, watch, url } = parseCommandLine(io.argv);
     if (version) {
       io.stdout(`${readVersion()}\n`);
       return EXIT.ok;
@@ -69,9 +73,13 @@ export async function main(io: CliIo): Promise<number> {
     // Usage is checked in full before the config is read: a misused flag is reported as such.
     if (online && command !== 'check') throw new UsageError('--online goes with check: botfleet check --online');
     if (!watch && command !== 'run') throw new UsageError('--no-watch goes with run: botfleet run --no-watch');
+    if (url !== undefined && command !== 'health')
+      throw new UsageError('--url goes with health: botfleet health --url URL');
+    if (command === 'health' && url !== undefined) return await health(url, io);
     const level = command === 'run' ? logLevel(io) : 'silent';
     const file = config ?? io.env.BOTFLEET_CONFIG ?? 'config/bots.yaml';
     const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env });
+    if (command === 'health') return await health(healthUrlOf(fleet.server), io);
     if (command === 'check') {
       io.stdout(formatFleetSummary(fleet));
       return online ? await checkOnline(fleet, io) : EXIT.ok;
@@ -119,14 +127,27 @@ async function runFleet(
   return EXIT.failure;
 }
 
+/** `botfleet health`: one line, exit 0 when /readyz at `url` says ready, 1 otherwise. */
+async function health(url: string | undefined, io: CliIo): Promise<number> {
+  if (url === undefined) {
+    io.stderr('botfleet: the HTTP server is off (or on port 0): set server.port in the config, or pass --url\n');
+    return EXIT.failure;
+  }
+  const result = await checkHealth(url);
+  (result.ok ? io.stdout : io.stderr)(`${result.line}\n`);
+  return result.ok ? EXIT.ok : EXIT.failure;
+}
+
 interface CommandLine {
-  readonly command: 'run' | 'check' | undefined;
+  readonly command: 'run' | 'check' | 'health' | undefined;
   readonly config: string | undefined;
   readonly help: boolean;
   readonly version: boolean;
   readonly online: boolean;
   /** false with --no-watch. */
   readonly watch: boolean;
+  /** health --url. */
+  readonly url: string | undefined;
 }
 
 /** `check --online`: getMe per token and a storage round trip; exit 1 if any fails. */
@@ -145,6 +166,7 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
   online: { type: 'boolean' },
   'no-watch': { type: 'boolean' },
+  url: { type: 'string' },
 } as const;
 
 function parseCommandLine(argv: readonly string[]): CommandLine {
@@ -166,8 +188,8 @@ function parseCommandLine(argv: readonly string[]): CommandLine {
     throw new UsageError(`unknown option ${option ?? ''}; see botfleet --help`.replace('  ', ' '));
   }
   const [command, ...extra] = parsed.positionals;
-  if (command !== undefined && command !== 'run' && command !== 'check') {
-    throw new UsageError(`unknown command "${command}"; the commands are run and check (see botfleet --help)`);
+  if (command !== undefined && command !== 'run' && command !== 'check' && command !== 'health') {
+    throw new UsageError(`unknown command "${command}"; the commands are run, check and health (see botfleet --help)`);
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"; see botfleet --help`);
   const { values } = parsed;
@@ -178,6 +200,7 @@ function parseCommandLine(argv: readonly string[]): CommandLine {
     version: values.version ?? false,
     online: values.online ?? false,
     watch: !(values['no-watch'] ?? false),
+    url: values.url,
   };
 }
 

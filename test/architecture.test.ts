@@ -27,7 +27,7 @@ const LAYERS: LayerTable = {
                      'format/': 'value' },
   'telegram/':     { base: 'value', 'config/': 'interface', 'memory/': 'interface', 'llm/': 'interface',
                      'answer/': 'value', 'format/': 'value' },
-  'ops/':          { base: 'value', 'config/': 'interface' },                                    // (next)
+  'ops/':          { base: 'value', 'config/': 'interface', 'answer/': 'types', 'telegram/': 'types' },
   'terminal/':     { base: 'value', 'config/': 'interface', 'memory/': 'interface', 'llm/': 'interface',
                      'answer/': 'value', 'format/': 'value' },                                   // (next)
   'fleet-plan.ts': { base: 'value', 'config/': 'types' },
@@ -39,7 +39,7 @@ const LAYERS: LayerTable = {
   'reload.ts':     { base: 'value', 'config/': 'value', 'fleet-plan.ts': 'value', 'app.ts': 'types',
                      'apply-reload.ts': 'types' },
   'cli.ts':        { base: 'value', 'config/': 'value', 'app.ts': 'value', 'reload.ts': 'value',
-                     'shutdown.ts': 'value', 'fleet-plan.ts': 'value', 'terminal/': 'value' },
+                     'shutdown.ts': 'value', 'fleet-plan.ts': 'value', 'terminal/': 'value', 'ops/': 'value' },
 };
 
 /**
