@@ -64,9 +64,9 @@ export interface StorageSettings {
  */
 export interface ServerSettings {
   /**
-   * TCP port to listen on, e.g. 9464. Absent: no server. 0 picks a free port (logged).
+   * TCP port to listen on, e.g. 9464. null (the default): no server. 0 picks a free port (logged).
    */
-  port?: number;
+  port?: number | null;
   /**
    * Address to listen on. The default keeps it on this machine; 0.0.0.0 listens on every interface (in a container, so that a Prometheus beside it can scrape it).
    */

@@ -17,7 +17,7 @@ import type { BotConfig, FleetConfig, ProviderConfig, ServerConfig, StorageConfi
 /** Built-in defaults, read from the schema's `default` annotations (see schema.ts). */
 export interface BuiltInDefaults {
   readonly storage: Required<StorageSettings>;
-  readonly server: Pick<Required<ServerSettings>, 'host'>;
+  readonly server: Required<ServerSettings>;
   readonly provider: Required<ProviderSettings>;
   readonly bot: Required<BotDefaults>;
 }
@@ -67,7 +67,7 @@ export function resolveConfig(
   }
   const serverSettings = { ...builtIns.server, ...parsed.server };
   const server: ServerConfig | undefined =
-    serverSettings.port === undefined ? undefined : { port: serverSettings.port, host: serverSettings.host };
+    serverSettings.port === null ? undefined : { port: serverSettings.port, host: serverSettings.host };
   return deepFreeze({ file: options.file, storage, server, providers, bots, disabledBotIds });
 }
 
