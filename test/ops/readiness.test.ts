@@ -3,6 +3,8 @@
  * every bot polls, 503 naming a bot whose token is rejected or storage that stopped answering
  * (a private redis-server, never the shared one), and `botfleet health` saying so in one line.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { createFleetHarness, type FleetHarness } from '../support/fleet-harness.js';
@@ -107,6 +109,22 @@ describe('/healthz and /readyz', () => {
       timeoutMs: 15_000,
       what: '/readyz to turn 200 once Redis is back',
     });
+  });
+
+  it('refuses to start, naming the address, when the port is taken, and leaves nothing open', async () => {
+    harness = await createFleetHarness();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      await harness.writeConfig([A], { server: `{ port: ${port} }` });
+      await expect(harness.start()).rejects.toThrow(
+        `server: cannot listen on 127.0.0.1:${port} (the port is in use); change server.port or server.host`,
+      );
+      expect(harness.telegram.calls(A.token)).toEqual([]);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('botfleet health says in one line that nothing answers, and that the server is off', async () => {
