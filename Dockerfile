@@ -73,6 +73,10 @@ COPY config/bots.example.yaml ./config/
 
 USER node
 VOLUME /data
+# `botfleet health` asks /readyz (config `server`, e.g. port 9464) and exits 1 unless every bot
+# polls and storage answers: `docker ps` shows unhealthy when a bot is down. No curl needed.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+  CMD ["node", "dist/cli.js", "health"]
 # Reads /app/config/bots.yaml (mount ./config there, read-only) and the environment.
 # Exec form: Node is PID 1 and gets SIGTERM itself, finishes replies in flight (up to 10 s)
 # and exits 0.

@@ -16,6 +16,7 @@ import { telegramCeiling } from './scenarios/ceiling.js';
 import type { ScenarioContext, ScenarioResult } from './scenarios/context.js';
 import { cost } from './scenarios/cost.js';
 import { fleetStart } from './scenarios/fleet-start.js';
+import { opsCost } from './scenarios/ops-cost.js';
 import { pipelineLimit } from './scenarios/pipeline.js';
 import { slowModel } from './scenarios/slow-model.js';
 
@@ -62,6 +63,7 @@ async function runScenarios(ctx: ScenarioContext): Promise<ScenarioResult[]> {
   if (wanted.has(3)) results.push(await slowModel(ctx));
   if (wanted.has(4) || wanted.has(5)) results.push(...(await fleetStart(ctx)));
   if (wanted.has(6)) results.push(await cost(ctx));
+  if (wanted.has(7)) results.push(await opsCost(ctx));
   return results.sort((a, b) => a.id - b.id);
 }
 

@@ -12,6 +12,7 @@ import { errorMessage } from './errors.js';
 import { createLlmClient, type LlmClient } from './llm/llm-client.js';
 import type { Logger } from './logger.js';
 import { openConversationStore } from './memory/open-store.js';
+import { startOps } from './ops/start-ops.js';
 import { checkToken, setupErrorText } from './telegram/check-token.js';
 import type { MemoryPort } from './telegram/handler-deps.js';
 import { type BotDeps, type BotHandle, startBot } from './telegram/start-bot.js';
@@ -28,6 +29,8 @@ export interface FleetOptions {
 export interface FleetHandle {
   /** Every bot started, by id. */
   readonly bots: ReadonlyMap<string, BotHandle>;
+  /** The ops server's `http://host:port` (config `server`); undefined when it is off. */
+  readonly opsUrl: string | undefined;
   /** Resolves, with why (`every token was rejected`, `no bot could start`, or both mixed),
    * when no bot is left running; a reload may have removed the rest. */
   readonly noBotLeft: Promise<string>;
@@ -50,6 +53,13 @@ export async function startFleet(
 ): Promise<FleetHandle> {
   const store = await openConversationStore({ storage: config.storage, logger });
   const bots = new Map<string, BotHandle>();
+  const botStates = () => [...bots].map(([id, bot]) => [id, bot.state()] as const);
+  const ops = await startOps(config.server, { bots: botStates, pingStorage: store.ping, logger }).catch(
+    async (error: unknown) => {
+      await store.close(); // nothing started yet: leave nothing open
+      throw error;
+    },
+  );
   const flags = { stopRequested: false, reloading: false, startFailed: false };
   const noBotLeft = noBotLeftWatch(bots, flags);
   const deps: BotDeps = {
@@ -58,6 +68,7 @@ export async function startFleet(
     logger,
     onRejected: noBotLeft.check,
     updateOffsets: new Map(),
+    ...(ops.metrics ? { metrics: ops.metrics } : {}),
     ...(options.typingIntervalMs ? { typingIntervalMs: options.typingIntervalMs } : {}),
   };
   const start = botStarter(bots, deps, flags, options.lifecycle);
@@ -71,8 +82,18 @@ export async function startFleet(
   let stopping: Promise<void> | undefined;
   return {
     bots,
+    opsUrl: ops.url,
     noBotLeft: noBotLeft.promise,
-    apply: (next) => reloads.apply(next),
+    async apply(next) {
+      try {
+        const applied = await reloads.apply(next);
+        ops.reloaded(applied, next.server);
+        return applied;
+      } catch (error) {
+        ops.reloaded('rejected', next.server);
+        throw error;
+      }
+    },
     stop(deadlineMs = DEFAULT_SHUTDOWN_DEADLINE_MS) {
       flags.stopRequested = true;
       stopping ??= (async () => {
@@ -80,6 +101,7 @@ export async function startFleet(
         await stopBots(bots, deadlineMs);
         await reloads.idle();
         await stopBots(bots, deadlineMs);
+        await ops.close();
         await store.close();
         logger.info({}, 'stopped');
       })();

@@ -16,6 +16,7 @@ import { formatFleetSummary } from './config/summary.js';
 import type { FleetConfig } from './config/types.js';
 import { AppError, ConfigError, errorMessage, formatProblem, UsageError } from './errors.js';
 import { createLogger, DEFAULT_LOG_LEVEL, isLogLevel, LOG_LEVELS, type LogLevel } from './logger.js';
+import { checkHealth, healthUrlOf } from './ops/health-check.js';
 import { enablesNoBot, startReloader } from './reload.js';
 import { handleReloadSignal, handleShutdownSignals } from './shutdown.js';
 import { runTerminal, type TerminalFlags, type TerminalStreams, terminalCommand } from './terminal/command-line.js';
@@ -62,6 +63,9 @@ Usage:
                                    delete everything stored about a Telegram user
   botfleet history reset BOT --chat ID [--topic N]
                                    forget a conversation, as /reset does
+  botfleet health [--config FILE] [--url URL]
+                                   ask a running fleet's /readyz (at the config's
+                                   server, or URL): exit 0 when ready, 1 otherwise
 
 Options:
   -c, --config FILE   the config file (default: $BOTFLEET_CONFIG, then config/bots.yaml)
@@ -76,7 +80,7 @@ Docs: README.md; the config format: schemas/bots.schema.json.
 /** Runs one command line; resolves to the exit code. Never throws. */
 export async function main(io: CliIo): Promise<number> {
   try {
-    const { command, config, help, version, online, watch, args, flags } = parseCommandLine(io.argv);
+    const { command, config, help, version, online, watch, args, flags, url } = parseCommandLine(io.argv);
     if (version) {
       io.stdout(`${readVersion()}\n`);
       return EXIT.ok;
@@ -88,7 +92,10 @@ export async function main(io: CliIo): Promise<number> {
     // Usage is checked in full before the config is read: a misused flag is reported as such.
     if (online && command !== 'check') throw new UsageError('--online goes with check: botfleet check --online');
     if (!watch && command !== 'run') throw new UsageError('--no-watch goes with run: botfleet run --no-watch');
+    if (url !== undefined && command !== 'health')
+      throw new UsageError('--url goes with health: botfleet health --url URL');
     const terminal = terminalCommand(command, args, flags);
+    if (command === 'health' && url !== undefined) return await health(url, io);
     const level = command === 'run' ? logLevel(io) : 'silent';
     const file = config ?? io.env.BOTFLEET_CONFIG ?? 'config/bots.yaml';
     const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env, withoutTelegram: terminal !== undefined });
@@ -96,6 +103,7 @@ export async function main(io: CliIo): Promise<number> {
       const level = io.env.LOG_LEVEL === undefined ? undefined : logLevel(io);
       return await runTerminal(fleet, terminal, { ...io, ...(level === undefined ? {} : { level }) });
     }
+    if (command === 'health') return await health(healthUrlOf(fleet.server), io);
     if (command === 'check') {
       io.stdout(formatFleetSummary(fleet));
       return online ? await checkOnline(fleet, io) : EXIT.ok;
@@ -140,8 +148,19 @@ async function runFleet(
   return EXIT.failure;
 }
 
-type Command = 'run' | 'check' | 'chat' | 'history';
-const COMMANDS: readonly string[] = ['run', 'check', 'chat', 'history'];
+/** `botfleet health`: one line, exit 0 when /readyz at `url` says ready, 1 otherwise. */
+async function health(url: string | undefined, io: CliIo): Promise<number> {
+  if (url === undefined) {
+    io.stderr('botfleet: the HTTP server is off (or on port 0): set server.port in the config, or pass --url\n');
+    return EXIT.failure;
+  }
+  const result = await checkHealth(url);
+  (result.ok ? io.stdout : io.stderr)(`${result.line}\n`);
+  return result.ok ? EXIT.ok : EXIT.failure;
+}
+
+type Command = 'run' | 'check' | 'health' | 'chat' | 'history';
+const COMMANDS: readonly string[] = ['run', 'check', 'health', 'chat', 'history'];
 
 interface CommandLine {
   readonly command: Command | undefined;
@@ -154,6 +173,8 @@ interface CommandLine {
   /** The positionals after the command. */
   readonly args: readonly string[];
   readonly flags: TerminalFlags;
+  /** health --url. */
+  readonly url: string | undefined;
 }
 
 /** `check --online`: getMe per token and a storage round trip; exit 1 if any fails. */
@@ -177,6 +198,7 @@ const OPTIONS = {
   user: { type: 'string' },
   all: { type: 'boolean' },
   replace: { type: 'boolean' },
+  url: { type: 'string' },
 } as const;
 
 function parseCommandLine(argv: readonly string[]): CommandLine {
@@ -212,6 +234,7 @@ function parseCommandLine(argv: readonly string[]): CommandLine {
     version: values.version ?? false,
     online: values.online ?? false,
     watch: !(values['no-watch'] ?? false),
+    url: values.url,
   };
 }
 

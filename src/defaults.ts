@@ -50,3 +50,10 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const RECONNECT_BASE_DELAY_MS = 100;
 /** Longest pause between Redis reconnect attempts after a lost connection, in ms. */
 export const DEFAULT_RECONNECT_MAX_DELAY_MS = 2_000;
+
+/** Deadline of /readyz's storage round trip, in ms; past it storage counts as unreachable. */
+export const READY_STORAGE_TIMEOUT_MS = 1_000;
+/** How long /readyz reuses a storage round trip's result, in ms (scrapes stay cheap). */
+export const READY_STORAGE_CACHE_MS = 1_000;
+/** Deadline of `botfleet health`'s request to /readyz, in ms. */
+export const HEALTH_CHECK_TIMEOUT_MS = 5_000;

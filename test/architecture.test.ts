@@ -23,12 +23,12 @@ const LAYERS: LayerTable = {
   'config/':       { base: 'value' },
   'memory/':       { base: 'value', 'config/': 'interface' },
   'llm/':          { base: 'value', 'config/': 'interface' },
-  'format/':       { base: 'value' },                                                            // (next)
+  'format/':       { base: 'value' },
   'answer/':       { base: 'value', 'config/': 'interface', 'memory/': 'interface', 'llm/': 'interface',
                      'format/': 'value' },
   'telegram/':     { base: 'value', 'config/': 'interface', 'memory/': 'interface', 'llm/': 'interface',
                      'answer/': 'value', 'format/': 'value' },
-  'ops/':          { base: 'value', 'config/': 'interface' },                                    // (next)
+  'ops/':          { base: 'value', 'config/': 'interface', 'answer/': 'types', 'telegram/': 'types' },
   'terminal/':     { base: 'value', 'config/': 'interface', 'memory/': 'value', 'llm/': 'value',
                      'answer/': 'value', 'format/': 'value' },
   'fleet-plan.ts': { base: 'value', 'config/': 'types' },
@@ -40,7 +40,7 @@ const LAYERS: LayerTable = {
   'reload.ts':     { base: 'value', 'config/': 'value', 'fleet-plan.ts': 'value', 'app.ts': 'types',
                      'apply-reload.ts': 'types' },
   'cli.ts':        { base: 'value', 'config/': 'value', 'app.ts': 'value', 'reload.ts': 'value',
-                     'shutdown.ts': 'value', 'fleet-plan.ts': 'value', 'terminal/': 'value' },
+                     'shutdown.ts': 'value', 'fleet-plan.ts': 'value', 'terminal/': 'value', 'ops/': 'value' },
 };
 
 /**

@@ -79,7 +79,8 @@ describe('botfleet CLI', () => {
     expect(await runCli([])).toMatchObject({ code: 2, stdout: expect.stringContaining('Usage:') });
     expect(await runCli(['chekc'])).toMatchObject({
       code: 2,
-      stderr: 'botfleet: unknown command "chekc"; the commands are run, check, chat, history (see botfleet --help)\n',
+      stderr:
+        'botfleet: unknown command "chekc"; the commands are run, check, health, chat, history (see botfleet --help)\n',
     });
     expect(await runCli(['check', '--verbose'])).toMatchObject({
       code: 2,

@@ -31,6 +31,24 @@ export interface LoadSpec {
   readonly profileDir?: string;
   /** Names the run in progress lines and profile files. */
   readonly label: string;
+  /** botfleet only: its ops server on this port (metrics on), scraped every SCRAPE_INTERVAL_MS. */
+  readonly serverPort?: number;
+}
+
+/** How often a run with the ops server scrapes /metrics: more often than Prometheus would. */
+const SCRAPE_INTERVAL_MS = 1000;
+
+/** Scrapes `port`'s /metrics every SCRAPE_INTERVAL_MS until the returned function is called. */
+function scrapeEvery(port: number | undefined): () => void {
+  if (port === undefined) return () => undefined;
+  const timer = setInterval(() => {
+    fetch(`http://127.0.0.1:${port}/metrics`)
+      .then((response) => response.text())
+      .catch(() => {
+        // A failed scrape (the fleet starting or stopping) changes no figure: they come from the fakes.
+      });
+  }, SCRAPE_INTERVAL_MS);
+  return () => clearInterval(timer);
 }
 
 /** Figures of one load run. */
@@ -81,8 +99,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadSummary> {
       fakes,
       tokens,
       storage: spec.storage,
+      ...(spec.serverPort !== undefined && { serverPort: spec.serverPort }),
       ...(spec.profileDir !== undefined && { profile: { dir: spec.profileDir, name: profileName } }),
     });
+    const stopScraping = scrapeEvery(spec.serverPort);
     try {
       await waitForPolling(fakes, system, tokens, since, 30_000);
       const cursors = await recordCursors(fakes);
@@ -144,6 +164,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadSummary> {
         profileWindow: { fromMs: from.at - system.spawnedAt, toMs: to.at - system.spawnedAt },
       };
     } finally {
+      stopScraping();
       // Figures are taken: a profiled run must exit by itself to write its profile; any other
       // gets a short grace (an overloaded fleet would spend seconds draining thousands of replies).
       const code = await system.stop(spec.profileDir === undefined ? 3000 : 60_000);

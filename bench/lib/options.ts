@@ -13,6 +13,7 @@ API and fake OpenAI server in a process of their own, and prints the results tab
                          1 pipeline limit      4 memory (RSS idle)
                          2 Telegram ceiling    5 start and reload
                          3 slow model          6 cost (tokens per request)
+                         7 ops cost (added latency, server off vs on)
   --bots N             bots (scenario 2; scenarios 4/5: the large fleet)
   --chats N            chats per bot (scenarios 1 and 3)
   --rate N             messages/s per bot (scenario 2)
@@ -49,6 +50,14 @@ export interface Sizes {
   readonly slowModel: { chats: number; modelMs: number; warmupMs: number; measureMs: number };
   readonly fleet: { bots: number; settleMs: number };
   readonly cost: { turns: number };
+  readonly opsCost: {
+    bots: number;
+    ratePerBot: number;
+    chatsPerBot: number;
+    modelMs: number;
+    warmupMs: number;
+    measureMs: number;
+  };
 }
 
 /** Parsed flags. */
@@ -83,6 +92,7 @@ const FULL: Sizes = {
   slowModel: { chats: 100, modelMs: 1000, warmupMs: 3000, measureMs: 10_000 },
   fleet: { bots: 50, settleMs: 3000 },
   cost: { turns: 200 },
+  opsCost: { bots: 2, ratePerBot: 20, chatsPerBot: 50, modelMs: 100, warmupMs: 2000, measureMs: 15_000 },
 };
 
 const QUICK: Sizes = {
@@ -104,6 +114,7 @@ const QUICK: Sizes = {
   slowModel: { chats: 20, modelMs: 200, warmupMs: 500, measureMs: 1000 },
   fleet: { bots: 3, settleMs: 300 },
   cost: { turns: 10 },
+  opsCost: { bots: 1, ratePerBot: 5, chatsPerBot: 5, modelMs: 20, warmupMs: 300, measureMs: 1000 },
 };
 
 function positive(name: string, raw: string | undefined): number | undefined {
@@ -142,9 +153,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   });
   const quick = values.quick === true;
   const base = quick ? QUICK : FULL;
-  const scenarios = list('scenario', values.scenario) ?? [1, 2, 3, 4, 5, 6];
+  const scenarios = list('scenario', values.scenario) ?? [1, 2, 3, 4, 5, 6, 7];
   for (const s of scenarios)
-    if (![1, 2, 3, 4, 5, 6].includes(s)) throw new Error(`--scenario takes numbers 1 to 6, got ${s}`);
+    if (![1, 2, 3, 4, 5, 6, 7].includes(s)) throw new Error(`--scenario takes numbers 1 to 7, got ${s}`);
   const storage = values.storage;
   if (storage !== undefined && !['sqlite', 'redis', 'both'].includes(storage))
     throw new Error(`--storage must be sqlite, redis or both, got "${storage}"`);
@@ -180,6 +191,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     },
     fleet: { ...base.fleet, ...(bots !== undefined && { bots }) },
     cost: { ...base.cost, ...(turns !== undefined && { turns }) },
+    opsCost: { ...base.opsCost, ...(measureMs !== undefined && { measureMs }) },
   };
   const custom =
     [bots, chats, rate, seconds, modelMs, turns, storage, sweep, values.scenario].some((v) => v !== undefined) ||

@@ -42,6 +42,8 @@ export interface SystemOptions {
   readonly profile?: { readonly dir: string; readonly name: string };
   /** Let `collectGarbage()` force a full GC in the process (memory measurements). */
   readonly gcOnSignal?: boolean;
+  /** botfleet only: turn the ops server (`server.port`, metrics on) on at this port. */
+  readonly serverPort?: number;
 }
 
 /** A running system under test. */
@@ -82,6 +84,7 @@ function fleetYaml(options: SystemOptions, tokens: readonly string[], namespace:
   return [
     'version: 1',
     `storage: { url: "${url}", namespace: "${namespace}" }`,
+    ...(options.serverPort === undefined ? [] : [`server: { port: ${options.serverPort} }`]),
     'providers:',
     `  fake: { baseUrl: "${options.fakes.baseUrl}", apiKey: bench-key }`,
     'defaults:',

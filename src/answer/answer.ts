@@ -11,6 +11,8 @@ import type { Logger } from '../logger.js';
 import type { AppendOptions } from '../memory/conversation-store.js';
 import type { ConversationKey } from '../memory/keys.js';
 import type { Turn } from '../memory/value-format.js';
+import { meterModelCall } from './metered-call.js';
+import type { BotMetrics } from './metrics.js';
 import { buildWindow } from './prompt-window.js';
 import type { ReplySink } from './reply-sink.js';
 
@@ -28,6 +30,8 @@ export interface AnswerInput {
   readonly userText: string;
   /** The Telegram update that carried the message, stored with the turn; none in a terminal. */
   readonly updateId?: number;
+  /** `performance.now()` when the message arrived, for the added-latency metric. */
+  readonly receivedAt?: number;
 }
 
 /** What the answer is given. */
@@ -40,6 +44,8 @@ export interface AnswerDeps {
   /** Aborts the model request (shutdown). */
   readonly signal: AbortSignal;
   readonly log: Logger;
+  /** Where the request and the reply are counted; none: nothing is measured. */
+  readonly metrics?: BotMetrics;
 }
 
 /** The model's reply as it streams, and how the stream ended. */
@@ -61,9 +67,11 @@ export async function answer(input: AnswerInput, deps: AnswerDeps): Promise<void
   const stopTyping = sink.startTyping();
   try {
     const userAt = Date.now();
-    const produced = produce(deps.llm.stream(requestFor(input, deps)), stopTyping);
+    const call = meterModelCall(requestFor(input, deps), deps.config, deps.metrics);
+    const produced = produce(call.stream(deps.llm), stopTyping);
     const delivered = await sink.deliver(produced.deltas);
     const failure = produced.failure();
+    call.finish({ failure, text: produced.text(), delivered, receivedAt: input.receivedAt });
     if (failure !== undefined) return await reportModelFailure(failure.error, deps);
     if (!delivered) return;
     log.debug({ text: produced.text() }, 'replied');
@@ -150,6 +158,7 @@ async function storeTurn(conversation: ConversationKey, turn: Turn, deps: Answer
     await deps.memory.append(conversation, turn, { maxTurns: config.window.maxTurns });
     log.debug({}, 'turn stored');
   } catch (error) {
+    deps.metrics?.error(config.id, 'storage');
     log.error(
       { err: errorMessage(error) },
       'the reply was sent but the turn could not be stored: storage failed; the user was told',

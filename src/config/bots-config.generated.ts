@@ -41,6 +41,7 @@ export interface BotfleetConfigFile {
    */
   version: 1;
   storage?: StorageSettings;
+  server?: ServerSettings;
   providers?: Providers;
   defaults?: BotDefaults;
   bots: Bots;
@@ -57,6 +58,19 @@ export interface StorageSettings {
    * Prefix of every storage key, so several fleets can share one Redis.
    */
   namespace?: string;
+}
+/**
+ * An optional HTTP server for operators: GET /healthz (alive), /readyz (storage answers and every bot polls) and /metrics (Prometheus text). Off unless `port` is set. A change takes effect after a restart of botfleet.
+ */
+export interface ServerSettings {
+  /**
+   * TCP port to listen on, e.g. 9464. null (the default): no server. 0 picks a free port (logged).
+   */
+  port?: number | null;
+  /**
+   * Address to listen on. The default keeps it on this machine; 0.0.0.0 listens on every interface (in a container, so that a Prometheus beside it can scrape it).
+   */
+  host?: string;
 }
 /**
  * OpenAI-compatible endpoints, by name. Bots pick one with `provider`.

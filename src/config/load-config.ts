@@ -54,6 +54,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<FleetConfi
   }
   const builtIns = {
     storage: defaultsOf(schema, schema.root.properties?.storage ?? {}),
+    server: defaultsOf(schema, schema.root.properties?.server ?? {}),
     provider: defaultsOf(schema, { $ref: '#/definitions/provider' }),
     bot: defaultsOf(schema, { $ref: '#/definitions/defaults' }),
   } as BuiltInDefaults;

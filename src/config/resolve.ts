@@ -5,12 +5,19 @@
  * a trailing slash dropped from `telegram.apiRoot`, everything frozen.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { BotDefaults, BotfleetConfigFile, ProviderSettings, StorageSettings } from './bots-config.generated.js';
-import type { BotConfig, FleetConfig, ProviderConfig, StorageConfig } from './types.js';
+import type {
+  BotDefaults,
+  BotfleetConfigFile,
+  ProviderSettings,
+  ServerSettings,
+  StorageSettings,
+} from './bots-config.generated.js';
+import type { BotConfig, FleetConfig, ProviderConfig, ServerConfig, StorageConfig } from './types.js';
 
 /** Built-in defaults, read from the schema's `default` annotations (see schema.ts). */
 export interface BuiltInDefaults {
   readonly storage: Required<StorageSettings>;
+  readonly server: Required<ServerSettings>;
   readonly provider: Required<ProviderSettings>;
   readonly bot: Required<BotDefaults>;
 }
@@ -58,7 +65,10 @@ export function resolveConfig(
     const telegram = { ...rest.telegram, apiRoot: withoutTrailingSlash(String(rest.telegram.apiRoot)) };
     bots.push({ id, ...rest, telegram, provider } as BotConfig);
   }
-  return deepFreeze({ file: options.file, storage, providers, bots, disabledBotIds });
+  const serverSettings = { ...builtIns.server, ...parsed.server };
+  const server: ServerConfig | undefined =
+    serverSettings.port === null ? undefined : { port: serverSettings.port, host: serverSettings.host };
+  return deepFreeze({ file: options.file, storage, server, providers, bots, disabledBotIds });
 }
 
 /** `sqlite://relative/path` becomes `sqlite:///absolute/path`, resolved against `cwd`. */

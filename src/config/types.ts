@@ -13,6 +13,14 @@ export interface StorageConfig {
   readonly namespace: string;
 }
 
+/** The operators' HTTP server (/healthz, /readyz, /metrics); see ServerSettings. */
+export interface ServerConfig {
+  /** TCP port; 0 picks a free one. */
+  readonly port: number;
+  /** Listen address. Default 127.0.0.1. */
+  readonly host: string;
+}
+
 /** An OpenAI-compatible endpoint. */
 export interface ProviderConfig {
   /** The provider's name under `providers`. */
@@ -97,6 +105,8 @@ export interface FleetConfig {
   /** The config file's path as the user gave it (used in messages). */
   readonly file: string;
   readonly storage: StorageConfig;
+  /** The HTTP server; undefined when `server.port` is not set (no server). */
+  readonly server: ServerConfig | undefined;
   /** Every declared provider, used or not, by name. */
   readonly providers: ReadonlyMap<string, ProviderConfig>;
   /** Enabled bots, in file order. */

@@ -84,7 +84,7 @@ export function parseYamlSource(text: string, file: string): ParseResult {
         at(
           offset,
           '',
-          `the top level must be a mapping of version, storage, providers, defaults and bots; found ${found}`,
+          `the top level must be a mapping of version, storage, server, providers, defaults and bots; found ${found}`,
         ),
       ],
     };

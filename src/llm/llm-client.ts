@@ -29,6 +29,15 @@ export interface CompletionRequest {
   readonly maxReplyTokens: number | null;
   /** Aborts the request (shutdown); the call then rejects with reason 'aborted'. */
   readonly signal?: AbortSignal;
+  /** Called with the provider's token counts once it reported them (not called when it sent
+   * none); the metrics read usage only through this. */
+  readonly onUsage?: (usage: TokenUsage) => void;
+}
+
+/** Token counts of one request as the provider reported them. */
+export interface TokenUsage {
+  readonly promptTokens: number | undefined;
+  readonly replyTokens: number | undefined;
 }
 
 /** A model's answer. Token counts are the provider's, when it reports them. */
@@ -85,7 +94,9 @@ export function createLlmClient(provider: ProviderConfig): LlmClient {
     provider: provider.name,
     complete,
     async *stream(request) {
-      yield (await complete(request)).text;
+      const completion = await complete(request);
+      if (completion.promptTokens !== undefined || completion.replyTokens !== undefined) request.onUsage?.(completion);
+      yield completion.text;
     },
   };
 }

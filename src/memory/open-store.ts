@@ -38,6 +38,9 @@ export interface ConversationStoreHandle extends ConversationStore {
   readonly backend: StoreBackend;
   /** The storage URL with any password masked, for logs and summaries. */
   readonly description: string;
+  /** The start-up round trip again (write, read back, delete a probe key) within `timeoutMs`;
+   * throws StoreError (operation 'ping', retryable) naming the masked URL when it fails. */
+  ping(timeoutMs: number): Promise<void>;
   /** Refuses new calls, waits for the calls in flight (each bounded by its deadline), then
    * disconnects. Idempotent; never rejects (a failed disconnect is logged). */
   close(): Promise<void>;
@@ -85,6 +88,17 @@ export async function openStoreWithKeyv(
     markAnswered: store.markAnswered,
     reset: store.reset,
     claimRefusal: store.claimRefusal,
+    async ping(timeoutMs) {
+      try {
+        await withDeadline(roundTrip(backend, probeKey(storage.namespace, randomUUID())), timeoutMs);
+      } catch (error) {
+        throw new StoreError(
+          { backend: kind, operation: 'ping', retryable: true, url },
+          `storage unreachable: ${url} (${describeCause(error, passwordOf(storage.url))})`,
+          { cause: error },
+        );
+      }
+    },
     close() {
       closing ??= (async () => {
         await store.drain();

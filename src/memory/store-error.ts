@@ -9,7 +9,7 @@ import { AppError } from '../errors.js';
 export type StoreBackend = 'sqlite' | 'redis' | 'memory';
 
 /** What the store was doing when it failed. */
-export type StoreOperation = 'open' | 'load' | 'append' | 'answered' | 'reset' | 'refusal';
+export type StoreOperation = 'open' | 'load' | 'append' | 'answered' | 'reset' | 'refusal' | 'ping';
 
 /** The memory engine failed. `retryable`: the backend was unreachable, slow or busy, so the
  * same call may succeed later (tell the user to retry); false: it will not (a closed store, a

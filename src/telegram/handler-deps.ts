@@ -4,6 +4,7 @@
  * signal.
  */
 import type { TurnStore } from '../answer/answer.js';
+import type { BotMetrics } from '../answer/metrics.js';
 import type { BotConfig } from '../config/types.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import type { Logger } from '../logger.js';
@@ -46,4 +47,6 @@ export interface HandlerDeps {
   /** Given work that outlives its update's runner slot (messages waiting for their
    * conversation's turn, and their answers); never rejects. Shutdown waits for it. */
   readonly track?: (work: Promise<void>) => void;
+  /** Where updates, replies, model requests and errors are counted; none: not counted. */
+  readonly metrics?: BotMetrics;
 }

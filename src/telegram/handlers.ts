@@ -7,6 +7,7 @@
 import type { Bot, Context } from 'grammy';
 import type { Message } from 'grammy/types';
 import { answer } from '../answer/answer.js';
+import { secondsSince } from '../answer/metrics.js';
 import type { ReplySink } from '../answer/reply-sink.js';
 import type { BotConfig } from '../config/types.js';
 import { DEFAULT_TYPING_INTERVAL_MS } from '../defaults.js';
@@ -35,10 +36,14 @@ interface Turnaround {
   readonly sink: ReplySink;
   readonly deps: HandlerDeps;
   readonly log: Logger;
+  /** `performance.now()` when the message reached the handlers. */
+  readonly receivedAt: number;
 }
 
 async function handleMessage(ctx: Context, message: Message, deps: HandlerDeps): Promise<void> {
   const config = deps.config();
+  const receivedAt = performance.now();
+  deps.metrics?.updateReceived(config.id);
   const log = deps.logger.child({ chat: message.chat.id, update: ctx.update.update_id });
   const ignored = (kind: MessageKind): void => log.debug({ kind }, 'not for this bot to answer; ignored');
   const kind = kindToAnswer(message, ctx.me, config.groups.reply, ignored);
@@ -47,7 +52,7 @@ async function handleMessage(ctx: Context, message: Message, deps: HandlerDeps):
   const conversation = conversationOf(config.id, message, config.groups.memory);
   const toTelegram = telegramSink(ctx, message, deps.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS, log);
   const sink = markingSink(toTelegram, () => recordAnswered(deps.memory, conversation, ctx.update.update_id, log));
-  const turnaround: Turnaround = { ctx, message, config, conversation, sink, deps, log };
+  const turnaround: Turnaround = { ctx, message, config, conversation, sink, deps, log, receivedAt };
   const state = await readConversation(turnaround);
   if (state === undefined || alreadyAnswered(state, ctx.update.update_id, log)) return;
   if (state.lost !== undefined && kind !== 'reset' && kind !== 'new') {
@@ -61,6 +66,7 @@ async function readConversation(t: Turnaround): Promise<MemoryState | undefined>
   try {
     return await t.deps.memory.read(t.conversation);
   } catch (error) {
+    t.deps.metrics?.error(t.config.id, 'storage');
     t.log.error(
       { err: errorText(error) },
       'could not load the conversation: storage failed; the user was asked to retry',
@@ -83,9 +89,19 @@ async function respond(kind: MessageKind, state: MemoryState, t: Turnaround): Pr
   if (kind === 'text') {
     const { ctx, message, config, deps } = t;
     const userText = textForModel(message, message.text ?? '', ctx.me);
-    const input = { conversation: t.conversation, turns: state.turns, userText, updateId: ctx.update.update_id };
+    const updateId = ctx.update.update_id;
+    const input = { conversation: t.conversation, turns: state.turns, userText, updateId, receivedAt: t.receivedAt };
     const llm = deps.llmFor(config);
-    await answer(input, { config, memory: deps.memory, llm, sink: t.sink, signal: deps.signal, log: t.log });
+    const metrics = deps.metrics ? { metrics: deps.metrics } : {};
+    await answer(input, {
+      config,
+      memory: deps.memory,
+      llm,
+      sink: t.sink,
+      signal: deps.signal,
+      log: t.log,
+      ...metrics,
+    });
   } else if (kind === 'reset' || kind === 'new') await resetConversation(t);
   else if (kind !== 'service' && kind !== 'for-another-bot') await replyOnce(fixedReply(kind, t.config), t);
 }
@@ -94,6 +110,7 @@ async function respond(kind: MessageKind, state: MemoryState, t: Turnaround): Pr
 async function replyOnce(text: string, t: Turnaround): Promise<void> {
   // Not delivered (blocked, network): not answered, so a redelivery may try again.
   if (!(await send(t.ctx, text, t.log))) return;
+  t.deps.metrics?.replySent(t.config.id, secondsSince(t.receivedAt));
   await recordAnswered(t.deps.memory, t.conversation, t.ctx.update.update_id, t.log);
 }
 
@@ -102,12 +119,14 @@ async function resetConversation(t: Turnaround): Promise<void> {
   try {
     await t.deps.memory.reset(t.conversation, t.ctx.update.update_id);
   } catch (error) {
+    t.deps.metrics?.error(t.config.id, 'storage');
     t.log.error({ err: errorText(error) }, 'could not reset the conversation: storage failed');
     await t.sink.notify({ kind: 'storageError', text: t.config.replies.storageError });
     return;
   }
   t.log.info({}, 'conversation reset');
-  await send(t.ctx, t.config.replies.reset, t.log);
+  if (await send(t.ctx, t.config.replies.reset, t.log))
+    t.deps.metrics?.replySent(t.config.id, secondsSince(t.receivedAt));
 }
 
 /** A user outside `access`: refused once per bot (remembered in the store), then ignored. */

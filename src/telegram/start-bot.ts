@@ -6,6 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { Bot } from 'grammy';
+import type { BotMetrics } from '../answer/metrics.js';
 import type { BotConfig } from '../config/types.js';
 import {
   DEFAULT_INIT_TIMEOUT_MS,
@@ -50,7 +51,7 @@ export interface BotHandle {
 
 /** Starts `config`'s bot in the background and returns its handle at once. */
 export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycleOptions = {}): BotHandle {
-  const self = createRun(initial, deps.logger.child({ bot: initial.id }), options);
+  const self = createRun(initial, deps.logger.child({ bot: initial.id }), options, deps.metrics);
   installUpdateHandling(self, deps);
   trackUntilSettled(
     self.pending,
@@ -79,7 +80,7 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
 }
 
 /** The bot's client and state; no I/O. */
-function createRun(config: BotConfig, log: Logger, options: BotLifecycleOptions): BotRun {
+function createRun(config: BotConfig, log: Logger, options: BotLifecycleOptions, metrics?: BotMetrics): BotRun {
   const abortReplies = new AbortController();
   setMaxListeners(0, abortReplies.signal); // every in-flight call listens to it
   let markReady: () => void = () => undefined;
@@ -102,6 +103,7 @@ function createRun(config: BotConfig, log: Logger, options: BotLifecycleOptions)
     config,
     state: 'starting',
     runner: undefined,
+    ...(metrics ? { metrics } : {}),
   };
 }
 
@@ -124,6 +126,7 @@ function installUpdateHandling(self: BotRun, deps: BotDeps): void {
   const config = (): BotConfig => self.config;
   installHandlers(bot, { ...deps, logger: log, config, signal: self.abortReplies.signal, track });
   bot.catch((error) => {
+    deps.metrics?.error(self.config.id, 'unexpected');
     // One bad update never disturbs the others: log it with its update id and carry on.
     log.error(
       { update: error.ctx.update.update_id, err: errorText(error.error) },

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RunnerHandle, run } from '@grammyjs/runner';
 import type { Bot, GrammyError } from 'grammy';
+import type { BotMetrics } from '../answer/metrics.js';
 import type { BotConfig } from '../config/types.js';
 import { HEALTHY_RUN_MS } from '../defaults.js';
 import type { Logger } from '../logger.js';
@@ -49,6 +50,8 @@ export interface BotRun {
   config: BotConfig;
   state: BotState;
   runner: RunnerHandle | undefined;
+  /** Counts the backoffs (`polling` errors); none: not counted. */
+  readonly metrics?: BotMetrics;
 }
 
 /** Runs the runner until stop(), restarting it after 409s and network failures; calls
@@ -74,6 +77,7 @@ export async function supervise(self: BotRun, onRejected: (botId: string) => voi
 /** Logs why polling stopped and waits `delayMs`, or less when stop() begins. */
 async function waitBeforeRetry(self: BotRun, error: unknown, delayMs: number): Promise<void> {
   self.state = 'retrying';
+  self.metrics?.error(self.config.id, 'polling');
   self.log.warn(
     { err: errorText(error), retryInMs: delayMs },
     isPollingConflict(error)

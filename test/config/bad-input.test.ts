@@ -51,7 +51,7 @@ const cases: ReadonlyArray<{ name: string; file: string; lines: string[] }> = [
     name: 'a top level that is a list',
     file: `${F}/top-level-list.yaml`,
     lines: [
-      `${F}/top-level-list.yaml:1:1: the top level must be a mapping of version, storage, providers, defaults and bots; found a list`,
+      `${F}/top-level-list.yaml:1:1: the top level must be a mapping of version, storage, server, providers, defaults and bots; found a list`,
     ],
   },
   {

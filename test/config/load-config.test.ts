@@ -238,7 +238,7 @@ describe('loadConfig on YAML the parser rejects', () => {
       await load(
         'version: 1\nproviders: { openai: { apiKey: k } }\nw: &w { maxTurns: 3 }\nbots:\n  a: { token: "1:x", window: *w }\n',
       ),
-    ).toEqual(['3:1 w: unknown key; expected one of: version, storage, providers, defaults, bots']);
+    ).toEqual(['3:1 w: unknown key; expected one of: version, storage, server, providers, defaults, bots']);
     const bomb = ['version: 1', 'a: &a ["x","x","x","x","x","x","x","x","x"]'];
     for (let i = 1; i < 8; i += 1)
       bomb.push(

@@ -72,6 +72,8 @@ export interface ImageConfig {
   readonly Entrypoint?: readonly string[] | null;
   readonly Volumes?: Record<string, unknown> | null;
   readonly Env?: readonly string[];
+  /** HEALTHCHECK (Docker format only; the OCI format has none). */
+  readonly Healthcheck?: { readonly Test: readonly string[] };
 }
 
 /** Layer sizes of `image`, bottom first, keyed by digest. */

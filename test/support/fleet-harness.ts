@@ -34,7 +34,7 @@ export interface FleetHarness {
   /** Writes config/bots.yaml for `bots` (registering their tokens with the fake) and returns it. */
   writeConfig(
     bots: readonly TestBot[],
-    options?: { storageUrl?: string; defaults?: string; provider?: string },
+    options?: { storageUrl?: string; defaults?: string; provider?: string; server?: string },
   ): Promise<string>;
   /** Loads config/bots.yaml and starts the fleet; waits until every bot polls (or gave up). */
   start(options?: FleetOptions): Promise<{ fleet: FleetHandle; config: FleetConfig }>;
@@ -78,6 +78,7 @@ export async function createFleetHarness(): Promise<FleetHarness> {
         'version: 1',
         // A namespace per harness keeps runs apart on the shared Redis.
         `storage: { url: "${options.storageUrl ?? 'sqlite://data/botfleet.sqlite'}", namespace: "${namespace}" }`,
+        ...(options.server === undefined ? [] : [`server: ${options.server}`]),
         `providers:`,
         `  fake: { baseUrl: "${openai.baseUrl}", apiKey: test-key, maxRetries: 0${options.provider ? `, ${options.provider}` : ''} }`,
         'defaults:',
