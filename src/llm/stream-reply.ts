@@ -30,8 +30,10 @@ export async function* streamReply(request: CompletionRequest, context: StreamCo
     reading = true;
     idle.reset();
     let finished = false;
+    let received = 0;
     for await (const chunk of chunks) {
       idle.reset();
+      received += 1;
       const choice = chunk.choices?.[0];
       if (choice?.finish_reason) finished = true;
       const delta = choice?.delta?.content ?? '';
@@ -40,7 +42,7 @@ export async function* streamReply(request: CompletionRequest, context: StreamCo
       if (delta !== '' && text.trim() !== '') yield blank ? text : delta;
     }
     // The SDK ends an aborted stream quietly (no error): tell why it ended short.
-    if (!finished) throw endedShort(provider.name, abort.signal.aborted);
+    if (!finished) throw endedShort(provider.name, abort.signal.aborted, received);
   } catch (error) {
     throw streamFailure(error, { provider: provider.name, idle: idle.fired(), reading, scrub });
   } finally {
@@ -52,11 +54,12 @@ export async function* streamReply(request: CompletionRequest, context: StreamCo
   if (text.trim() === '') throw new ModelError(provider.name, 'malformed', 'the answer held no reply text');
 }
 
-/** A stream that ended without a finish reason: cancelled (shutdown) or cut by the provider. */
-function endedShort(provider: string, aborted: boolean): ModelError {
-  return aborted
-    ? new ModelError(provider, 'aborted', 'the request was cancelled')
-    : new ModelError(provider, 'network', 'the stream ended before the reply was complete');
+/** A stream that ended without a finish reason: cancelled (shutdown), not a stream of chunks
+ * at all (`received` 0), or cut by the provider. */
+function endedShort(provider: string, aborted: boolean, received: number): ModelError {
+  if (aborted) return new ModelError(provider, 'aborted', 'the request was cancelled');
+  if (received === 0) return new ModelError(provider, 'malformed', 'the answer held no reply text (no stream chunks)');
+  return new ModelError(provider, 'network', 'the stream ended before the reply was complete');
 }
 
 /** What ended a stream early: the idle timer, what toModelError makes of an SDK error, or a

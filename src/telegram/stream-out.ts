@@ -1,0 +1,99 @@
+/**
+ * The Bot API calls of a streamed (or whole) reply, one formatted part each: send, edit and
+ * draft in the message's chat and topic. A 400 on a part with entities is resent once as plain
+ * text (plainTextOf, logged at warn), so nothing is lost to "can't parse entities"; a 429 was
+ * already waited out by auto-retry (api-setup.ts) before an error reaches here.
+ */
+import { type Context, GrammyError } from 'grammy';
+import type { Message, MessageEntity } from 'grammy/types';
+import { plainTextOf } from '../format/render.js';
+import type { FormattedText } from '../format/types.js';
+import type { Logger } from '../logger.js';
+import { topicOf } from './addressing.js';
+import { errorText, isBlockedByUser } from './telegram-errors.js';
+
+/** The calls a streamed reply makes for its parts. None rejects. */
+export interface PartCalls {
+  /** Sends `part` (as a reply to the user's message when `asReply`); its message id, or
+   * undefined when it could not be delivered (logged). */
+  send(part: FormattedText, asReply: boolean): Promise<number | undefined>;
+  /** Replaces message `messageId`'s text by `part`; false when that failed (logged). */
+  edit(messageId: number, part: FormattedText): Promise<boolean>;
+  /** Shows `part` as draft `draftId` (private chats only); false when that failed (logged). */
+  draft(draftId: number, part: FormattedText): Promise<boolean>;
+}
+
+/** A 400 whose description says the edit changed nothing: the text is already shown. */
+function isNotModified(error: unknown): boolean {
+  return error instanceof GrammyError && error.error_code === 400 && /message is not modified/i.test(error.description);
+}
+
+/** Runs `call` with the part's entities; on a 400 (not "not modified") retries once as plain text. */
+async function withFallback<T>(
+  part: FormattedText,
+  log: Logger,
+  call: (text: string, entities: MessageEntity[] | undefined) => Promise<T>,
+): Promise<T> {
+  const entities = part.entities.length > 0 ? (part.entities as MessageEntity[]) : undefined;
+  try {
+    return await call(part.text, entities);
+  } catch (error) {
+    const rejected = error instanceof GrammyError && error.error_code === 400 && !isNotModified(error);
+    if (!rejected || entities === undefined) throw error;
+    log.warn({ err: errorText(error) }, 'Telegram rejected a formatted message; resent as plain text');
+    return await call(plainTextOf(part), undefined);
+  }
+}
+
+/** The PartCalls for replies to `message`. */
+export function partCalls(ctx: Context, message: Message, log: Logger): PartCalls {
+  const chatId = message.chat.id;
+  const topicId = topicOf(message);
+  const noPreview = { link_preview_options: { is_disabled: true } };
+  const failed = (what: string, error: unknown): void => {
+    if (isBlockedByUser(error)) log.info({ status: 403 }, `the user blocked the bot or left the chat; ${what} failed`);
+    else log.error({ err: errorText(error) }, `could not ${what}`);
+  };
+  return {
+    async send(part, asReply) {
+      const replyTo = asReply
+        ? { reply_parameters: { message_id: message.message_id, allow_sending_without_reply: true } }
+        : {};
+      try {
+        const sent = await withFallback(part, log, (text, entities) =>
+          ctx.reply(text, { ...replyTo, ...noPreview, ...(entities && { entities }) }),
+        );
+        return sent.message_id;
+      } catch (error) {
+        failed('send a message', error);
+        return undefined;
+      }
+    },
+    async edit(messageId, part) {
+      try {
+        await withFallback(part, log, (text, entities) =>
+          ctx.api.editMessageText(chatId, messageId, text, { ...noPreview, ...(entities && { entities }) }),
+        );
+        return true;
+      } catch (error) {
+        if (isNotModified(error)) return true;
+        failed('edit a streamed message', error);
+        return false;
+      }
+    },
+    async draft(draftId, part) {
+      try {
+        await withFallback(part, log, (text, entities) =>
+          ctx.api.sendMessageDraft(chatId, draftId, text, {
+            ...(topicId === undefined ? {} : { message_thread_id: topicId }),
+            ...(entities && { entities }),
+          }),
+        );
+        return true;
+      } catch (error) {
+        failed('update a draft', error);
+        return false;
+      }
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Paces the updates of one streamed reply (edits or drafts): the first update waits
+ * `firstDelayMs` after the first text, later ones start at least `intervalMs` after the
+ * previous one started, never two run at once, and an update always shows the latest text (new
+ * text that arrives while one runs, or while a 429 is waited out, is coalesced into the next).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** The pacing of one streamed reply; see the module comment. */
+export interface Pacer {
+  /** New text arrived: schedules an update, unless one is already scheduled. */
+  poke(): void;
+  /** Stops scheduling, waits for the update in flight and for the floor after it, then runs
+   * `last` as the final update (counted like any other). May be called more than once. */
+  finish(last: () => Promise<void>): Promise<void>;
+  /** True once any update (scheduled or final) has started. */
+  started(): boolean;
+}
+
+/** What the pacer is given: `update` must not reject (it logs its own failures). */
+export interface PacerOptions {
+  readonly firstDelayMs: number;
+  readonly intervalMs: number;
+  readonly update: () => Promise<void>;
+}
+
+/** A pacer for one reply; see Pacer. */
+export function createPacer(options: PacerOptions): Pacer {
+  let firstTextAt: number | undefined;
+  let lastStart: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let dirty = false;
+  let finishing = false;
+
+  const dueAt = (): number =>
+    lastStart === undefined ? (firstTextAt ?? Date.now()) + options.firstDelayMs : lastStart + options.intervalMs;
+  const schedule = (): void => {
+    if (finishing || timer !== undefined || running !== undefined || !dirty) return;
+    timer = setTimeout(run, Math.max(0, dueAt() - Date.now()));
+  };
+  const start = (update: () => Promise<void>): Promise<void> => {
+    lastStart = Date.now();
+    dirty = false;
+    running = update().finally(() => {
+      running = undefined;
+      schedule();
+    });
+    return running;
+  };
+  function run(): void {
+    timer = undefined;
+    if (!finishing) void start(options.update);
+  }
+  return {
+    poke() {
+      firstTextAt ??= Date.now();
+      dirty = true;
+      schedule();
+    },
+    async finish(last) {
+      finishing = true;
+      clearTimeout(timer);
+      timer = undefined;
+      while (running !== undefined) await running;
+      if (lastStart !== undefined) await sleep(Math.max(0, dueAt() - Date.now()));
+      await start(last);
+    },
+    started: () => lastStart !== undefined,
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The reply side of telegramSink (delivery.ts): collects the model's deltas and shows them as
+ * the bot's `streaming` setting says (growing messages, a draft in private chats, or whole),
+ * in its `formatting`, paced by stream-pacer.ts; a reply the model did not finish gets
+ * `replies.cutOff` appended.
+ */
+import type { Context } from 'grammy';
+import type { Message } from 'grammy/types';
+import type { ReplySink } from '../answer/reply-sink.js';
+import type { BotConfig } from '../config/types.js';
+import type { Logger } from '../logger.js';
+import { isGroupChat } from './addressing.js';
+import { draftTarget } from './stream-drafts.js';
+import { editTarget, partsOf, type StreamTarget, withNote } from './stream-edits.js';
+import { partCalls } from './stream-out.js';
+import { createPacer, type Pacer } from './stream-pacer.js';
+
+/** The settings of a bot that shape its replies. */
+export type ReplyStyle = Pick<BotConfig, 'streaming' | 'formatting' | 'telegram'>;
+
+/** The `deliver` and `cutOff` of a ReplySink answering `message` in `style`. */
+export function streamedReply(
+  ctx: Context,
+  message: Message,
+  style: ReplyStyle,
+  log: Logger,
+): Pick<ReplySink, 'deliver'> & Required<Pick<ReplySink, 'cutOff'>> {
+  const calls = partCalls(ctx, message, log);
+  const group = isGroupChat(message);
+  const drafts = style.streaming === 'draft' && message.chat.type === 'private';
+  const target: StreamTarget = drafts ? draftTarget(calls, draftIdOf(message)) : editTarget(calls, group);
+  let text = '';
+  let delivering = true;
+  const pacer: Pacer = createPacer({
+    firstDelayMs: style.telegram.firstMessageDelayMs,
+    intervalMs: group ? style.telegram.groupEditIntervalMs : style.telegram.editIntervalMs,
+    update: async () => {
+      if (delivering) delivering = await target.show(partsOf(text, style.formatting, false), false);
+    },
+  });
+  return {
+    async deliver(reply) {
+      for await (const delta of reply) {
+        text += delta;
+        if (!delivering) break; // the reply cannot reach the user: stop the model
+        if (style.streaming !== 'off') pacer.poke();
+      }
+      if (text === '' || !delivering) return delivering;
+      await pacer.finish(async () => {
+        delivering = await target.show(partsOf(text, style.formatting, true), true);
+      });
+      return delivering;
+    },
+    async cutOff(note) {
+      if (!target.shown()) return false;
+      await pacer.finish(async () => {
+        await target.show(withNote(partsOf(text, style.formatting, true), note), true);
+      });
+      return true;
+    },
+  };
+}
+
+/** A non-zero draft id for the reply to `message` (Telegram animates changes to one id). */
+function draftIdOf(message: Message): number {
+  return message.message_id % 2 ** 31 || 1;
+}
