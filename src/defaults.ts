@@ -50,3 +50,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const RECONNECT_BASE_DELAY_MS = 100;
 /** Longest pause between Redis reconnect attempts after a lost connection, in ms. */
 export const DEFAULT_RECONNECT_MAX_DELAY_MS = 2_000;
+
+/** Most intermediate updates (edits, drafts) of streamed replies one bot starts per second,
+ * over all its chats (Telegram allows a bot about 30 messages per second); an update past it
+ * is skipped and its text goes into the next one. Final texts always go. */
+export const STREAM_UPDATES_PER_SECOND = 25;

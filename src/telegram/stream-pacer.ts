@@ -17,11 +17,12 @@ export interface Pacer {
   started(): boolean;
 }
 
-/** What the pacer is given: `update` must not reject (it logs its own failures). */
+/** What the pacer is given: `update` must not reject (it logs its own failures); it resolves
+ * false when it skipped (the text is still to be shown: another update is scheduled). */
 export interface PacerOptions {
   readonly firstDelayMs: number;
   readonly intervalMs: number;
-  readonly update: () => Promise<void>;
+  readonly update: () => Promise<boolean>;
 }
 
 /** A pacer for one reply; see Pacer. */
@@ -39,13 +40,20 @@ export function createPacer(options: PacerOptions): Pacer {
     if (finishing || timer !== undefined || running !== undefined || !dirty) return;
     timer = setTimeout(run, Math.max(0, dueAt() - Date.now()));
   };
-  const start = (update: () => Promise<void>): Promise<void> => {
+  const start = (update: () => Promise<unknown>): Promise<void> => {
     lastStart = Date.now();
     dirty = false;
-    running = update().finally(() => {
-      running = undefined;
-      schedule();
-    });
+    running = update().then(
+      (done) => {
+        running = undefined;
+        if (done === false) dirty = true;
+        schedule();
+      },
+      () => {
+        // `update` must not reject; if it does, the final update still runs.
+        running = undefined;
+      },
+    );
     return running;
   };
   function run(): void {

@@ -10,6 +10,7 @@ import type { ReplySink } from '../answer/reply-sink.js';
 import type { BotConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { isGroupChat } from './addressing.js';
+import { budgetOf } from './stream-budget.js';
 import { draftTarget } from './stream-drafts.js';
 import { editTarget, partsOf, type StreamTarget, withNote } from './stream-edits.js';
 import { partCalls } from './stream-out.js';
@@ -29,13 +30,17 @@ export function streamedReply(
   const group = isGroupChat(message);
   const drafts = style.streaming === 'draft' && message.chat.type === 'private';
   const target: StreamTarget = drafts ? draftTarget(calls, draftIdOf(message)) : editTarget(calls, group);
+  const budget = budgetOf(ctx.me);
   let text = '';
   let delivering = true;
   const pacer: Pacer = createPacer({
     firstDelayMs: style.telegram.firstMessageDelayMs,
     intervalMs: group ? style.telegram.groupEditIntervalMs : style.telegram.editIntervalMs,
     update: async () => {
-      if (delivering) delivering = await target.show(partsOf(text, style.formatting, false), false);
+      if (!delivering) return true;
+      if (!budget.take(!target.shown())) return false; // over the bot's budget: the next update carries it
+      delivering = await target.show(partsOf(text, style.formatting, false), false);
+      return true;
     },
   });
   return {
@@ -47,6 +52,7 @@ export function streamedReply(
       }
       if (text === '' || !delivering) return delivering;
       await pacer.finish(async () => {
+        budget.take(true);
         delivering = await target.show(partsOf(text, style.formatting, true), true);
       });
       return delivering;
