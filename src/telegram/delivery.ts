@@ -41,15 +41,17 @@ const WHOLE_AS_WRITTEN: ReplyStyle = {
 /** The ReplySink answering `message`: the reply is shown as `style` says (the bot's
  * `streaming` and `formatting`; see stream-sink.ts), in parts of at most TELEGRAM_TEXT_LIMIT in
  * the message's chat and topic, the first as a reply in groups, stopping at the first part that
- * could not be delivered; an unfinished reply gets a cut-off note; notices are plain messages. */
+ * could not be delivered; an unfinished reply gets a cut-off note; notices are plain messages.
+ * `signal` (the bot's shutdown) cuts the pacing waits of an unfinished reply short. */
 export function telegramSink(
   ctx: Context,
   message: Message,
   typingIntervalMs: number,
   log: Logger,
   style: ReplyStyle = WHOLE_AS_WRITTEN,
+  signal?: AbortSignal,
 ): ReplySink {
-  const { deliver, cutOff } = streamedReply(ctx, message, style, log);
+  const { deliver, cutOff } = streamedReply(ctx, message, style, log, signal);
   return {
     startTyping: () => keepTyping(ctx, message, typingIntervalMs, log),
     deliver,

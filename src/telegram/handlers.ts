@@ -43,7 +43,14 @@ async function handleMessage(ctx: Context, message: Message, deps: HandlerDeps):
   const kind = kindToAnswer(message, ctx.me, config.groups.reply, ignored);
   if (kind === undefined) return;
   if (!isAllowed(config.access, message.from?.id, message.chat.id)) return refuse(ctx, message, deps, log);
-  const sink = telegramSink(ctx, message, deps.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS, log, config);
+  const sink = telegramSink(
+    ctx,
+    message,
+    deps.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS,
+    log,
+    config,
+    deps.signal,
+  );
   const conversation = conversationOf(config.id, message, config.groups.memory);
   const turnaround: Turnaround = { ctx, message, config, conversation, sink, deps, log };
   const state = await readConversation(turnaround);

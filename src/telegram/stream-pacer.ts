@@ -20,6 +20,8 @@ export interface Pacer {
 /** What the pacer is given: `update` must not reject (it logs its own failures); it resolves
  * false when it skipped (the text is still to be shown: another update is scheduled). */
 export interface PacerOptions {
+  /** Shutdown: once aborted, `finish` no longer waits for the floor. */
+  readonly signal?: AbortSignal;
   readonly firstDelayMs: number;
   readonly intervalMs: number;
   readonly update: () => Promise<boolean>;
@@ -71,7 +73,11 @@ export function createPacer(options: PacerOptions): Pacer {
       clearTimeout(timer);
       timer = undefined;
       while (running !== undefined) await running;
-      if (lastStart !== undefined) await sleep(Math.max(0, dueAt() - Date.now()));
+      const signal = options.signal;
+      if (lastStart !== undefined && signal?.aborted !== true) {
+        // Rejects when shutdown aborts the wait: the final update then goes at once.
+        await sleep(Math.max(0, dueAt() - Date.now()), undefined, signal ? { signal } : {}).catch(() => undefined);
+      }
       await start(last);
     },
     started: () => lastStart !== undefined,

@@ -19,12 +19,14 @@ import { createPacer, type Pacer } from './stream-pacer.js';
 /** The settings of a bot that shape its replies. */
 export type ReplyStyle = Pick<BotConfig, 'streaming' | 'formatting' | 'telegram'>;
 
-/** The `deliver` and `cutOff` of a ReplySink answering `message` in `style`. */
+/** The `deliver` and `cutOff` of a ReplySink answering `message` in `style`; `signal` (the
+ * bot's shutdown) cuts the waits of an unfinished reply short. */
 export function streamedReply(
   ctx: Context,
   message: Message,
   style: ReplyStyle,
   log: Logger,
+  signal?: AbortSignal,
 ): Pick<ReplySink, 'deliver'> & Required<Pick<ReplySink, 'cutOff'>> {
   const calls = partCalls(ctx, message, log);
   const group = isGroupChat(message);
@@ -34,6 +36,7 @@ export function streamedReply(
   let text = '';
   let delivering = true;
   const pacer: Pacer = createPacer({
+    ...(signal === undefined ? {} : { signal }),
     firstDelayMs: style.telegram.firstMessageDelayMs,
     intervalMs: group ? style.telegram.groupEditIntervalMs : style.telegram.editIntervalMs,
     update: async () => {
@@ -59,6 +62,8 @@ export function streamedReply(
     },
     async cutOff(note) {
       if (!target.shown()) return false;
+      // Shutdown aborts every Bot API call too: the part shown stays as it is.
+      if (signal?.aborted === true) return true;
       await pacer.finish(async () => {
         await target.show(withNote(partsOf(text, style.formatting, true), note), true);
       });
