@@ -123,7 +123,11 @@ describe('answer', () => {
 
   it('ends a reply the model failed mid-stream with the cut-off note instead of an apology; stores nothing', async () => {
     const cuts: string[] = [];
-    const sink = { ...recordingSink(), cutOff: async (note: string) => (cuts.push(note), true) };
+    const cutOff = async (note: string): Promise<boolean> => {
+      cuts.push(note);
+      return true;
+    };
+    const sink = { ...recordingSink(), cutOff };
     const memory = recordingMemory();
     const log = captureLog();
     const llm = modelClient(async function* () {
