@@ -58,6 +58,16 @@ export function createPacer(options: PacerOptions): Pacer {
     );
     return running;
   };
+  /** Waits until the next update is due; shutdown (`signal`) ends the wait at once. */
+  async function floor(signal: AbortSignal | undefined): Promise<void> {
+    if (lastStart === undefined || signal?.aborted === true) return;
+    try {
+      await sleep(Math.max(0, dueAt() - Date.now()), undefined, signal ? { signal } : {});
+    } catch (error) {
+      // Handled: an abort ends the wait and the final update goes at once; anything else is a bug.
+      if (!signal?.aborted) throw error;
+    }
+  }
   function run(): void {
     timer = undefined;
     if (!finishing) void start(options.update);
@@ -73,11 +83,7 @@ export function createPacer(options: PacerOptions): Pacer {
       clearTimeout(timer);
       timer = undefined;
       while (running !== undefined) await running;
-      const signal = options.signal;
-      if (lastStart !== undefined && signal?.aborted !== true) {
-        // Rejects when shutdown aborts the wait: the final update then goes at once.
-        await sleep(Math.max(0, dueAt() - Date.now()), undefined, signal ? { signal } : {}).catch(() => undefined);
-      }
+      await floor(options.signal);
       await start(last);
     },
     started: () => lastStart !== undefined,
