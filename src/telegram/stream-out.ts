@@ -47,53 +47,82 @@ async function withFallback<T>(
 
 /** The PartCalls for replies to `message`. */
 export function partCalls(ctx: Context, message: Message, log: Logger): PartCalls {
-  const chatId = message.chat.id;
-  const topicId = topicOf(message);
-  const noPreview = { link_preview_options: { is_disabled: true } };
-  const failed = (what: string, error: unknown): void => {
-    if (isBlockedByUser(error)) log.info({ status: 403 }, `the user blocked the bot or left the chat; ${what} failed`);
-    else log.error({ err: errorText(error) }, `could not ${what}`);
-  };
   return {
-    async send(part, asReply) {
-      const replyTo = asReply
-        ? { reply_parameters: { message_id: message.message_id, allow_sending_without_reply: true } }
-        : {};
-      try {
-        const sent = await withFallback(part, log, (text, entities) =>
-          ctx.reply(text, { ...replyTo, ...noPreview, ...(entities && { entities }) }),
-        );
-        return sent.message_id;
-      } catch (error) {
-        failed('send a message', error);
-        return undefined;
-      }
-    },
-    async edit(messageId, part) {
-      try {
-        await withFallback(part, log, (text, entities) =>
-          ctx.api.editMessageText(chatId, messageId, text, { ...noPreview, ...(entities && { entities }) }),
-        );
-        return true;
-      } catch (error) {
-        if (isNotModified(error)) return true;
-        failed('edit a streamed message', error);
-        return false;
-      }
-    },
-    async draft(draftId, part) {
-      try {
-        await withFallback(part, log, (text, entities) =>
-          ctx.api.sendMessageDraft(chatId, draftId, text, {
-            ...(topicId === undefined ? {} : { message_thread_id: topicId }),
-            ...(entities && { entities }),
-          }),
-        );
-        return true;
-      } catch (error) {
-        failed('update a draft', error);
-        return false;
-      }
-    },
+    send: (part, asReply) => sendPart(ctx, message, part, asReply, log),
+    edit: (messageId, part) => editPart(ctx, message.chat.id, messageId, part, log),
+    draft: (draftId, part) => draftPart(ctx, message, draftId, part, log),
   };
+}
+
+const NO_PREVIEW = { link_preview_options: { is_disabled: true } } as const;
+
+/** Logs a call that failed for good: a user who blocked the bot is not an error. */
+function failed(log: Logger, what: string, error: unknown): void {
+  if (isBlockedByUser(error)) log.info({ status: 403 }, `the user blocked the bot or left the chat; ${what} failed`);
+  else log.error({ err: errorText(error) }, `could not ${what}`);
+}
+
+/** PartCalls.send, in the message's chat and topic (ctx.reply adds the topic). */
+async function sendPart(
+  ctx: Context,
+  message: Message,
+  part: FormattedText,
+  asReply: boolean,
+  log: Logger,
+): Promise<number | undefined> {
+  const replyTo = asReply
+    ? { reply_parameters: { message_id: message.message_id, allow_sending_without_reply: true } }
+    : {};
+  try {
+    const sent = await withFallback(part, log, (text, entities) =>
+      ctx.reply(text, { ...replyTo, ...NO_PREVIEW, ...(entities && { entities }) }),
+    );
+    return sent.message_id;
+  } catch (error) {
+    failed(log, 'send a message', error);
+    return undefined;
+  }
+}
+
+/** PartCalls.edit; "message is not modified" counts as done. */
+async function editPart(
+  ctx: Context,
+  chatId: number,
+  messageId: number,
+  part: FormattedText,
+  log: Logger,
+): Promise<boolean> {
+  try {
+    await withFallback(part, log, (text, entities) =>
+      ctx.api.editMessageText(chatId, messageId, text, { ...NO_PREVIEW, ...(entities && { entities }) }),
+    );
+    return true;
+  } catch (error) {
+    if (isNotModified(error)) return true;
+    failed(log, 'edit a streamed message', error);
+    return false;
+  }
+}
+
+/** PartCalls.draft, in the message's topic when it has one. */
+async function draftPart(
+  ctx: Context,
+  message: Message,
+  draftId: number,
+  part: FormattedText,
+  log: Logger,
+): Promise<boolean> {
+  const topicId = topicOf(message);
+  try {
+    await withFallback(part, log, (text, entities) =>
+      ctx.api.sendMessageDraft(message.chat.id, draftId, text, {
+        ...(topicId === undefined ? {} : { message_thread_id: topicId }),
+        ...(entities && { entities }),
+      }),
+    );
+    return true;
+  } catch (error) {
+    failed(log, 'update a draft', error);
+    return false;
+  }
 }

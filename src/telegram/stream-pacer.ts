@@ -12,7 +12,7 @@ export interface Pacer {
   poke(): void;
   /** Stops scheduling, waits for the update in flight and for the floor after it, then runs
    * `last` as the final update (counted like any other). May be called more than once. */
-  finish(last: () => Promise<void>): Promise<void>;
+  finish(last: () => Promise<unknown>): Promise<void>;
   /** True once any update (scheduled or final) has started. */
   started(): boolean;
 }

@@ -8,7 +8,7 @@ import { waitFor } from '../support/wait-for.js';
 
 const TOKEN = '3201:budget-token';
 const CHATS = 30;
-const WORDS = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+const WORDS = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ');
 
 describe('the per-bot budget of streamed updates', () => {
   it('counts update starts in a sliding second; a forced one always goes', () => {
