@@ -1,6 +1,7 @@
 /** Streamed and formatted replies through the real fleet against the fake Bot API and model. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderTelegram } from '../../src/format/render.js';
+import { splitRendered } from '../../src/format/split.js';
 import type { RecordedCall } from '../fakes/telegram-types.js';
 import { LEVEL } from '../support/capture-log.js';
 import { createFleetHarness, type FleetHarness, transcript } from '../support/fleet-harness.js';
@@ -160,6 +161,25 @@ describe('streaming replies', () => {
     await waitFor(() => shown(group, first?.messageId ?? 0)?.text === renderTelegram(LONG).text, { timeoutMs: 8000 });
     expect(calls('editMessageText', group).length).toBeGreaterThan(0);
     expect(calls('sendMessageDraft', group)).toHaveLength(0);
+  }, 20_000);
+
+  it('rolls a long streamed reply over to new messages before 4096, every part valid and final', async () => {
+    await start();
+    const paragraphs = Array.from({ length: 30 }, (_, i) => `**Part ${i}**: ${'all work and no play '.repeat(10)}`);
+    const long = paragraphs.join('\n\n');
+    h.openai.enqueueReply({ content: long, chunks: paragraphs.map((p) => `${p}\n\n`), chunkDelayMs: 60 });
+    h.telegram.sendText(TOKEN, { chatId: 9, userId: 9, text: 'long' });
+    const expected = splitRendered(renderTelegram(long));
+    expect(expected.length).toBeGreaterThanOrEqual(2);
+    const final = () =>
+      h.telegram.sentMessages(TOKEN, 9).map((m) => {
+        const shown = h.telegram.message(TOKEN, 9, m.messageId);
+        return { text: shown?.text, entities: shown?.entities ?? [] };
+      });
+    await waitFor(() => JSON.stringify(final()) === JSON.stringify(expected), { timeoutMs: 10_000 });
+    const updates = [...calls('sendMessage', 9), ...calls('editMessageText', 9)];
+    expect(calls('editMessageText', 9).length).toBeGreaterThan(0);
+    expect(updates.every((call) => call.outcome?.status === 200 && String(call.params.text).length <= 4096)).toBe(true);
   }, 20_000);
 
   it('sends the text exactly as the model wrote it with formatting: plain', async () => {
