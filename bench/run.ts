@@ -84,7 +84,7 @@ function render(options: BenchOptions, results: readonly ScenarioResult[], head:
     '## Notes',
     '',
     ...results.flatMap((r) => r.notes.map((n) => `- ${n}`)),
-    '- Streaming (time to the first visible text) is not measured: botfleet does not stream replies yet.',
+    '- Streaming (time from the model’s first token to the first visible text, and 429s in a many-chat streaming run) is not measured yet: botfleet streams replies, but this benchmark has no streaming scenario, and its fake Bot API does not emulate flood limits.',
     ...(chartFiles.length > 0 ? ['', '## Charts', '', ...chartFiles] : []),
     ...(results.some((r) => r.profiles.length > 0)
       ? [

@@ -57,3 +57,7 @@ export const READY_STORAGE_TIMEOUT_MS = 1_000;
 export const READY_STORAGE_CACHE_MS = 1_000;
 /** Deadline of `botfleet health`'s request to /readyz, in ms. */
 export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
+/** Most intermediate updates (edits, drafts) of streamed replies one bot starts per second,
+ * over all its chats (Telegram allows a bot about 30 messages per second); an update past it
+ * is skipped and its text goes into the next one. Final texts always go. */
+export const STREAM_UPDATES_PER_SECOND = 25;

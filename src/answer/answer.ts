@@ -60,7 +60,8 @@ interface Produced {
 
 /** Answers `input` into `deps.sink`. Stores the turn only when the whole reply was delivered;
  * a model failure stores nothing and tells the user (`replies.modelError`), and so does a turn
- * that could not be stored after the reply was delivered (`replies.storeFailed`). Never
+ * that could not be stored after the reply was delivered (`replies.storeFailed`); a reply the
+ * model failed to finish ends with `replies.cutOff` where the sink can show it. Never
  * rejects for a model or storage failure. */
 export async function answer(input: AnswerInput, deps: AnswerDeps): Promise<void> {
   const { log, sink } = deps;
@@ -127,28 +128,36 @@ function produce(stream: AsyncIterable<string>, onFirst: () => void): Produced {
   return { deltas: deltas(), text: () => text, failure: () => failure };
 }
 
-/** A failed model request: logged (a non-ModelError as the bug it is, with its stack), and the
- * user gets the apology, unless shutdown aborted it. */
+/** A failed model request: logged (a non-ModelError as the bug it is, with its stack). A reply
+ * shown in part ends with `replies.cutOff`; otherwise the user gets the apology, unless
+ * shutdown aborted the request. Nothing is stored either way. */
 async function reportModelFailure(error: unknown, deps: AnswerDeps): Promise<void> {
   const { config, log } = deps;
+  const cut = (await deps.sink.cutOff?.(config.replies.cutOff)) === true;
+  const told = cut ? 'the reply shown so far ends with the cut-off note' : 'the user got the apology';
   if (error instanceof ModelError && error.reason === 'aborted') {
-    log.warn({}, 'model request aborted by shutdown; nothing stored');
+    log.warn(
+      {},
+      cut
+        ? `model request aborted by shutdown; ${told}; nothing stored`
+        : 'model request aborted by shutdown; nothing stored',
+    );
     return;
   }
   if (error instanceof ModelError) {
     log.error(
       { provider: error.provider, reason: error.reason, status: error.status, model: config.model, err: error.message },
-      'model request failed; the user got the apology, nothing stored',
+      `model request failed; ${told}, nothing stored`,
     );
   } else {
     // The client maps every failure of the call to a ModelError: anything else is our bug.
     const stack = error instanceof Error ? error.stack : undefined;
     log.error(
       { provider: config.provider.name, model: config.model, err: errorMessage(error), stack },
-      'bug: the model client threw an unexpected error; the user got the apology, nothing stored',
+      `bug: the model client threw an unexpected error; ${told}, nothing stored`,
     );
   }
-  await deps.sink.notify({ kind: 'modelError', text: config.replies.modelError });
+  if (!cut) await deps.sink.notify({ kind: 'modelError', text: config.replies.modelError });
 }
 
 /** Stores the delivered turn; a failure is logged and the user told. */

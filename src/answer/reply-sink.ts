@@ -24,6 +24,12 @@ export interface ReplySink {
    * reply). Resolves true when all of it was delivered, false when some was not (the sink
    * logged why). Never rejects; an empty reply delivers nothing and resolves true. */
   deliver(reply: AsyncIterable<string>): Promise<boolean>;
+  /** Optional: ends the reply last delivered, which the model did not finish (it failed or was
+   * aborted mid-stream), with `note`. Resolves true when part of that reply was shown (the note
+   * was added, or tried), false when none was (the caller then tells the user otherwise).
+   * Never rejects. A sink without it shows nothing of an unfinished reply beyond what it
+   * delivered. */
+  cutOff?(note: string): Promise<boolean>;
   /** Shows a notice. Resolves true when delivered. Never rejects. */
   notify(notice: Notice): Promise<boolean>;
 }

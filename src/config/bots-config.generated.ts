@@ -31,6 +31,14 @@ export type MaxReplyTokens = number | null;
  * The answer to /start.
  */
 export type Greeting = string;
+/**
+ * How a reply shows while the model writes it: edit (a message that grows by edits, at most one per `telegram.editIntervalMs`, `telegram.groupEditIntervalMs` in groups), draft (in private chats a live draft via sendMessageDraft, then one message; elsewhere as edit), off (the whole reply sent once complete). A reply complete within `telegram.firstMessageDelayMs` is always one message.
+ */
+export type Streaming = 'off' | 'edit' | 'draft';
+/**
+ * How the model's text is shown: markdown (its Markdown rendered as Telegram formatting: bold, italic, code, links, lists, quotes, headings, tables as preformatted text) or plain (exactly as the model wrote it).
+ */
+export type Formatting = 'markdown' | 'plain';
 
 /**
  * botfleet configuration, version 1: the bots to run, the LLM providers they use and the one memory engine they share. Any string may use ${VAR}, ${VAR:-fallback} (from the environment or .env) and $${ for a literal ${.
@@ -114,6 +122,8 @@ export interface BotDefaults {
   replies?: ReplyTexts;
   access?: AccessSettings;
   groups?: GroupSettings;
+  streaming?: Streaming;
+  formatting?: Formatting;
   telegram?: TelegramSettings;
 }
 /**
@@ -165,6 +175,10 @@ export interface ReplyTexts {
    * Sent, as a reply to it, for a message that arrived while too many of the same conversation were already waiting (see `telegram.maxWaitingPerConversation`): it was not read. Sent once until the bot takes the next waiting message.
    */
   busy?: string;
+  /**
+   * Appended to a streamed reply the model failed to finish after part of it was shown; that exchange is not remembered. When nothing was shown yet, the user gets `modelError` instead.
+   */
+  cutOff?: string;
 }
 /**
  * Who may talk to the bot. A message is answered when its sender is in `users` or its chat is in `chats`; when both are null, everyone may.
@@ -212,6 +226,18 @@ export interface TelegramSettings {
    * Most updates this bot keeps waiting for their conversation's turn, over all conversations. Beyond that the bot stops fetching, so the overload waits at Telegram, not in memory.
    */
   maxWaitingUpdates?: number;
+  /**
+   * How long a streamed reply collects text before it is first shown, in ms: a reply complete by then is sent as one message, with no edit.
+   */
+  firstMessageDelayMs?: number;
+  /**
+   * Shortest time between two updates (edits or drafts) of a streamed reply in a private chat, in ms (Telegram allows about 1 message per second per chat).
+   */
+  editIntervalMs?: number;
+  /**
+   * Shortest time between two edits of a streamed reply in a group, in ms (Telegram allows about 20 messages per minute per group).
+   */
+  groupEditIntervalMs?: number;
 }
 /**
  * The bots to run, by id. The id is stable: it names the bot in logs and in memory keys (renaming it starts the bot with empty memory).
@@ -238,5 +264,7 @@ export interface BotSettings {
   replies?: ReplyTexts;
   access?: AccessSettings;
   groups?: GroupSettings;
+  streaming?: Streaming;
+  formatting?: Formatting;
   telegram?: TelegramSettings;
 }

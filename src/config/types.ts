@@ -54,6 +54,8 @@ export interface RepliesConfig {
   readonly historyLost: string;
   /** For a message that did not fit in its conversation's waiting list (not read). */
   readonly busy: string;
+  /** Appended to a streamed reply cut off after part of it was shown. */
+  readonly cutOff: string;
 }
 
 /** Who may talk to a bot: sender in `users` or chat in `chats`; both null = everyone. */
@@ -77,7 +79,18 @@ export interface TelegramConfig {
   readonly maxWaitingPerConversation: number;
   /** Most updates waiting for their turn over the whole bot; beyond: fetching pauses. */
   readonly maxWaitingUpdates: number;
+  /** How long a streamed reply collects text before it is first shown, in ms. */
+  readonly firstMessageDelayMs: number;
+  /** Shortest time between two updates of a streamed reply in a private chat, in ms. */
+  readonly editIntervalMs: number;
+  /** The same in a group, in ms. */
+  readonly groupEditIntervalMs: number;
 }
+
+/** How a reply shows while the model writes it (see the schema's `streaming`). */
+export type StreamingMode = 'off' | 'edit' | 'draft';
+/** How the model's text is shown (see the schema's `formatting`). */
+export type FormattingMode = 'markdown' | 'plain';
 
 /** One enabled bot, fully resolved. */
 export interface BotConfig {
@@ -97,6 +110,8 @@ export interface BotConfig {
   readonly replies: RepliesConfig;
   readonly access: AccessConfig;
   readonly groups: GroupsConfig;
+  readonly streaming: StreamingMode;
+  readonly formatting: FormattingMode;
   readonly telegram: TelegramConfig;
 }
 

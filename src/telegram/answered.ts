@@ -10,10 +10,22 @@ import { errorText } from './telegram-errors.js';
 
 /** Returns `sink`, recording the update as answered (`record`) whenever something reached the user
  * that no stored turn records: a delivered apology, storage notice or "not stored" notice, and
- * a reply not delivered whole (part 1 may have gone out: it is never sent again). */
+ * a reply not delivered whole (part 1 may have gone out: it is never sent again), a reply cut
+ * short with `replies.cutOff`. */
 export function markingSink(sink: ReplySink, record: () => Promise<void>): ReplySink {
+  const cutOff = sink.cutOff?.bind(sink);
   return {
     startTyping: () => sink.startTyping(),
+    // A reply cut short with the note reached the user: it is the answer, never sent again.
+    ...(cutOff === undefined
+      ? {}
+      : {
+          async cutOff(note: string) {
+            const shown = await cutOff(note);
+            if (shown) await record();
+            return shown;
+          },
+        }),
     async deliver(reply) {
       const whole = await sink.deliver(reply);
       if (!whole) await record();

@@ -1,16 +1,15 @@
 /**
- * Delivery to Telegram: the ReplySink of a message (split at TELEGRAM_TEXT_LIMIT, sent in the
- * message's chat and topic, as a reply in groups, "typing…" every interval), and `send` for
- * one text.
+ * Delivery to Telegram: the ReplySink of a message (its reply streamed and formatted as the
+ * bot says, by stream-sink.ts; "typing…" every interval), and `send` for one text.
  */
 import type { Context } from 'grammy';
 import type { Message } from 'grammy/types';
 import type { ReplySink } from '../answer/reply-sink.js';
 import type { Logger } from '../logger.js';
-import { isGroupChat, topicOf } from './addressing.js';
+import { topicOf } from './addressing.js';
 import { grammySignal } from './grammy-compat.js';
-import { splitMessage } from './split-message.js';
-import { AbortedByShutdown, errorText, isBlockedByUser } from './telegram-errors.js';
+import { type ReplyStyle, streamedReply } from './stream-sink.js';
+import { errorText, logUndelivered } from './telegram-errors.js';
 
 /** Sends `text` in the message's chat and topic (as a reply when `asReply`). Returns false
  * when it could not be delivered; a user who blocked the bot is not an error. */
@@ -24,32 +23,36 @@ export async function send(ctx: Context, text: string, log: Logger, asReply = fa
     await ctx.reply(text, { ...replyTo, link_preview_options: { is_disabled: true } });
     return true;
   } catch (error) {
-    if (error instanceof AbortedByShutdown) {
-      log.warn({}, 'message not sent: aborted by shutdown (its deadline passed)');
-    } else if (isBlockedByUser(error)) {
-      log.info({ status: 403 }, 'the user blocked the bot or left the chat; message not delivered');
-    } else {
-      log.error({ err: errorText(error) }, 'could not send a message');
-    }
+    logUndelivered(log, 'send a message', error);
     return false;
   }
 }
 
-/** The ReplySink answering `message`: the whole reply is collected, split into parts of at
- * most TELEGRAM_TEXT_LIMIT, and sent in order (the first as a reply in groups), stopping at the
- * first part that could not be delivered; notices are sent as plain messages. */
-export function telegramSink(ctx: Context, message: Message, typingIntervalMs: number, log: Logger): ReplySink {
+/** How a reply is shown when telegramSink is given no style: whole, as the model wrote it. */
+const WHOLE_AS_WRITTEN: ReplyStyle = {
+  streaming: 'off',
+  formatting: 'plain',
+  telegram: { firstMessageDelayMs: 0, editIntervalMs: 0, groupEditIntervalMs: 0 } as ReplyStyle['telegram'],
+};
+
+/** The ReplySink answering `message`: the reply is shown as `style` says (the bot's
+ * `streaming` and `formatting`; see stream-sink.ts), in parts of at most TELEGRAM_TEXT_LIMIT in
+ * the message's chat and topic, the first as a reply in groups, stopping at the first part that
+ * could not be delivered; an unfinished reply gets a cut-off note; notices are plain messages.
+ * `signal` (the bot's shutdown) cuts the pacing waits of an unfinished reply short. */
+export function telegramSink(
+  ctx: Context,
+  message: Message,
+  typingIntervalMs: number,
+  log: Logger,
+  style: ReplyStyle = WHOLE_AS_WRITTEN,
+  signal?: AbortSignal,
+): ReplySink {
+  const { deliver, cutOff } = streamedReply(ctx, message, style, log, signal);
   return {
     startTyping: () => keepTyping(ctx, message, typingIntervalMs, log),
-    async deliver(reply) {
-      let text = '';
-      for await (const delta of reply) text += delta;
-      if (text === '') return true;
-      for (const [index, part] of splitMessage(text).entries()) {
-        if (!(await send(ctx, part, log, index === 0 && isGroupChat(message)))) return false;
-      }
-      return true;
-    },
+    deliver,
+    cutOff,
     notify: (notice) => send(ctx, notice.text, log),
   };
 }

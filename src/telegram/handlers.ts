@@ -50,7 +50,14 @@ async function handleMessage(ctx: Context, message: Message, deps: HandlerDeps):
   if (kind === undefined) return;
   if (!isAllowed(config.access, message.from?.id, message.chat.id)) return refuse(ctx, message, deps, log);
   const conversation = conversationOf(config.id, message, config.groups.memory);
-  const toTelegram = telegramSink(ctx, message, deps.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS, log);
+  const toTelegram = telegramSink(
+    ctx,
+    message,
+    deps.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS,
+    log,
+    config,
+    deps.signal,
+  );
   const sink = markingSink(toTelegram, () => recordAnswered(deps.memory, conversation, ctx.update.update_id, log));
   const turnaround: Turnaround = { ctx, message, config, conversation, sink, deps, log, receivedAt };
   const state = await readConversation(turnaround);

@@ -6,6 +6,7 @@
  */
 import { GrammyError } from 'grammy';
 import { errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
 
 /** A 401 (revoked or wrong token) or 404 (malformed token) from the Bot API. */
 export function isTokenRejected(error: unknown): error is GrammyError {
@@ -36,4 +37,13 @@ export class AbortedByShutdown extends Error {
 export function errorText(error: unknown): string {
   if (error instanceof GrammyError) return `${error.error_code} ${error.description}`;
   return errorMessage(error);
+}
+
+/** Logs a message that could not be delivered (`what`: e.g. "send a message"): shutdown's abort
+ * at warn, a user who blocked the bot at info, anything else at error. */
+export function logUndelivered(log: Logger, what: string, error: unknown): void {
+  if (error instanceof AbortedByShutdown) log.warn({}, `could not ${what}: aborted by shutdown (its deadline passed)`);
+  else if (isBlockedByUser(error))
+    log.info({ status: 403 }, `the user blocked the bot or left the chat; could not ${what}`);
+  else log.error({ err: errorText(error) }, `could not ${what}`);
 }

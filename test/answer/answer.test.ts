@@ -121,6 +121,29 @@ describe('answer', () => {
     });
   });
 
+  it('ends a reply the model failed mid-stream with the cut-off note instead of an apology; stores nothing', async () => {
+    const cuts: string[] = [];
+    const cutOff = async (note: string): Promise<boolean> => {
+      cuts.push(note);
+      return true;
+    };
+    const sink = { ...recordingSink(), cutOff };
+    const memory = recordingMemory();
+    const log = captureLog();
+    const llm = modelClient(async function* () {
+      yield 'Half an';
+      throw new ModelError('fake', 'server', 'stream broke');
+    });
+    const input = { conversation, turns: [], userText: 'hi', updateId: 8 };
+    await answer(input, { config, memory, llm, sink, signal: new AbortController().signal, log: log.logger });
+    expect(cuts).toEqual([config.replies.cutOff]);
+    expect(sink.notices).toEqual([]);
+    expect(memory.turns).toEqual([]);
+    expect(log.lines().find((l) => l.level === LEVEL.error)?.msg).toBe(
+      'model request failed; the reply shown so far ends with the cut-off note, nothing stored',
+    );
+  });
+
   it('logs a programming error of the model client as a bug, with its stack, and still apologises', async () => {
     const sink = recordingSink();
     const memory = recordingMemory();

@@ -90,14 +90,20 @@ describe('loadConfig', () => {
           'I answered, but could not save this exchange, so I will not remember it. Repeat anything I should keep in mind.',
         historyLost: 'Sorry, I could not read our earlier conversation, so I am starting again from a blank page.',
         busy: 'I am still answering your earlier messages, so I did not read this one (nor any you send before my next answer). Please send it again once I have replied.',
+        cutOff: '… (cut off: I could not finish this answer, please ask again)',
       },
       access: { users: null, chats: null },
       groups: { reply: 'mention', memory: 'chat' },
+      streaming: 'edit',
+      formatting: 'markdown',
       telegram: {
         apiRoot: 'https://api.telegram.org',
         maxConcurrentUpdates: 100,
         maxWaitingPerConversation: 10,
         maxWaitingUpdates: 1000,
+        firstMessageDelayMs: 300,
+        editIntervalMs: 1000,
+        groupEditIntervalMs: 3000,
       },
     });
   });

@@ -223,7 +223,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         'cache-control': 'no-cache',
         ...headersFor(request),
       });
-      res.write(`data: ${JSON.stringify(chunkBody(meta, { role: 'assistant', content: '' }, null, false))}\n\n`);
+      res.write(
+        `data: ${JSON.stringify(chunkBody(meta, { role: 'assistant', content: failure.partialContent ?? '' }, null, false))}\n\n`,
+      );
       res.end(
         kind === 'malformed'
           ? 'data: {"id": "chatcmpl-broken", "choices": [\n\n'

@@ -92,6 +92,8 @@ export interface OpenAIFailure {
   readonly retryAfterSeconds?: number;
   /** How many matching requests fail (default 1; `Infinity` for all). */
   readonly times?: number;
+  /** 'stream-error' only: the content of the one chunk sent before the error (default ''). */
+  readonly partialContent?: string;
   /** Only requests for this model fail. */
   readonly model?: string;
 }

@@ -44,14 +44,15 @@ describe('createLlmClient', () => {
     expect(Object.keys(bare).sort()).toEqual(['messages', 'model']);
   });
 
-  it('streams the reply as deltas (one today), starting the request only when iterated, failing like complete', async () => {
+  it('streams the reply as deltas, starting the request only when iterated, failing like complete', async () => {
     const client = createLlmClient(provider());
     const before = fake.requests().length;
     const stream = client.stream({ model: 'm1', messages, temperature: null, maxReplyTokens: null });
     expect(fake.requests().length).toBe(before);
     const deltas: string[] = [];
     for await (const delta of stream) deltas.push(delta);
-    expect(deltas).toEqual(['echo: hi']);
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.join('')).toBe('echo: hi');
     fake.failNext({ status: 401 });
     const failing = client.stream({ model: 'm1', messages, temperature: null, maxReplyTokens: null });
     const error = await (async () => {

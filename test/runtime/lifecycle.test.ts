@@ -158,7 +158,7 @@ describe('the shutdown deadline', () => {
     expect(h.telegram.sentMessages(TOKEN, 6)).toEqual([]);
     // An abort at the deadline is shutdown doing its job, not a delivery error.
     expect(h.logs().filter((l) => l.msg === 'could not send a message')).toEqual([]);
-    expect(h.logs().find((l) => l.msg.startsWith('message not sent: aborted by shutdown'))?.level).toBe(LEVEL.warn);
+    expect(h.logs().find((l) => l.msg.endsWith('aborted by shutdown (its deadline passed)'))?.level).toBe(LEVEL.warn);
   });
 });
 
