@@ -11,8 +11,8 @@ import { DEFAULT_SHUTDOWN_DEADLINE_MS } from './defaults.js';
 import { errorMessage } from './errors.js';
 import { createLlmClient, type LlmClient } from './llm/llm-client.js';
 import type { Logger } from './logger.js';
-import { openConversationStore } from './memory/open-store.js';
-import { startOps } from './ops/start-ops.js';
+import { type ConversationStoreHandle, openConversationStore } from './memory/open-store.js';
+import { type OpsHandle, startOps } from './ops/start-ops.js';
 import { checkToken, setupErrorText } from './telegram/check-token.js';
 import type { MemoryPort } from './telegram/handler-deps.js';
 import { type BotDeps, type BotHandle, startBot } from './telegram/start-bot.js';
@@ -51,15 +51,8 @@ export async function startFleet(
   logger: Logger,
   options: FleetOptions = {},
 ): Promise<FleetHandle> {
-  const store = await openConversationStore({ storage: config.storage, logger });
   const bots = new Map<string, BotHandle>();
-  const botStates = () => [...bots].map(([id, bot]) => [id, bot.state()] as const);
-  const ops = await startOps(config.server, { bots: botStates, pingStorage: store.ping, logger }).catch(
-    async (error: unknown) => {
-      await store.close(); // nothing started yet: leave nothing open
-      throw error;
-    },
-  );
+  const { store, ops } = await openServices(config, bots, logger);
   const flags = { stopRequested: false, reloading: false, startFailed: false };
   const noBotLeft = noBotLeftWatch(bots, flags);
   const deps: BotDeps = {
@@ -79,11 +72,43 @@ export async function startFleet(
   );
   noBotLeft.check();
   const reloads = createReloadApplier({ current: config, bots, start, checkNoBotLeft: noBotLeft.check, flags });
+  return fleetHandle({ bots, store, ops, flags, reloads, noBotLeft: noBotLeft.promise, logger });
+}
+
+/** The store and the ops server (when `server` is on), opened in that order; a failure of the
+ * second closes the first. */
+async function openServices(
+  config: FleetConfig,
+  bots: ReadonlyMap<string, BotHandle>,
+  logger: Logger,
+): Promise<{ store: ConversationStoreHandle; ops: OpsHandle }> {
+  const store = await openConversationStore({ storage: config.storage, logger });
+  const botStates = () => [...bots].map(([id, bot]) => [id, bot.state()] as const);
+  try {
+    return { store, ops: await startOps(config.server, { bots: botStates, pingStorage: store.ping, logger }) };
+  } catch (error) {
+    await store.close(); // nothing started yet: leave nothing open
+    throw error;
+  }
+}
+
+/** The FleetHandle over the running parts: reloads are counted by the ops server; a stop
+ * drains the bots (and a reload in progress), then closes the ops server and the store. */
+function fleetHandle(parts: {
+  bots: Map<string, BotHandle>;
+  store: ConversationStoreHandle;
+  ops: OpsHandle;
+  flags: { stopRequested: boolean };
+  reloads: ReturnType<typeof createReloadApplier>;
+  noBotLeft: Promise<string>;
+  logger: Logger;
+}): FleetHandle {
+  const { bots, store, ops, flags, reloads, logger } = parts;
   let stopping: Promise<void> | undefined;
   return {
     bots,
     opsUrl: ops.url,
-    noBotLeft: noBotLeft.promise,
+    noBotLeft: parts.noBotLeft,
     async apply(next) {
       try {
         const applied = await reloads.apply(next);
