@@ -9,6 +9,10 @@
 export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
 /** Time aborted replies get to unwind after the shutdown deadline, in ms. */
 export const ABORT_GRACE_MS = 2_000;
+/** The first part of ABORT_GRACE_MS, in ms: at the deadline the model requests (and the Bot API
+ * calls begun before it) are aborted, and replies cut off may still post `replies.cutOff`
+ * until this much later; then every Bot API call is aborted and the rest is for unwinding. */
+export const CUT_OFF_GRACE_MS = 1_500;
 
 /** Longest wait for getMe when a bot starts, before it is retried, in ms. */
 export const DEFAULT_INIT_TIMEOUT_MS = 15_000;

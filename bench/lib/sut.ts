@@ -44,6 +44,9 @@ export interface SystemOptions {
   readonly gcOnSignal?: boolean;
   /** botfleet only: turn the ops server (`server.port`, metrics on) on at this port. */
   readonly serverPort?: number;
+  /** botfleet only: more YAML lines under `defaults:` (without their indent), other than
+   * `provider` and `window`; a `telegram: { … }` line is merged with the apiRoot. */
+  readonly defaults?: readonly string[];
 }
 
 /** A running system under test. */
@@ -78,6 +81,13 @@ export function makeTokens(count: number, run: string, first = 0): string[] {
   return Array.from({ length: count }, (_, i) => `${7_000_000 + first + i}:bench-${run}-${first + i}`);
 }
 
+/** The settings of a `telegram: { … }` line among `defaults`, to join with the apiRoot. */
+function telegramExtra(defaults: readonly string[] | undefined): string {
+  const line = defaults?.find((l) => l.startsWith('telegram:'));
+  const inner = line?.replace(/^telegram:\s*\{(.*)\}\s*$/, '$1').trim();
+  return inner === undefined || inner === '' ? '' : `, ${inner}`;
+}
+
 function fleetYaml(options: SystemOptions, tokens: readonly string[], namespace: string): string {
   const window = options.window ?? DEFAULT_WINDOW;
   const url = options.storage === 'sqlite' ? 'sqlite://data/bench.sqlite' : REDIS_URL;
@@ -89,7 +99,8 @@ function fleetYaml(options: SystemOptions, tokens: readonly string[], namespace:
     `  fake: { baseUrl: "${options.fakes.baseUrl}", apiKey: bench-key }`,
     'defaults:',
     '  provider: fake',
-    `  telegram: { apiRoot: "${options.fakes.apiRoot}" }`,
+    `  telegram: { apiRoot: "${options.fakes.apiRoot}"${telegramExtra(options.defaults)} }`,
+    ...(options.defaults ?? []).filter((line) => !line.startsWith('telegram:')).map((line) => `  ${line}`),
     `  window: { maxTurns: ${window.maxTurns}, maxTokens: ${window.maxTokens} }`,
     'bots:',
     ...tokens.map((token, i) => `  ${botId(i)}: { token: "${token}" }`),

@@ -176,7 +176,7 @@ export interface ReplyTexts {
    */
   busy?: string;
   /**
-   * Appended to a streamed reply the model failed to finish after part of it was shown; that exchange is not remembered. When nothing was shown yet, the user gets `modelError` instead.
+   * Appended to a streamed reply the model failed to finish after part of it was shown, or that shutdown cut off at its deadline; that exchange is not remembered. When nothing was shown yet, the user gets `modelError` instead.
    */
   cutOff?: string;
 }

@@ -2,11 +2,11 @@
  * The transformer stack every Bot API call of a bot goes through, innermost first:
  * auto-retry (429 honouring retry_after; 5xx, except for calls that show the user a message),
  * quick retries of network failures, the update offset kept across runner (and reload)
- * restarts, and the bot's shutdown abort signal.
+ * restarts, and the bot's shutdown abort signals.
  *
  * grammY runs the transformer installed last outermost (`ApiClient.use` reduces the list
  * over the raw call), and copies the installed list into every `ctx.api`, so handlers' calls
- * go through the same stack. The abort signal is installed last so that the waits inside
+ * go through the same stack. The abort signals are installed last so that the waits inside
  * auto-retry and the network retries see it: @grammyjs/auto-retry 2.0.2 (`out/mod.js`,
  * `pause(seconds, signal)`) clears its timer and rejects when the call's signal aborts, and
  * re-throws instead of retrying once the signal is aborted.
@@ -19,15 +19,23 @@ import { grammySignal } from './grammy-compat.js';
 import { retryNetworkErrors, showsTheUser } from './network-retry.js';
 import { AbortedByShutdown } from './telegram-errors.js';
 
-/** Installs the stack described above on `bot.api`; `replies` aborts every call but
- * getUpdates (the runner's own stop aborts its poll). Call once, before the bot starts. */
-export function installApiTransformers(bot: Bot, replies: AbortSignal, offset: UpdateOffset = { next: 0 }): void {
+/** Installs the stack described above on `bot.api` (see abortAlsoOn for `shutdown`); getUpdates
+ * is never aborted by it (the runner's own stop aborts its poll). Call once, before the bot starts. */
+export function installApiTransformers(bot: Bot, shutdown: ShutdownSignals, offset: UpdateOffset = { next: 0 }): void {
   bot.api.config.use(
     retryRateLimitsAndServerErrors(),
     retryNetworkErrors(),
     keepUpdateOffset(offset),
-    abortAlsoOn(replies),
+    abortAlsoOn(shutdown),
   );
+}
+
+/** A bot's two shutdown signals, in the order they abort. */
+export interface ShutdownSignals {
+  /** The deadline: ends every call begun before it (one waiting out a 429 included). */
+  readonly deadline: AbortSignal;
+  /** Ends every call, whenever begun (the cut-off notes posted after the deadline included). */
+  readonly all: AbortSignal;
 }
 
 /** The offset after the newest update fetched for one token; shared by every Bot built for
@@ -47,28 +55,29 @@ function retryRateLimitsAndServerErrors(): Transformer {
   return (prev, method, payload, signal) => (showsTheUser(method) ? sendCall : anyCall)(prev, method, payload, signal);
 }
 
-/** A transformer that makes every call except getUpdates end when `extra` aborts, as well as
- * when the caller's own signal (if any) does; once `extra` aborted, a failed call throws
- * AbortedByShutdown. Listeners are removed when the call settles:
- * `extra` lives as long as the bot, and AbortSignal.any retains its composites on a
- * long-lived source in some Node versions (nodejs/node#55351). */
-export function abortAlsoOn(extra: AbortSignal): Transformer {
+/** A transformer that makes every call except getUpdates end when `shutdown.all` aborts, a call
+ * begun before `shutdown.deadline` aborted also when that does, and any call when the caller's
+ * own signal (if any) does; a failed call that a shutdown signal ended throws
+ * AbortedByShutdown. Listeners are removed when the call settles: the signals live as long as
+ * the bot, and AbortSignal.any retains its composites on a long-lived source in some Node
+ * versions (nodejs/node#55351). */
+export function abortAlsoOn(shutdown: ShutdownSignals): Transformer {
   return async (prev, method, payload, signal) => {
     if (method === 'getUpdates') return prev(method, payload, signal);
     const own = signal as unknown as AbortSignal | undefined;
+    const ending = shutdown.deadline.aborted ? [shutdown.all] : [shutdown.deadline, shutdown.all];
+    const ended = (): boolean => ending.some((s) => s.aborted);
     const both = new AbortController();
     const abort = (): void => both.abort();
-    if (extra.aborted || own?.aborted) abort();
-    extra.addEventListener('abort', abort);
-    own?.addEventListener('abort', abort);
+    if (ended() || own?.aborted) abort();
+    for (const s of [...ending, own]) s?.addEventListener('abort', abort);
     try {
       return await prev(method, payload, grammySignal(both.signal));
     } catch (error) {
       // Converted: a call the shutdown aborted is no delivery failure; callers log it as such.
-      throw extra.aborted ? new AbortedByShutdown(method) : error;
+      throw ended() ? new AbortedByShutdown(method) : error;
     } finally {
-      extra.removeEventListener('abort', abort);
-      own?.removeEventListener('abort', abort);
+      for (const s of [...ending, own]) s?.removeEventListener('abort', abort);
     }
   };
 }

@@ -2,7 +2,8 @@
  * One bot's lifecycle: its client, its update handling, a supervisor (supervisor.ts) that
  * polls until stopped, restarting after a 409 or a network failure and giving up only when
  * Telegram rejects the token. Once stop() began no runner starts; the drain (drain.ts) bounds
- * the whole stop by its deadline, then aborts model and Telegram calls alike (api-setup.ts).
+ * the whole stop by its deadline, then aborts the model requests (a reply cut off posts its
+ * cut-off note) and, a little later, every Telegram call (api-setup.ts).
  */
 import { setMaxListeners } from 'node:events';
 import { Bot } from 'grammy';
@@ -42,8 +43,10 @@ export interface BotHandle {
   state(): BotState;
   /** Stops polling at once (no runner starts after this call) and waits for in-flight replies
    * until `deadlineMs` after the call (a later call with a sooner deadline brings the one of a
-   * stop in progress forward); then aborts them, model and Telegram calls alike
-   * (nothing is stored for them), and gives them ABORT_GRACE_MS to unwind. Never waits longer. */
+   * stop in progress forward); then aborts their model requests (nothing is stored for them; a
+   * reply shown in part ends with `replies.cutOff`) and gives them ABORT_GRACE_MS to unwind,
+   * aborting every Telegram call CUT_OFF_GRACE_MS into it. Never waits longer, and makes no
+   * Telegram call once it resolved. */
   stop(deadlineMs: number): Promise<void>;
   /** Replaces the config used from the next message on (live reload). */
   update(config: BotConfig): void;
@@ -81,8 +84,11 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
 
 /** The bot's client and state; no I/O. */
 function createRun(config: BotConfig, log: Logger, options: BotLifecycleOptions, metrics?: BotMetrics): BotRun {
+  const deadlineReached = new AbortController();
   const abortReplies = new AbortController();
-  setMaxListeners(0, abortReplies.signal); // every in-flight call listens to it
+  // every in-flight call listens to them
+  setMaxListeners(0, deadlineReached.signal);
+  setMaxListeners(0, abortReplies.signal);
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   return {
@@ -95,6 +101,7 @@ function createRun(config: BotConfig, log: Logger, options: BotLifecycleOptions,
       pollTimeoutSeconds: options.pollTimeoutSeconds ?? DEFAULT_POLL_TIMEOUT_SECONDS,
     },
     halt: new AbortController(),
+    deadlineReached,
     abortReplies,
     inFlight: new Set(),
     pending: new Set(),
@@ -111,7 +118,8 @@ function createRun(config: BotConfig, log: Logger, options: BotLifecycleOptions,
  * error boundary. */
 function installUpdateHandling(self: BotRun, deps: BotDeps): void {
   const { bot, log } = self;
-  installApiTransformers(bot, self.abortReplies.signal, offsetFor(self.config.token, deps.updateOffsets));
+  const shutdown = { deadline: self.deadlineReached.signal, all: self.abortReplies.signal };
+  installApiTransformers(bot, shutdown, offsetFor(self.config.token, deps.updateOffsets));
   bot.use(async (_ctx, next) => {
     const work = next();
     trackUntilSettled(self.inFlight, work);
@@ -124,7 +132,7 @@ function installUpdateHandling(self: BotRun, deps: BotDeps): void {
     trackUntilSettled(self.pending, work);
   };
   const config = (): BotConfig => self.config;
-  installHandlers(bot, { ...deps, logger: log, config, signal: self.abortReplies.signal, track });
+  installHandlers(bot, { ...deps, logger: log, config, signal: self.deadlineReached.signal, track });
   bot.catch((error) => {
     deps.metrics?.error(self.config.id, 'unexpected');
     // One bad update never disturbs the others: log it with its update id and carry on.
@@ -166,10 +174,13 @@ async function drainAndStop(self: BotRun, deadline: AbortSignal): Promise<void> 
   // The runner's loop may be waiting for a free update slot: track it, never await it bare.
   const winding = self.runner?.stop();
   if (winding !== undefined) trackUntilSettled(self.pending, winding);
+  const cutOff = (): void => self.deadlineReached.abort();
   const abort = (): void => self.abortReplies.abort();
-  await drainWithin({ pending: self.pending, inFlight: () => self.inFlight.size, abort, log: self.log }, deadline);
+  const deps = { pending: self.pending, inFlight: () => self.inFlight.size, cutOff, abort, log: self.log };
+  await drainWithin(deps, deadline);
   // Whatever the drain left (a "typing…" ping waiting out a 429, work past the grace) must not
   // reach Telegram after stop() resolved: abort it now, even when the drain ended early.
+  cutOff();
   abort();
   self.state = self.state === 'rejected' ? 'rejected' : 'stopped';
   self.markReady();

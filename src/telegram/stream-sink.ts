@@ -21,7 +21,8 @@ import { createPacer, type Pacer } from './stream-pacer.js';
 export type ReplyStyle = Pick<BotConfig, 'streaming' | 'formatting' | 'telegram'>;
 
 /** The `deliver` and `cutOff` of a ReplySink answering `message` in `style`; `signal` (the
- * bot's shutdown) cuts the waits of an unfinished reply short. */
+ * bot's shutdown deadline) cuts the pacing waits of an unfinished reply short, so its cut-off
+ * note goes out at once. */
 export function streamedReply(
   ctx: Context,
   message: Message,
@@ -56,8 +57,8 @@ export function streamedReply(
     },
     async cutOff(note) {
       if (!target.shown()) return false;
-      // Shutdown aborts every Bot API call too: the part shown stays as it is.
-      if (signal?.aborted === true) return true;
+      // At shutdown too: the deadline aborted the model, the Bot API calls go on a little longer
+      // (drain.ts); a note that cannot go out leaves the part shown as it is.
       await pacer.finish(() => target.show(withNote(finalParts(), note), true));
       return true;
     },

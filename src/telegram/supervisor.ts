@@ -39,7 +39,11 @@ export interface BotRun {
   readonly timing: Required<BotLifecycleOptions>;
   /** Stops the supervisor and its start-up calls. */
   readonly halt: AbortController;
-  /** Aborts in-flight model and Telegram calls at the shutdown deadline. */
+  /** Aborted at the shutdown deadline: model requests, waiting messages, pacing waits and the
+   * Bot API calls begun before it (replies cut off may still post their cut-off note). */
+  readonly deadlineReached: AbortController;
+  /** Aborted once the cut-off notes had their time (CUT_OFF_GRACE_MS) and when stop() ends:
+   * every Bot API call but getUpdates. */
   readonly abortReplies: AbortController;
   /** Reply handlers still running. */
   readonly inFlight: Set<Promise<unknown>>;

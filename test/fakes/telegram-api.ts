@@ -1,7 +1,8 @@
 /**
  * A fake Telegram Bot API on 127.0.0.1 for tests and benchmarks: `POST {apiRoot}/bot{token}/{method}`
  * for any number of registered tokens, a real long-poll `getUpdates` with offsets, every call
- * recorded with timestamps, Telegram's validation and wording, and failure injection.
+ * recorded with timestamps, Telegram's validation and wording, failure injection, and (when
+ * asked for) Telegram's flood limits (telegram-flood.ts).
  * Tests drive it in-process; another process drives it over HTTP under `/__fake/`
  * (see `telegram-control.ts`).
  *
@@ -16,6 +17,7 @@ import { createRecordLog, type WaitOptions } from './record-log.js';
 import { type BotState, createBotState, type FailureRule, type Poller } from './telegram-bot-state.js';
 import { handleControl } from './telegram-control.js';
 import { CONFLICT_POLL, CONFLICT_WEBHOOK, failureBody } from './telegram-failures.js';
+import { createFloodGate, type FloodGate, type FloodLimits, floodChatOf } from './telegram-flood.js';
 import { allowedUpdatesOf, METHODS, type MethodOutcome } from './telegram-methods.js';
 import type {
   ApiResponse,
@@ -96,6 +98,9 @@ export interface FakeTelegram {
   blockUser(token: string, chatId: number): void;
   /** Undoes `blockUser`. */
   unblockUser(token: string, chatId: number): void;
+  /** Turns the flood-limit emulation on (true: Telegram's rough limits, or these) or off
+   * (false); turning it on starts every count afresh. */
+  setFlood(flood: boolean | FloodLimits): void;
   /** Forgets recorded calls (seqs keep counting); sent messages and timings stay. */
   clearCalls(): void;
   /** Stops the server, drops held requests and rejects pending waits. */
@@ -117,6 +122,21 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   const allSent: SentMessage[] = [];
   const flushScheduled = new Set<BotState>();
   const now = (): { at: number; wallAt: number } => ({ at: performance.now(), wallAt: Date.now() });
+  let floodLimits: FloodLimits | undefined;
+  const floodGates = new Map<string, FloodGate>();
+  const setFlood = (flood: boolean | FloodLimits | undefined): void => {
+    floodLimits = flood === true ? {} : flood === false || flood === undefined ? undefined : flood;
+    floodGates.clear();
+  };
+  setFlood(options.flood);
+  /** The retry_after of a 429 for a call past the flood limits, when they are emulated. */
+  const floodWait = (token: string, method: string, params: Record<string, unknown>, at: number) => {
+    const chatId = floodLimits === undefined ? undefined : floodChatOf(method, params);
+    if (chatId === undefined) return undefined;
+    const gate = floodGates.get(token) ?? createFloodGate(floodLimits);
+    floodGates.set(token, gate);
+    return gate.take(chatId, at);
+  };
 
   const requireBot = (token: string): BotState => {
     const bot = bots.get(token);
@@ -303,6 +323,11 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       writeOutcome(res, call, { ok: false, status: 404, description: 'Not Found' });
       return;
     }
+    const retryAfter = floodWait(token, lower, params, performance.now());
+    if (retryAfter !== undefined) {
+      write(res, call, 429, failureBody({ status: 429, retryAfter }, lower), false);
+      return;
+    }
     const before = bot.sent.length;
     writeOutcome(res, call, handler({ bot, params, seq: call.seq, at: call.at, wallAt: call.wallAt }));
     const sent = bot.sent[before];
@@ -453,6 +478,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     },
     blockUser: (token, chatId) => void requireBot(token).blocked.add(chatId),
     unblockUser: (token, chatId) => void requireBot(token).blocked.delete(chatId),
+    setFlood,
     clearCalls() {
       log.clear();
       index.clear();

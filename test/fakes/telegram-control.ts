@@ -19,11 +19,14 @@
  * - `POST /__fake/failNext` `{token, method, ...TelegramFailure}` (`times: null` = Infinity)
  * - `POST /__fake/delay` `{method, ms, token?}`
  * - `POST /__fake/block` `{token, chatId, blocked?: boolean}` (default true)
+ * - `POST /__fake/flood` `{on: boolean, ...FloodLimits}`: flood-limit emulation on (with
+ *   those limits, else Telegram's) or off
  * - `POST /__fake/clearCalls`
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendJson } from './http-util.js';
 import type { FakeTelegram } from './telegram-api.js';
+import type { FloodLimits } from './telegram-flood.js';
 import type { RecordedCall, SendTextOptions, TelegramFailure, UpdateInput } from './telegram-types.js';
 
 type Json = Record<string, unknown>;
@@ -151,6 +154,13 @@ function post(fake: FakeTelegram, path: string, body: Json): Json {
       if (body.blocked === false) fake.unblockUser(str(body.token, 'token'), num(body.chatId, 'chatId'));
       else fake.blockUser(str(body.token, 'token'), num(body.chatId, 'chatId'));
       return {};
+    case '/__fake/flood': {
+      const { on, ...limits } = body;
+      if (typeof on !== 'boolean') throw new Error('"on" must be a boolean');
+      for (const [name, value] of Object.entries(limits)) num(value, name);
+      fake.setFlood(on ? (limits as FloodLimits) : false);
+      return {};
+    }
     case '/__fake/clearCalls':
       fake.clearCalls();
       return {};

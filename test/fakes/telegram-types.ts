@@ -5,6 +5,7 @@
  * ms as `timeOrigin + at` (the control API's `GET /__fake/info` gives `timeOrigin`).
  */
 import type { MessageEntity, Update } from 'grammy/types';
+import type { FloodLimits } from './telegram-flood.js';
 
 /** The JSON body the Bot API answers with. */
 export type ApiResponse =
@@ -159,6 +160,9 @@ export interface FakeTelegramOptions {
   readonly recordGetUpdates?: boolean;
   /** Port to listen on (default 0 = any free port). */
   readonly port?: number;
+  /** Emulate Telegram's flood limits (telegram-flood.ts): true for the defaults, or limits;
+   * default off (nothing is ever refused for going too fast). */
+  readonly flood?: boolean | FloodLimits;
 }
 
 /** Profile given to `addBot`. */

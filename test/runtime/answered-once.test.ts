@@ -99,6 +99,26 @@ describe.each([
     ]);
   });
 
+  it('records a reply the model cut off mid-stream as the answer: a redelivery gets nothing more', async () => {
+    await h.writeConfig([{ id: 'once', token: TOKEN, yaml: 'telegram: { firstMessageDelayMs: 0 }' }], { storageUrl });
+    const first = await h.start();
+    h.openai.failNext({ kind: 'stream-error', partialContent: 'The first half' });
+    const cut = h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'q' });
+    const [sent] = await h.telegram.waitForSent(1, { token: TOKEN });
+    await waitFor(() => h.telegram.message(TOKEN, USER, sent?.messageId ?? 0)?.text?.includes('cut off') === true, {
+      what: 'the cut-off note',
+    });
+    const replay = delivered(h, cut);
+    await first.fleet.stop(2000);
+
+    await h.start();
+    h.telegram.sendUpdate(TOKEN, replay);
+    h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'final' });
+    await waitFor(() => h.telegram.sentMessages(TOKEN).some((m) => m.text === 'echo: final'), { what: 'echo: final' });
+    expect(h.telegram.sentMessages(TOKEN, USER).map((m) => m.text)).toEqual(['The first half', 'echo: final']);
+    expect(transcript(h.openai.lastRequest()?.body).slice(1)).toEqual(['user: final']);
+  });
+
   it('never sends a reply again that did not go out whole (part 1 may have): a redelivery gets nothing', async () => {
     await h.writeConfig([{ id: 'once', token: TOKEN }], { storageUrl });
     const first = await h.start();
