@@ -103,11 +103,8 @@ async function show(
   command: { bot: string; chat: number; topic?: number },
   io: HistoryIo,
 ): Promise<number> {
-  const found = await scanOf(history, io, (c) => inChat(c, command));
-  if (found.length === 0) {
-    io.writeError(`no stored conversation of bot "${command.bot}" in chat ${chatLabel(command.chat)}\n`);
-    return 1;
-  }
+  const found = await conversationsInChat(history, command, io);
+  if (found === undefined) return 1;
   for (const { conversation: c, turns } of found) {
     const where = [`chat ${chatLabel(c.chatId)}`];
     if (c.topicId !== undefined) where.push(`topic ${c.topicId}`);
@@ -127,6 +124,19 @@ const indent = (text: string): string =>
     .split('\n')
     .map((line) => `  ${line}`)
     .join('\n');
+
+/** The stored conversations of `where.bot` in `where.chat` (and topic); undefined, after
+ * telling the user, when there is none. */
+async function conversationsInChat(
+  history: HistoryStore,
+  where: { bot: string; chat: number; topic?: number },
+  io: HistoryIo,
+): Promise<Awaited<ReturnType<typeof scanOf>> | undefined> {
+  const found = await scanOf(history, io, (c) => inChat(c, where));
+  if (found.length > 0) return found;
+  io.writeError(`no stored conversation of bot "${where.bot}" in chat ${chatLabel(where.chat)}\n`);
+  return undefined;
+}
 
 /** Whether `c` is of `where.bot` in `where.chat`, and in `where.topic` when one is given. */
 function inChat(c: ConversationKey, where: { bot: string; chat: number; topic?: number }): boolean {
@@ -151,11 +161,8 @@ async function reset(
   command: { bot: string; chat: number; topic?: number },
   io: HistoryIo,
 ): Promise<number> {
-  const found = await scanOf(history, io, (c) => inChat(c, command));
-  if (found.length === 0) {
-    io.writeError(`no stored conversation of bot "${command.bot}" in chat ${chatLabel(command.chat)}\n`);
-    return 1;
-  }
+  const found = await conversationsInChat(history, command, io);
+  if (found === undefined) return 1;
   for (const { key, conversation, turns } of found) {
     await history.store.reset(conversation);
     io.write(`reset ${key} (${turns.length} turn${turns.length === 1 ? '' : 's'} forgotten)\n`);

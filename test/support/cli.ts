@@ -13,18 +13,21 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `node dist/cli.js ...args` to completion. `env` replaces the environment except PATH
+/** Runs `node dist/cli.js ...args` to completion (with `input` piped to its standard input,
+ * then closed, when given). `env` replaces the environment except PATH
  * and HOME, so a developer's own variables never leak into a test. */
 export function runCli(
   args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    // No input: standard input is closed at once, as with /dev/null.
+    child.stdin.end(options.input ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
