@@ -13,7 +13,7 @@ import type { ConversationKey } from '../memory/keys.js';
 import type { Turn } from '../memory/value-format.js';
 import { meterModelCall } from './metered-call.js';
 import type { BotMetrics } from './metrics.js';
-import { buildWindow } from './prompt-window.js';
+import { computeWindow } from './prompt-window.js';
 import type { ReplySink } from './reply-sink.js';
 
 /** The memory the answer writes to. Throws on a storage failure. */
@@ -68,7 +68,8 @@ export async function answer(input: AnswerInput, deps: AnswerDeps): Promise<void
   const stopTyping = sink.startTyping();
   try {
     const userAt = Date.now();
-    const call = meterModelCall(requestFor(input, deps), deps.config, deps.metrics);
+    const { request, promptTokens } = requestFor(input, deps);
+    const call = meterModelCall(request, promptTokens, deps.config, deps.metrics);
     const produced = produce(call.stream(deps.llm), stopTyping);
     const delivered = await sink.deliver(produced.deltas);
     const failure = produced.failure();
@@ -89,23 +90,25 @@ export async function answer(input: AnswerInput, deps: AnswerDeps): Promise<void
   }
 }
 
-/** The model request for `input`: the prompt window and the bot's model settings. */
-function requestFor(input: AnswerInput, deps: AnswerDeps): CompletionRequest {
+/** The model request for `input` (the prompt window and the bot's model settings), and its
+ * tokens as the window counted them. */
+function requestFor(input: AnswerInput, deps: AnswerDeps): { request: CompletionRequest; promptTokens: number } {
   const { config, log } = deps;
-  const messages = buildWindow({
+  const { messages, tokens } = computeWindow({
     systemPrompt: config.systemPrompt,
     turns: input.turns,
     userText: input.userText,
     window: config.window,
   });
   log.debug({ text: input.userText, messages: messages.length }, 'asking the model');
-  return {
+  const request = {
     model: config.model,
     messages,
     temperature: config.temperature,
     maxReplyTokens: config.maxReplyTokens,
     signal: deps.signal,
   };
+  return { request, promptTokens: tokens };
 }
 
 /** Wraps the model's stream: collects the text, calls `onFirst` before the first delta is

@@ -8,7 +8,7 @@ import type { BotConfig } from '../config/types.js';
 import type { CompletionRequest, LlmClient, TokenUsage } from '../llm/llm-client.js';
 import { ModelError } from '../llm/model-error.js';
 import { type BotMetrics, type ModelOutcome, secondsSince } from './metrics.js';
-import { countTextTokens, MESSAGE_OVERHEAD_TOKENS, REQUEST_OVERHEAD_TOKENS } from './prompt-window.js';
+import { countTextTokens } from './prompt-window.js';
 
 /** How the answer ended, as `finish` needs it. */
 export interface AnswerEnd {
@@ -28,9 +28,12 @@ export interface MeteredCall {
   finish(end: AnswerEnd): void;
 }
 
-/** Meters `request` for `config`'s bot into `metrics` (undefined: measures nothing). */
+/** Meters `request` for `config`'s bot into `metrics` (undefined: measures nothing);
+ * `promptTokens` is the request's size as the prompt window counted it, used when the provider
+ * reports no usage. */
 export function meterModelCall(
   request: CompletionRequest,
+  promptTokens: number,
   config: BotConfig,
   metrics: BotMetrics | undefined,
 ): MeteredCall {
@@ -55,7 +58,7 @@ export function meterModelCall(
         model: config.model,
         outcome,
         seconds: modelSeconds,
-        promptTokens: usage?.promptTokens ?? promptTokensOf(request),
+        promptTokens: usage?.promptTokens ?? promptTokens,
         completionTokens: usage?.replyTokens ?? countTextTokens(end.text),
       });
       if (end.failure !== undefined) {
@@ -75,11 +78,4 @@ export function meterModelCall(
 function outcomeOf(failure: { readonly error: unknown } | undefined): ModelOutcome {
   if (failure === undefined) return 'ok';
   return failure.error instanceof ModelError ? failure.error.reason : 'error';
-}
-
-/** The request's tokens as prompt-window.ts counts them (content plus OpenAI's overheads). */
-function promptTokensOf(request: CompletionRequest): number {
-  let tokens = REQUEST_OVERHEAD_TOKENS;
-  for (const message of request.messages) tokens += MESSAGE_OVERHEAD_TOKENS + countTextTokens(message.content);
-  return tokens;
 }

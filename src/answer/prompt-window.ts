@@ -97,11 +97,6 @@ export function computeWindow(input: WindowInput): WindowResult {
   };
 }
 
-/** The messages of computeWindow(input): the shape a model client takes. */
-export function buildWindow(input: WindowInput): readonly ModelMessage[] {
-  return computeWindow(input).messages;
-}
-
 /** The beginning of `text` plus TRUNCATION_MARK, at most `budget` tokens in all (just the
  * mark's beginning, or '', when the budget is smaller than the mark). */
 export function truncateToTokens(text: string, budget: number): string {
