@@ -33,6 +33,10 @@ export type MessageKind =
   | 'media'
   | 'service';
 
+/** A kind of message the bot answers (every kind but service messages and commands for
+ * another bot). */
+export type AnswerableKind = Exclude<MessageKind, 'service' | 'for-another-bot'>;
+
 /** Fields that carry something a user sent that is not text. */
 const USER_CONTENT = [
   'animation',
@@ -80,7 +84,7 @@ export function kindToAnswer(
   me: UserFromGetMe,
   reply: GroupsConfig['reply'],
   onIgnoredKind: (kind: MessageKind) => void = () => undefined,
-): MessageKind | undefined {
+): AnswerableKind | undefined {
   if (message.from?.is_bot || !shouldAnswer(message, me, reply)) return undefined;
   const kind = messageKind(message, me);
   if (kind !== 'service' && kind !== 'for-another-bot') return kind;

@@ -8,6 +8,7 @@ import type { ReplySink } from '../answer/reply-sink.js';
 import type { Logger } from '../logger.js';
 import { topicOf } from './addressing.js';
 import { grammySignal } from './grammy-compat.js';
+import type { UpdateBudget } from './stream-budget.js';
 import { type ReplyStyle, streamedReply } from './stream-sink.js';
 import { errorText, logUndelivered } from './telegram-errors.js';
 
@@ -28,27 +29,24 @@ export async function send(ctx: Context, text: string, log: Logger, asReply = fa
   }
 }
 
-/** How a reply is shown when telegramSink is given no style: whole, as the model wrote it. */
-const WHOLE_AS_WRITTEN: ReplyStyle = {
-  streaming: 'off',
-  formatting: 'plain',
-  telegram: { firstMessageDelayMs: 0, editIntervalMs: 0, groupEditIntervalMs: 0 } as ReplyStyle['telegram'],
-};
+/** How a bot's replies are shown: its `streaming` and `formatting` settings (`style`), its
+ * budget of streamed updates shared by all its chats, "typing…" every `typingIntervalMs`, and
+ * `signal` (the bot's shutdown), which cuts the pacing waits of an unfinished reply short. */
+export interface SinkOptions {
+  readonly style: ReplyStyle;
+  readonly budget: UpdateBudget;
+  readonly typingIntervalMs: number;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+}
 
-/** The ReplySink answering `message`: the reply is shown as `style` says (the bot's
- * `streaming` and `formatting`; see stream-sink.ts), in parts of at most TELEGRAM_TEXT_LIMIT in
- * the message's chat and topic, the first as a reply in groups, stopping at the first part that
- * could not be delivered; an unfinished reply gets a cut-off note; notices are plain messages.
- * `signal` (the bot's shutdown) cuts the pacing waits of an unfinished reply short. */
-export function telegramSink(
-  ctx: Context,
-  message: Message,
-  typingIntervalMs: number,
-  log: Logger,
-  style: ReplyStyle = WHOLE_AS_WRITTEN,
-  signal?: AbortSignal,
-): ReplySink {
-  const { deliver, cutOff } = streamedReply(ctx, message, style, log, signal);
+/** The ReplySink answering `message`: the reply is shown as `options.style` says (see
+ * stream-sink.ts), in parts of at most TELEGRAM_TEXT_LIMIT in the message's chat and topic, the
+ * first as a reply in groups, stopping at the first part that could not be delivered; an
+ * unfinished reply gets a cut-off note; notices are plain messages. */
+export function telegramSink(ctx: Context, message: Message, options: SinkOptions): ReplySink {
+  const { log, typingIntervalMs } = options;
+  const { deliver, cutOff } = streamedReply(ctx, message, options);
   return {
     startTyping: () => keepTyping(ctx, message, typingIntervalMs, log),
     deliver,

@@ -10,21 +10,24 @@ import { answer } from '../answer/answer.js';
 import { secondsSince } from '../answer/metrics.js';
 import type { ReplySink } from '../answer/reply-sink.js';
 import type { BotConfig } from '../config/types.js';
-import { DEFAULT_TYPING_INTERVAL_MS } from '../defaults.js';
+import { DEFAULT_TYPING_INTERVAL_MS, STREAM_UPDATES_PER_SECOND } from '../defaults.js';
 import type { Logger } from '../logger.js';
 import type { ConversationKey } from '../memory/keys.js';
 import { conversationOf, isAllowed, textForModel } from './addressing.js';
 import { markingSink, recordAnswered } from './answered.js';
-import { fixedReply, kindToAnswer, type MessageKind } from './commands.js';
+import { type AnswerableKind, fixedReply, kindToAnswer, type MessageKind } from './commands.js';
 import { conversationOrder } from './conversation-order.js';
 import { send, telegramSink } from './delivery.js';
 import type { HandlerDeps, MemoryState } from './handler-deps.js';
+import { createBudget, type UpdateBudget } from './stream-budget.js';
 import { errorText } from './telegram-errors.js';
 
 /** Installs ordering (see conversation-queue.ts) and message handling on `bot`. */
 export function installHandlers(bot: Bot, deps: HandlerDeps): void {
+  // One budget of streamed-reply updates for the bot, shared by all its chats.
+  const budget = createBudget(STREAM_UPDATES_PER_SECOND);
   bot.use(conversationOrder(bot, deps, (ctx, text, log) => send(ctx, text, log, true)));
-  bot.on('message', (ctx) => handleMessage(ctx, ctx.message, deps));
+  bot.on('message', (ctx) => handleMessage(ctx, ctx.message, deps, budget));
 }
 
 /** One message, for one bot's config as it is now. */
@@ -40,7 +43,7 @@ interface Turnaround {
   readonly receivedAt: number;
 }
 
-async function handleMessage(ctx: Context, message: Message, deps: HandlerDeps): Promise<void> {
+async function handleMessage(ctx: Context, message: Message, deps: HandlerDeps, budget: UpdateBudget): Promise<void> {
   const config = deps.config();
   const receivedAt = performance.now();
   deps.metrics?.updateReceived(config.id);
@@ -50,14 +53,13 @@ async function handleMessage(ctx: Context, message: Message, deps: HandlerDeps):
   if (kind === undefined) return;
   if (!isAllowed(config.access, message.from?.id, message.chat.id)) return refuse(ctx, message, deps, log);
   const conversation = conversationOf(config.id, message, config.groups.memory);
-  const toTelegram = telegramSink(
-    ctx,
-    message,
-    deps.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS,
+  const toTelegram = telegramSink(ctx, message, {
+    style: config,
+    budget,
+    typingIntervalMs: deps.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS,
     log,
-    config,
-    deps.signal,
-  );
+    signal: deps.signal,
+  });
   const sink = markingSink(toTelegram, () => recordAnswered(deps.memory, conversation, ctx.update.update_id, log));
   const turnaround: Turnaround = { ctx, message, config, conversation, sink, deps, log, receivedAt };
   const state = await readConversation(turnaround);
@@ -92,7 +94,7 @@ function alreadyAnswered(state: MemoryState, updateId: number, log: Logger): boo
 }
 
 /** Answers a message of `kind` that was not answered before. */
-async function respond(kind: MessageKind, state: MemoryState, t: Turnaround): Promise<void> {
+async function respond(kind: AnswerableKind, state: MemoryState, t: Turnaround): Promise<void> {
   if (kind === 'text') {
     const { ctx, message, config, deps } = t;
     const userText = textForModel(message, message.text ?? '', ctx.me);
@@ -110,7 +112,7 @@ async function respond(kind: MessageKind, state: MemoryState, t: Turnaround): Pr
       ...metrics,
     });
   } else if (kind === 'reset' || kind === 'new') await resetConversation(t);
-  else if (kind !== 'service' && kind !== 'for-another-bot') await replyOnce(fixedReply(kind, t.config), t);
+  else await replyOnce(fixedReply(kind, t.config), t);
 }
 
 /** Sends `text`, then records the update as answered once delivered. */

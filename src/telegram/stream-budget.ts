@@ -1,29 +1,14 @@
 /**
- * One bot's budget of streamed-reply updates per second, shared by all its chats (keyed by the
- * bot's `ctx.me` object, which every context of one bot run shares; grammY makes a new Api
- * object per update), so a bot streaming in many chats at
- * once stays under Telegram's per-bot limit: an intermediate update over budget is skipped (its
+ * One bot's budget of streamed-reply updates per second, shared by all its chats (made once
+ * per bot by installHandlers), so a bot streaming in many chats at once stays under Telegram's
+ * per-bot limit: an intermediate update over budget is skipped (its
  * text goes into the next), a final one always goes and is counted.
  */
-import { STREAM_UPDATES_PER_SECOND } from '../defaults.js';
-
 /** A sliding one-second window of update starts. */
 export interface UpdateBudget {
   /** Records an update now and returns true, or returns false when the window is full and
    * `force` is not set (then nothing is recorded). */
   take(force: boolean): boolean;
-}
-
-const budgets = new WeakMap<object, UpdateBudget>();
-
-/** The budget of the bot whose `ctx.me` is `me` (created on first use). */
-export function budgetOf(me: object, perSecond = STREAM_UPDATES_PER_SECOND): UpdateBudget {
-  let budget = budgets.get(me);
-  if (budget === undefined) {
-    budget = createBudget(perSecond);
-    budgets.set(me, budget);
-  }
-  return budget;
 }
 
 /** A budget of `perSecond` update starts in any one-second window. */

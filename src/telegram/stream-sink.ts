@@ -11,7 +11,7 @@ import type { BotConfig } from '../config/types.js';
 import type { FormattedText } from '../format/types.js';
 import type { Logger } from '../logger.js';
 import { isGroupChat } from './addressing.js';
-import { budgetOf } from './stream-budget.js';
+import type { UpdateBudget } from './stream-budget.js';
 import { draftTarget } from './stream-drafts.js';
 import { editTarget, partsOf, type StreamTarget, withNote } from './stream-edits.js';
 import { type PartCalls, partCalls } from './stream-out.js';
@@ -20,18 +20,16 @@ import { createPacer, type Pacer } from './stream-pacer.js';
 /** The settings of a bot that shape its replies. */
 export type ReplyStyle = Pick<BotConfig, 'streaming' | 'formatting' | 'telegram'>;
 
-/** The `deliver` and `cutOff` of a ReplySink answering `message` in `style`; `signal` (the
- * bot's shutdown deadline) cuts the pacing waits of an unfinished reply short, so its cut-off
- * note goes out at once. */
+/** The `deliver` and `cutOff` of a ReplySink answering `message` in `style`, within the bot's
+ * update `budget`; `signal` (the bot's shutdown deadline) cuts the pacing waits of an
+ * unfinished reply short, so its cut-off note goes out at once. */
 export function streamedReply(
   ctx: Context,
   message: Message,
-  style: ReplyStyle,
-  log: Logger,
-  signal?: AbortSignal,
+  options: { style: ReplyStyle; budget: UpdateBudget; log: Logger; signal: AbortSignal },
 ): Pick<ReplySink, 'deliver'> & Required<Pick<ReplySink, 'cutOff'>> {
+  const { style, budget, log, signal } = options;
   const target = targetFor(partCalls(ctx, message, log), message, style);
-  const budget = budgetOf(ctx.me);
   let text = '';
   let delivering = true;
   const pacer = pacerFor(message, style, signal, async () => {
@@ -66,15 +64,10 @@ export function streamedReply(
 }
 
 /** The pacer of a reply to `message`: its floor is the group one in groups. */
-function pacerFor(
-  message: Message,
-  style: ReplyStyle,
-  signal: AbortSignal | undefined,
-  update: () => Promise<boolean>,
-): Pacer {
+function pacerFor(message: Message, style: ReplyStyle, signal: AbortSignal, update: () => Promise<boolean>): Pacer {
   const { firstMessageDelayMs, editIntervalMs, groupEditIntervalMs } = style.telegram;
   return createPacer({
-    ...(signal === undefined ? {} : { signal }),
+    signal,
     firstDelayMs: firstMessageDelayMs,
     intervalMs: isGroupChat(message) ? groupEditIntervalMs : editIntervalMs,
     update,
