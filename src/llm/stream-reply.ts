@@ -24,6 +24,7 @@ export async function* streamReply(request: CompletionRequest, context: StreamCo
   const idle = idleTimer(provider.timeoutMs, () => abort.abort());
   let text = '';
   let reading = false;
+  let started = false; // a delta with text was passed on
   try {
     const body = { ...bodyOf(request, isOpenAi), stream: true as const, stream_options: { include_usage: true } };
     const chunks = await sdk.chat.completions.create(body, { signal: abort.signal });
@@ -39,9 +40,14 @@ export async function* streamReply(request: CompletionRequest, context: StreamCo
       const choice = chunk.choices?.[0];
       if (choice?.finish_reason) finished = true;
       const delta = choice?.delta?.content ?? '';
-      const blank = text.trim() === '';
       text += delta;
-      if (delta !== '' && text.trim() !== '') yield blank ? text : delta;
+      if (started) {
+        if (delta !== '') yield delta;
+      } else if (delta.trim() !== '') {
+        // The first delta with text carries the blank ones held back before it.
+        started = true;
+        yield text;
+      }
     }
     // The SDK ends an aborted stream quietly (no error): tell why it ended short.
     if (!finished) throw endedShort(provider.name, abort.signal.aborted, received);
@@ -53,7 +59,7 @@ export async function* streamReply(request: CompletionRequest, context: StreamCo
     abort.abort();
     abort.detach();
   }
-  if (text.trim() === '') throw new ModelError(provider.name, 'malformed', 'the answer held no reply text');
+  if (!started) throw new ModelError(provider.name, 'malformed', 'the answer held no reply text');
 }
 
 /** A stream that ended without a finish reason: cancelled (shutdown), not a stream of chunks
