@@ -16,3 +16,15 @@ export function maskUrl(url: string): string {
   else if (parsed.username !== '') parsed.username = '****';
   return parsed.toString();
 }
+
+/** `text` with every `//user:password@` it quotes (an error message quoting a URL) masked as
+ * `//****@`. */
+export function maskUrlCredentialsIn(text: string): string {
+  return text.replace(/\/\/[^/@\s']*@/g, '//****@');
+}
+
+/** `text` with every occurrence of `secret` (an API key, a password) replaced by `****`; `text`
+ * as it is when there is no secret. */
+export function maskSecretIn(text: string, secret: string | null | undefined): string {
+  return secret ? text.split(secret).join('****') : text;
+}

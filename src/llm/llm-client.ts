@@ -5,6 +5,7 @@
  */
 import { OpenAI } from 'openai';
 import type { ProviderConfig } from '../config/types.js';
+import { maskSecretIn } from '../mask.js';
 import { ModelError } from './model-error.js';
 import { bodyOf, followAbort, toModelError } from './sdk-support.js';
 import { streamReply } from './stream-reply.js';
@@ -67,7 +68,7 @@ export function createLlmClient(provider: ProviderConfig): LlmClient {
     maxRetries: provider.maxRetries,
   });
   const isOpenAi = new URL(provider.baseUrl).hostname === 'api.openai.com';
-  const scrub = (text: string): string => (provider.apiKey ? text.split(provider.apiKey).join('****') : text);
+  const scrub = (text: string): string => maskSecretIn(text, provider.apiKey);
 
   const complete = async (request: CompletionRequest): Promise<Completion> => {
     const abort = followAbort(request.signal);

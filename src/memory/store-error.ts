@@ -4,6 +4,7 @@
  * errors. Messages name the storage URL only with its password masked.
  */
 import { AppError } from '../errors.js';
+import { maskSecretIn } from '../mask.js';
 
 /** The storage backends botfleet can open, by URL scheme. */
 export type StoreBackend = 'sqlite' | 'redis' | 'memory';
@@ -117,7 +118,7 @@ export function describeCause(thrown: unknown, secret?: string): string {
   const byName = names[error.name] ?? names[error.constructor.name];
   if (byName !== undefined) return byName;
   const message = error.message === '' ? error.name : error.message;
-  return secret ? message.split(secret).join('****') : message;
+  return maskSecretIn(message, secret);
 }
 
 /** The error that says what really happened: node-redis wraps the socket's error in a

@@ -3,7 +3,7 @@ import { Api, Bot, GrammyError } from 'grammy';
 import type { BotConfig } from '../config/types.js';
 import { TOKEN_CHECK_TIMEOUT_MS } from '../defaults.js';
 import { errorMessage } from '../errors.js';
-import { maskUrl } from '../mask.js';
+import { maskUrl, maskUrlCredentialsIn } from '../mask.js';
 import { grammySignal } from './grammy-compat.js';
 import { isTokenRejected } from './telegram-errors.js';
 
@@ -50,5 +50,5 @@ export function botSetupProblem(bot: BotConfig): string | undefined {
 /** The message of an error grammY threw while setting up a bot, with any password in a URL it
  * quotes (its messages may quote the apiRoot) masked. */
 export function setupErrorText(error: unknown): string {
-  return errorMessage(error).replace(/\/\/[^/@\s']*@/g, '//****@');
+  return maskUrlCredentialsIn(errorMessage(error));
 }

@@ -9,6 +9,7 @@
  * `topic` is the forum topic, `userId` the sender of a `groups.memory: user` conversation,
  * `updateId` the Telegram update of the message (null from `botfleet chat`, chat 0).
  */
+import { errorMessage } from '../errors.js';
 import type { ConversationKey } from '../memory/keys.js';
 import type { Turn } from '../memory/value-format.js';
 
@@ -42,7 +43,7 @@ export function parseTurnLine(text: string): TurnLine | { readonly error: string
     value = JSON.parse(text);
   } catch (error) {
     // Converted: the caller reports the line number and stops before changing anything.
-    return { error: `not JSON (${error instanceof Error ? error.message : String(error)})` };
+    return { error: `not JSON (${errorMessage(error)})` };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { error: 'not a JSON object' };
   const record = value as Record<string, unknown>;
