@@ -9,24 +9,17 @@ import type { Logger } from '../logger.js';
 import { topicOf } from './addressing.js';
 import { grammySignal } from './grammy-compat.js';
 import type { UpdateBudget } from './stream-budget.js';
+import { partCalls } from './stream-out.js';
 import { type ReplyStyle, streamedReply } from './stream-sink.js';
-import { errorText, logUndelivered } from './telegram-errors.js';
+import { errorText } from './telegram-errors.js';
 
-/** Sends `text` in the message's chat and topic (as a reply when `asReply`). Returns false
- * when it could not be delivered; a user who blocked the bot is not an error. */
+/** Sends `text`, as written, in the message's chat and topic (as a reply when `asReply`), the
+ * way a streamed part is sent (stream-out.ts). Returns false when it could not be delivered;
+ * a user who blocked the bot is not an error. */
 export async function send(ctx: Context, text: string, log: Logger, asReply = false): Promise<boolean> {
   const message = ctx.message;
-  const replyTo =
-    asReply && message
-      ? { reply_parameters: { message_id: message.message_id, allow_sending_without_reply: true } }
-      : {};
-  try {
-    await ctx.reply(text, { ...replyTo, link_preview_options: { is_disabled: true } });
-    return true;
-  } catch (error) {
-    logUndelivered(log, 'send a message', error);
-    return false;
-  }
+  if (message === undefined) return false; // only messages are answered
+  return (await partCalls(ctx, message, log).send({ text, entities: [] }, asReply)) !== undefined;
 }
 
 /** How a bot's replies are shown: its `streaming` and `formatting` settings (`style`), its

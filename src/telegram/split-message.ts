@@ -5,8 +5,7 @@
  * cut goes: the indentation of the line after it is kept, so code and lists stay intact.
  */
 
-/** Telegram's limit for one message's text, in UTF-16 code units. */
-export const TELEGRAM_TEXT_LIMIT = 4096;
+import { TELEGRAM_TEXT_LIMIT } from '../format/split.js';
 
 const SEPARATORS = ['\n\n', '\n', ' '] as const;
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { splitMessage, TELEGRAM_TEXT_LIMIT } from '../../src/telegram/split-message.js';
+import { TELEGRAM_TEXT_LIMIT } from '../../src/format/split.js';
+import { splitMessage } from '../../src/telegram/split-message.js';
 
 /** Words of the text, in order: what must survive a split. */
 const words = (text: string) => text.split(/\s+/).filter(Boolean);
