@@ -112,10 +112,10 @@ function fleetHandle(parts: {
     async apply(next) {
       try {
         const applied = await reloads.apply(next);
-        ops.reloaded(applied, next.server);
+        ops.reloaded(applied);
         return applied;
       } catch (error) {
-        ops.reloaded('rejected', next.server);
+        ops.reloaded('rejected');
         throw error;
       }
     },

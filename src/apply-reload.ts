@@ -41,7 +41,12 @@ export function createReloadApplier(state: ApplierState): {
       const failed = await changeBots(plan, state);
       // What runs now: a bot that failed to start is not current, so the next reload retries it.
       const notRunning = new Set(failed.map((failure) => failure.id));
-      current = { ...next, bots: next.bots.filter((bot) => !notRunning.has(bot.id)), storage: current.storage };
+      current = {
+        ...next,
+        bots: next.bots.filter((bot) => !notRunning.has(bot.id)),
+        storage: current.storage,
+        server: current.server,
+      };
       return { ...plan, failed };
     } finally {
       state.flags.reloading = false;

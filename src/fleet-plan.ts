@@ -19,6 +19,9 @@ export interface FleetPlan {
   readonly updated: readonly BotConfig[];
   /** The storage section changed: it cannot be applied without a restart of botfleet. */
   readonly storageChanged: boolean;
+  /** The server section changed: it applies only after a restart (scrapers and the
+   * healthcheck point at the running address). */
+  readonly serverChanged: boolean;
 }
 
 /** Compares `current` with `next`. */
@@ -40,13 +43,16 @@ export function planReload(current: FleetConfig, next: FleetConfig): FleetPlan {
     restarted,
     updated,
     storageChanged: !isDeepStrictEqual(current.storage, next.storage),
+    serverChanged: !isDeepStrictEqual(current.server, next.server),
   };
 }
 
 /** Whether a plan changes anything at all. */
 export function isEmptyPlan(plan: FleetPlan): boolean {
   return (
-    plan.added.length + plan.removed.length + plan.restarted.length + plan.updated.length === 0 && !plan.storageChanged
+    plan.added.length + plan.removed.length + plan.restarted.length + plan.updated.length === 0 &&
+    !plan.storageChanged &&
+    !plan.serverChanged
   );
 }
 

@@ -48,4 +48,12 @@ describe('planReload', () => {
     expect(plan.storageChanged).toBe(true);
     expect(plan.updated).toEqual([]);
   });
+
+  it('flags a server change as needing a restart, and only a real one', () => {
+    expect(planReload(base, { ...base }).serverChanged).toBe(false);
+    const plan = planReload(base, { ...base, server: { port: 9464, host: '0.0.0.0' } });
+    expect(plan.serverChanged).toBe(true);
+    expect(isEmptyPlan(plan)).toBe(false);
+    expect(plan.updated).toEqual([]);
+  });
 });

@@ -5,7 +5,6 @@
  * as needing a restart: the address is what Prometheus and the healthcheck are pointed at, and
  * moving it under them would be a surprise.
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { BotMetrics } from '../answer/metrics.js';
 import type { ServerConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
@@ -29,9 +28,9 @@ export interface OpsHandle {
   readonly metrics: BotMetrics | undefined;
   /** The server's `http://host:port`; undefined when it is off. */
   readonly url: string | undefined;
-  /** A reload was applied (`removed`: the bots it stopped, whose series go) or rejected;
-   * `server` is the reloaded config's (a change is logged as needing a restart). */
-  reloaded(outcome: { readonly removed: readonly string[] } | 'rejected', server: ServerConfig | undefined): void;
+  /** A reload was applied (`removed`: the bots it stopped, whose series go; `serverChanged`:
+   * logged as needing a restart) or rejected. */
+  reloaded(outcome: { readonly removed: readonly string[]; readonly serverChanged: boolean } | 'rejected'): void;
   /** Stops the server; never rejects. */
   close(): Promise<void>;
 }
@@ -39,8 +38,8 @@ export interface OpsHandle {
 /** Starts the server of `server` (nothing when undefined). Throws AppError('config') when it
  * cannot listen. */
 export async function startOps(server: ServerConfig | undefined, deps: OpsDeps): Promise<OpsHandle> {
-  const warnIfMoved = (next: ServerConfig | undefined): void => {
-    if (isDeepStrictEqual(server, next)) return;
+  const warnIfMoved = (outcome: Parameters<OpsHandle['reloaded']>[0]): void => {
+    if (outcome === 'rejected' || !outcome.serverChanged) return;
     deps.logger.warn(
       {},
       'server settings changed: they apply only after a restart of botfleet; the server is unchanged',
@@ -50,7 +49,7 @@ export async function startOps(server: ServerConfig | undefined, deps: OpsDeps):
     return {
       metrics: undefined,
       url: undefined,
-      reloaded: (_, next) => warnIfMoved(next),
+      reloaded: warnIfMoved,
       close: async () => undefined,
     };
   }
@@ -66,10 +65,10 @@ export async function startOps(server: ServerConfig | undefined, deps: OpsDeps):
   return {
     metrics,
     url: http.url,
-    reloaded(outcome, next) {
+    reloaded(outcome) {
       metrics.configReload(outcome === 'rejected' ? 'rejected' : 'applied');
       if (outcome !== 'rejected') for (const bot of outcome.removed) metrics.forgetBot(bot);
-      warnIfMoved(next);
+      warnIfMoved(outcome);
     },
     close: () => http.close(),
   };
