@@ -160,7 +160,7 @@ async function reportModelFailure(error: unknown, deps: AnswerDeps): Promise<voi
       `bug: the model client threw an unexpected error; ${told}, nothing stored`,
     );
   }
-  if (!cut) await deps.sink.notify({ kind: 'modelError', text: config.replies.modelError });
+  if (!cut) await deps.sink.notify({ kind: 'modelError', text: config.replies.modelError, cause: errorMessage(error) });
 }
 
 /** Stores the delivered turn; a failure is logged and the user told. */
@@ -175,6 +175,6 @@ async function storeTurn(conversation: ConversationKey, turn: Turn, deps: Answer
       { err: errorMessage(error) },
       'the reply was sent but the turn could not be stored: storage failed; the user was told',
     );
-    await deps.sink.notify({ kind: 'storeFailed', text: config.replies.storeFailed });
+    await deps.sink.notify({ kind: 'storeFailed', text: config.replies.storeFailed, cause: errorMessage(error) });
   }
 }

@@ -13,6 +13,9 @@ export type NoticeKind = 'modelError' | 'storageError' | 'storeFailed' | 'histor
 export interface Notice {
   readonly kind: NoticeKind;
   readonly text: string;
+  /** Why, in a few secret-free words (a model or storage failure), for a sink whose reader is
+   * the operator (the terminal chat); a chat user is never shown it. */
+  readonly cause?: string;
 }
 
 /** The output side of one conversation, for one message being answered. */

@@ -41,8 +41,6 @@ interface Session {
   readonly llm: LlmClient;
   readonly key: ConversationKey;
   readonly io: ChatIo;
-  /** Model failures seen (the chat's message quotes the last). */
-  readonly failures: unknown[];
   /** Aborts the reply in flight (Ctrl-C). */
   inFlight: AbortController | undefined;
 }
@@ -57,15 +55,13 @@ export async function runChat(fleet: FleetConfig, botId: string, io: ChatIo): Pr
     throw new UsageError(`no enabled bot "${botId}" in ${fleet.file}; the bots are: ${known}`);
   }
   const store = await openConversationStore({ storage: fleet.storage, logger: io.logger });
-  const failures: unknown[] = [];
-  const llm = recordingFailures(createLlmClient(bot.provider), failures);
+  const llm = createLlmClient(bot.provider);
   const session: Session = {
     bot,
     store,
     llm,
     key: { botId, chatId: TERMINAL_CHAT_ID },
     io,
-    failures,
     inFlight: undefined,
   };
   try {
@@ -155,7 +151,6 @@ async function say(text: string, session: Session): Promise<'continue' | 'failed
   if (state.lost) await sink.notify({ kind: 'historyLost', text: bot.replies.historyLost });
   const controller = new AbortController();
   session.inFlight = controller;
-  const failuresBefore = session.failures.length;
   try {
     await answer(
       { conversation: key, turns: state.turns, userText: text },
@@ -164,26 +159,10 @@ async function say(text: string, session: Session): Promise<'continue' | 'failed
   } finally {
     session.inFlight = undefined;
   }
-  const failed = sink.notices.some((notice) => notice.kind !== 'historyLost');
-  if (!failed || io.interactive) return 'continue';
-  const cause = session.failures.length > failuresBefore ? `: ${errorMessage(session.failures.at(-1))}` : '';
-  const what = sink.notices.some((notice) => notice.kind === 'modelError') ? 'the model failed' : 'storage failed';
+  const failure = sink.notices.find((notice) => notice.kind !== 'historyLost');
+  if (failure === undefined || io.interactive) return 'continue';
+  const cause = failure.cause === undefined ? '' : `: ${failure.cause}`;
+  const what = failure.kind === 'modelError' ? 'the model failed' : 'storage failed';
   io.writeError(`botfleet: ${what}${cause}; this message was not stored\n`);
   return 'failed';
-}
-
-/** `llm`, remembering each error its stream throws in `failures`. */
-function recordingFailures(llm: LlmClient, failures: unknown[]): LlmClient {
-  return {
-    provider: llm.provider,
-    complete: (request) => llm.complete(request),
-    async *stream(request) {
-      try {
-        yield* llm.stream(request);
-      } catch (error) {
-        failures.push(error);
-        throw error;
-      }
-    },
-  };
 }

@@ -112,7 +112,9 @@ describe('answer', () => {
     });
     const input = { conversation, turns: [], userText: 'hi', updateId: 6 };
     await answer(input, { config, memory, llm, sink, signal: new AbortController().signal, log: log.logger });
-    expect(sink.notices).toEqual([{ kind: 'modelError', text: config.replies.modelError }]);
+    expect(sink.notices).toEqual([
+      { kind: 'modelError', text: config.replies.modelError, cause: 'provider fake: server (HTTP 500): HTTP 500' },
+    ]);
     expect(memory.turns).toEqual([]);
     const line = log.lines().find((l) => l.level === LEVEL.error);
     expect(line).toMatchObject({
@@ -154,7 +156,9 @@ describe('answer', () => {
     });
     const input = { conversation, turns: [], userText: 'hi', updateId: 7 };
     await answer(input, { config, memory, llm, sink, signal: new AbortController().signal, log: log.logger });
-    expect(sink.notices).toEqual([{ kind: 'modelError', text: config.replies.modelError }]);
+    expect(sink.notices).toEqual([
+      { kind: 'modelError', text: config.replies.modelError, cause: 'cannot read properties of undefined' },
+    ]);
     expect(memory.turns).toEqual([]);
     const line = log.lines().find((l) => l.level === LEVEL.error);
     expect(line?.msg).toMatch(/^bug: the model client threw an unexpected error/);
