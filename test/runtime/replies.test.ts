@@ -31,6 +31,24 @@ describe('replies', () => {
     expect(h.telegram.calls(TOKEN, 'sendMessage').filter((call) => call.outcome?.status !== 200)).toEqual([]);
   });
 
+  it('splits a plain reply over 4096 keeping the indentation after a cut and every emoji whole', async () => {
+    await h.writeConfig([{ id: 'talk', token: TOKEN, yaml: 'formatting: plain\nstreaming: off' }], {
+      storageUrl: 'memory://',
+    });
+    await h.start();
+    const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}';
+    const indented = `${'a'.repeat(4080)}\n    indented code line`;
+    const emoji = `${'b'.repeat(4093)}${family} end`;
+    h.openai.enqueueReply(indented, emoji);
+    h.telegram.sendText(TOKEN, { chatId: 8, userId: 8, text: 'code please' });
+    await h.telegram.waitForSent(2, { token: TOKEN });
+    h.telegram.sendText(TOKEN, { chatId: 9, userId: 9, text: 'emoji please' });
+    await h.telegram.waitForSent(4, { token: TOKEN });
+    const texts = (chat: number): string[] => h.telegram.sentMessages(TOKEN, chat).map((m) => m.text);
+    expect(texts(8)).toEqual(['a'.repeat(4080), '    indented code line']);
+    expect(texts(9)).toEqual(['b'.repeat(4093), `${family} end`]);
+  });
+
   it('answers /start with the greeting, /help with the commands, and sets the command menu', async () => {
     await h.start();
     h.telegram.sendText(TOKEN, { chatId: 2, userId: 2, text: '/start' });
