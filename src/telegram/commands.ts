@@ -92,6 +92,12 @@ export function kindToAnswer(
   return undefined;
 }
 
+/** Whether `message` is one the model answers (text, not a command), under `config`'s rules:
+ * those are the messages `queue: collect` joins. */
+export function isForTheModel(message: Message | undefined, me: UserFromGetMe, config: BotConfig): boolean {
+  return message !== undefined && kindToAnswer(message, me, config.groups.reply) === 'text';
+}
+
 /** The text answering a command or a non-text message. */
 export function fixedReply(kind: 'start' | 'help' | 'unknown' | 'media', config: BotConfig): string {
   switch (kind) {
