@@ -13,7 +13,7 @@ import type { BotConfig } from '../config/types.js';
 import { DEFAULT_TYPING_INTERVAL_MS, STREAM_UPDATES_PER_SECOND } from '../defaults.js';
 import type { Logger } from '../logger.js';
 import type { ConversationKey } from '../memory/keys.js';
-import { conversationOf, isAllowed, textForModel } from './addressing.js';
+import { conversationOf, isAllowed, modelInputOf } from './addressing.js';
 import { markingSink, recordAnswered } from './answered.js';
 import { type AnswerableKind, fixedReply, kindToAnswer, type MessageKind } from './commands.js';
 import { conversationOrder } from './conversation-order.js';
@@ -138,7 +138,7 @@ function alreadyAnswered(state: MemoryState, update: Context, logger: Logger): b
 
 /** Answers a message of `kind` that was not answered before (several joined: text). */
 async function respond(kind: AnswerableKind, state: MemoryState, t: Turnaround): Promise<void> {
-  if (kind === 'text') await answerText(state, t);
+  if (kind === 'text' || kind === 'caption') await answerText(state, t);
   else if (kind === 'reset' || kind === 'new') await resetConversation(t);
   else await replyOnce(fixedReply(kind, t.config), t);
 }
@@ -164,10 +164,9 @@ async function answerText(state: MemoryState, t: Turnaround): Promise<void> {
   });
 }
 
-/** What the model reads for one message. */
+/** What the model reads for one message (text, or a caption with its attachment note). */
 function modelText(update: Context): string {
-  const message = update.message as Message;
-  return textForModel(message, message.text ?? '', update.me);
+  return modelInputOf(update.message as Message, update.me);
 }
 
 /** The memory the answer stores its turn in: for joined messages, the updates before the last
