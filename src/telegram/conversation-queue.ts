@@ -150,7 +150,8 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
     return conversation;
   }
 
-  /** Runs one update of `conversation`; resolves (never rejects) when it is done. */
+  /** Runs one update of `conversation` (the last of a joint run); resolves (never rejects) when
+   * it is done. */
   function start(conversation: Conversation, ctx: Context, next: NextFunction): Promise<void> {
     conversation.running = true;
     running += 1;
@@ -180,11 +181,8 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
         }
       }
       const last = items.at(-1) as Waiting;
-      if (items.length > 1)
-        joined.set(
-          last.ctx,
-          items.map((item) => item.ctx),
-        );
+      const ctxs = items.map((item) => item.ctx);
+      if (ctxs.length > 1) joined.set(last.ctx, ctxs);
       const settle = (): void => {
         for (const item of items) item.settle();
       };
