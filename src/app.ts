@@ -120,9 +120,11 @@ export async function startFleet(
   return fleetHandle({ bots, store, ops, flags, reloads, noBotLeft: noBotLeft.promise, logger, closers });
 }
 
-/** Before a replica polls a bot it just took, the offset its last holder stored; from then on
- * each advance is written back (the getUpdates transformer sets `next`), so the next holder
- * neither repeats nor skips. */
+/** Before a replica polls a bot it just took, the offset its last holder stored. From then on,
+ * when a getUpdates returns updates (the transformer raises `next`), the offset that request
+ * was sent with is written back: what Telegram has confirmed. A new holder thus fetches again
+ * only the last batch, which may be unanswered (a kill -9 mid-reply); the answered marks skip
+ * what was answered: nothing is skipped, nothing answered twice. */
 async function restoreOffset(
   bot: BotConfig,
   leases: LeaseStore,
@@ -149,8 +151,9 @@ async function restoreOffset(
     },
     set next(value) {
       if (value <= next) return;
+      const confirmed = next;
       next = value;
-      write(value);
+      if (confirmed > 0) write(confirmed);
     },
   });
 }

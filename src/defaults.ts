@@ -73,7 +73,9 @@ export const STORE_LOCK_STALE_MS = 30_000;
 
 /** A replica's lease on a bot lasts this long unless renewed (replicas.ts). */
 export const LEASE_TTL_MS = 6_000;
-/** How often a replica renews its leases, announces itself, and rebalances. */
+/** How often a replica renews each lease it holds. */
+export const LEASE_RENEW_MS = 2_000;
+/** How often a replica renews what is due, announces itself, and rebalances. */
 export const LEASE_TICK_MS = 1_000;
 /** A held bot whose lease was last renewed this long ago stops polling (well before the TTL):
  * another replica may take it once the TTL ran out. */

@@ -1,7 +1,7 @@
 /**
  * Replicas on one Redis share the fleet: each enabled bot is polled by the one replica holding
  * its lease (memory/leases.ts). Every LEASE_TICK_MS a replica
- *   1. renews the leases it holds in one round trip; a lease found taken, or not renewed for
+ *   1. renews (each every LEASE_RENEW_MS) the leases it holds in one round trip; a lease found taken, or not renewed for
  *      LEASE_SAFE_MS (well inside LEASE_TTL_MS), is lost: its bot stops polling at once;
  *   2. announces itself in the replica list and reads the live replicas;
  *   3. computes its fair share, ceil(bots / live replicas): over it, it drains some bots, THEN
@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { BotConfig } from './config/types.js';
-import { LEASE_SAFE_MS, LEASE_TICK_MS, LEASE_TTL_MS } from './defaults.js';
+import { LEASE_RENEW_MS, LEASE_SAFE_MS, LEASE_TICK_MS, LEASE_TTL_MS } from './defaults.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import type { LeaseStore } from './memory/leases.js';
@@ -20,11 +20,18 @@ import type { LeaseStore } from './memory/leases.js';
 /** The lease timings, in ms; tests and the bench may shorten them. */
 export interface LeaseTiming {
   readonly ttlMs: number;
+  /** How often leases are renewed (each lease at most once per `renewMs`). */
+  readonly renewMs: number;
   readonly tickMs: number;
   readonly safeMs: number;
 }
 
-export const DEFAULT_LEASE_TIMING: LeaseTiming = { ttlMs: LEASE_TTL_MS, tickMs: LEASE_TICK_MS, safeMs: LEASE_SAFE_MS };
+export const DEFAULT_LEASE_TIMING: LeaseTiming = {
+  ttlMs: LEASE_TTL_MS,
+  renewMs: LEASE_RENEW_MS,
+  tickMs: LEASE_TICK_MS,
+  safeMs: LEASE_SAFE_MS,
+};
 
 /** What the coordinator drives. */
 export interface ReplicaDeps {
@@ -89,8 +96,10 @@ export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps):
   };
 
   const renew = async (): Promise<void> => {
-    const ids = [...held.keys()];
     const sentAt = performance.now();
+    // Every lease once per renewMs (the tick may be shorter): half the script's work at 1 s ticks.
+    const due = sentAt - (timing.renewMs - timing.tickMs / 2);
+    const ids = [...held].filter(([, lease]) => lease.renewedAt <= due).map(([id]) => id);
     try {
       const still = await leases.renew(ids, timing.ttlMs);
       for (const id of ids) {
