@@ -99,7 +99,7 @@ export async function startFleet(
       drainMs: DEFAULT_SHUTDOWN_DEADLINE_MS,
       paused: () => flags.reloading,
       startHeld: async (bot) => {
-        await restoreOffset(bot, leases, updateOffsets, logger);
+        installOffset(bot, await storedOffset(bot, leases, logger), leases, updateOffsets, logger);
         startNow(bot);
       },
       stopHeld: async (id, deadlineMs) => {
@@ -111,7 +111,12 @@ export async function startFleet(
     });
     placement.replicas = replicas;
     // A reload starts (or restarts) only the bots this replica holds; the others wait for a lease.
-    start = (bot) => (replicas.holds(bot.id) ? startNow(bot) : undefined);
+    start = (bot) => {
+      if (!replicas.holds(bot.id)) return undefined;
+      // Restarted by a reload while held: its offset goes on being stored (a new token: from 0).
+      installOffset(bot, 0, leases, updateOffsets, logger);
+      return startNow(bot);
+    };
     await replicas.start();
   }
   noBotLeft.check();
@@ -120,27 +125,37 @@ export async function startFleet(
   return fleetHandle({ bots, store, ops, flags, reloads, noBotLeft: noBotLeft.promise, logger, closers });
 }
 
-/** Before a replica polls a bot it just took, the offset its last holder stored. From then on,
- * when a getUpdates returns updates (the transformer raises `next`), the offset that request
- * was sent with is written back: what Telegram has confirmed. A new holder thus fetches again
- * only the last batch, which may be unanswered (a kill -9 mid-reply); the answered marks skip
- * what was answered: nothing is skipped, nothing answered twice. */
-async function restoreOffset(
-  bot: BotConfig,
-  leases: LeaseStore,
-  offsets: Map<string, UpdateOffset>,
-  logger: Logger,
-): Promise<void> {
-  let stored = 0;
+/** The offset the last holder of `bot` stored (0 when none, or unreadable), read before a
+ * replica polls a bot it just took. See installOffset for what is stored. */
+async function storedOffset(bot: BotConfig, leases: LeaseStore, logger: Logger): Promise<number> {
   try {
-    stored = await leases.readOffset(bot.id);
+    return await leases.readOffset(bot.id, telegramIdOf(bot.token));
   } catch (error) {
     // Handled: Telegram keeps the confirmed offset too, and answered marks stop repeats.
     logger.warn({ bot: bot.id, err: errorMessage(error) }, 'could not read the stored update offset');
+    return 0;
   }
+}
+
+/** The public bot id before a token's colon (never the secret after it). */
+function telegramIdOf(token: string): string {
+  return token.slice(0, Math.max(0, token.indexOf(':')));
+}
+
+/** Makes `offsets`' entry for `bot`'s token one that stores its offset in Redis: when a
+ * getUpdates returns updates (the transformer raises `next`), the offset that request was sent
+ * with, i.e. what Telegram has confirmed. A new holder thus fetches again only the last batch,
+ * which may be unanswered (a kill -9 mid-reply); the answered marks skip what was answered. */
+function installOffset(
+  bot: BotConfig,
+  stored: number,
+  leases: LeaseStore,
+  offsets: Map<string, UpdateOffset>,
+  logger: Logger,
+): void {
   let next = Math.max(offsets.get(bot.token)?.next ?? 0, stored);
   const write = (value: number): void => {
-    leases.writeOffset(bot.id, value).catch((error: unknown) => {
+    leases.writeOffset(bot.id, telegramIdOf(bot.token), value).catch((error: unknown) => {
       // Handled: the next advance writes again; a new holder at worst meets answered marks.
       logger.warn({ bot: bot.id, err: errorMessage(error) }, 'could not store the update offset');
     });

@@ -4,7 +4,8 @@
  * is never a chat id, so no key here can be taken for a conversation (keys.ts):
  *
  *   {namespace}:fleet:lease:{botId}    the replica polling the bot (`SET NX PX`), with a TTL
- *   {namespace}:fleet:offset:{botId}   the bot's next getUpdates offset, for the next holder
+ *   {namespace}:fleet:offset:{botId}:{telegramId}   the offset Telegram confirmed, for the next
+ *                                      holder (per Telegram bot: a new token starts afresh)
  *   {namespace}:fleet:replicas         JSON {replicaId: expiry (Redis ms)}: the live replicas
  *
  * A lease is renewed by a compare-and-set script and released by a compare-and-delete one, so
@@ -33,10 +34,10 @@ export interface LeaseStore {
   release(botIds: readonly string[]): Promise<void>;
   /** Removes this replica from the replica list (clean stop). */
   withdraw(): Promise<void>;
-  /** The stored next offset of `botId` (0 when none). */
-  readOffset(botId: string): Promise<number>;
-  /** Stores `next` as `botId`'s offset unless a greater one is stored. */
-  writeOffset(botId: string, next: number): Promise<void>;
+  /** The stored offset of `botId` as Telegram bot `telegramId` (0 when none). */
+  readOffset(botId: string, telegramId: string): Promise<number>;
+  /** Stores `next` as that offset unless a greater one is stored. */
+  writeOffset(botId: string, telegramId: string, next: number): Promise<void>;
   /** Closes the connection; bounded, never rejects. */
   close(): Promise<void>;
 }
@@ -90,9 +91,10 @@ export function leaseKey(namespace: string, botId: string): string {
   return `${namespace}:fleet:lease:${botId}`;
 }
 
-/** The key of `botId`'s stored update offset. */
-export function offsetKey(namespace: string, botId: string): string {
-  return `${namespace}:fleet:offset:${botId}`;
+/** The key of `botId`'s stored update offset while it is Telegram bot `telegramId` (the
+ * public number before a token's colon, never the token). */
+export function offsetKey(namespace: string, botId: string, telegramId: string): string {
+  return `${namespace}:fleet:offset:${botId}:${telegramId}`;
 }
 
 /** The key of the replica list. */
@@ -162,13 +164,13 @@ export async function openLeases(options: LeaseStoreOptions): Promise<LeaseStore
     async withdraw() {
       await eval_(ANNOUNCE, [replicasKey(namespace)], [owner, '0']);
     },
-    async readOffset(botId) {
-      const value = await run(client.get(offsetKey(namespace, botId)));
+    async readOffset(botId, telegramId) {
+      const value = await run(client.get(offsetKey(namespace, botId, telegramId)));
       const next = Number(value ?? 0);
       return Number.isSafeInteger(next) ? next : 0;
     },
-    async writeOffset(botId, next) {
-      await eval_(RAISE, [offsetKey(namespace, botId)], [String(next)]);
+    async writeOffset(botId, telegramId, next) {
+      await eval_(RAISE, [offsetKey(namespace, botId, telegramId)], [String(next)]);
     },
     async close() {
       if (!client.isOpen) return;
