@@ -26,6 +26,7 @@ import { backendOf } from './memory/open-backend.js';
 import { type ConversationStoreHandle, openConversationStore } from './memory/open-store.js';
 import { lockSqliteStore, type StoreLock } from './memory/store-lock.js';
 import { type OpsHandle, startOps } from './ops/start-ops.js';
+import { carryOn, handedOver, takeOver } from './replica-handover.js';
 import { createReplicas, type LeaseTiming, type Replicas } from './replicas.js';
 import type { UpdateOffset } from './telegram/api-setup.js';
 import { checkToken, setupErrorText } from './telegram/check-token.js';
@@ -93,19 +94,24 @@ export async function startFleet(
   let start = startNow;
   if (leases === undefined) for (const bot of config.bots) startNow(bot);
   else {
+    const handOver = { leases, offsets: updateOffsets, logger };
+    const heldTokens = new Map<string, string>();
     const replicas = createReplicas(config.bots, {
       leases,
       logger,
       drainMs: DEFAULT_SHUTDOWN_DEADLINE_MS,
       paused: () => flags.reloading,
       startHeld: async (bot) => {
-        installOffset(bot, await storedOffset(bot, leases, logger), leases, updateOffsets, logger);
+        await takeOver(bot, handOver);
+        heldTokens.set(bot.id, bot.token);
         startNow(bot);
       },
-      stopHeld: async (id, deadlineMs) => {
+      stopHeld: async (id, deadlineMs, cleanly) => {
         const bot = bots.get(id);
         await bot?.stop(deadlineMs);
         if (bots.get(id) === bot) bots.delete(id);
+        const token = heldTokens.get(id);
+        if (cleanly && token !== undefined) await handedOver(id, token, handOver);
       },
       ...(options.leaseTiming ? { timing: options.leaseTiming } : {}),
     });
@@ -114,7 +120,8 @@ export async function startFleet(
     start = (bot) => {
       if (!replicas.holds(bot.id)) return undefined;
       // Restarted by a reload while held: its offset goes on being stored (a new token: from 0).
-      installOffset(bot, 0, leases, updateOffsets, logger);
+      carryOn(bot, 0, [], handOver);
+      heldTokens.set(bot.id, bot.token);
       return startNow(bot);
     };
     await replicas.start();
@@ -123,54 +130,6 @@ export async function startFleet(
   const reloads = createReloadApplier({ current: config, bots, start, checkNoBotLeft: noBotLeft.check, flags });
   const closers = { lock, leases, replicas: placement.replicas };
   return fleetHandle({ bots, store, ops, flags, reloads, noBotLeft: noBotLeft.promise, logger, closers });
-}
-
-/** The offset the last holder of `bot` stored (0 when none, or unreadable), read before a
- * replica polls a bot it just took. See installOffset for what is stored. */
-async function storedOffset(bot: BotConfig, leases: LeaseStore, logger: Logger): Promise<number> {
-  try {
-    return await leases.readOffset(bot.id, telegramIdOf(bot.token));
-  } catch (error) {
-    // Handled: Telegram keeps the confirmed offset too, and answered marks stop repeats.
-    logger.warn({ bot: bot.id, err: errorMessage(error) }, 'could not read the stored update offset');
-    return 0;
-  }
-}
-
-/** The public bot id before a token's colon (never the secret after it). */
-function telegramIdOf(token: string): string {
-  return token.slice(0, Math.max(0, token.indexOf(':')));
-}
-
-/** Makes `offsets`' entry for `bot`'s token one that stores its offset in Redis: when a
- * getUpdates returns updates (the transformer raises `next`), the offset that request was sent
- * with, i.e. what Telegram has confirmed. A new holder thus fetches again only the last batch,
- * which may be unanswered (a kill -9 mid-reply); the answered marks skip what was answered. */
-function installOffset(
-  bot: BotConfig,
-  stored: number,
-  leases: LeaseStore,
-  offsets: Map<string, UpdateOffset>,
-  logger: Logger,
-): void {
-  let next = Math.max(offsets.get(bot.token)?.next ?? 0, stored);
-  const write = (value: number): void => {
-    leases.writeOffset(bot.id, telegramIdOf(bot.token), value).catch((error: unknown) => {
-      // Handled: the next advance writes again; a new holder at worst meets answered marks.
-      logger.warn({ bot: bot.id, err: errorMessage(error) }, 'could not store the update offset');
-    });
-  };
-  offsets.set(bot.token, {
-    get next() {
-      return next;
-    },
-    set next(value) {
-      if (value <= next) return;
-      const confirmed = next;
-      next = value;
-      if (confirmed > 0) write(confirmed);
-    },
-  });
 }
 
 /** The store and the ops server (when `server` is on), opened in that order; a failure of the

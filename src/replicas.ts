@@ -40,8 +40,9 @@ export interface ReplicaDeps {
   /** Starts a bot whose lease was just taken; resolves once it was started (or could not be). */
   readonly startHeld: (bot: BotConfig) => Promise<void>;
   /** Stops a held bot (polling at once, in-flight replies drained within `deadlineMs`) and
-   * forgets it; a bot not running resolves at once. */
-  readonly stopHeld: (id: string, deadlineMs: number) => Promise<void>;
+   * forgets it; a bot not running resolves at once. `handOver`: a clean hand-over (the bot was
+   * drained before its lease goes), not a lease lost. */
+  readonly stopHeld: (id: string, deadlineMs: number, handOver: boolean) => Promise<void>;
   /** How long a bot given up to another replica may drain. */
   readonly drainMs: number;
   /** True while a reload changes the bots: nothing is taken or given up meanwhile. */
@@ -90,7 +91,7 @@ export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps):
   const lose = (id: string, why: string): void => {
     if (!held.delete(id)) return;
     logger.warn({ bot: id, replica: leases.owner }, `lease lost (${why}); this replica stops polling the bot`);
-    void deps.stopHeld(id, deps.drainMs);
+    void deps.stopHeld(id, deps.drainMs, false);
     // Harmless if someone else holds it now: only our own value is deleted.
     leases.release([id]).catch((error: unknown) => logger.debug({ err: errorMessage(error) }, 'release failed'));
   };
@@ -120,7 +121,7 @@ export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps):
     lease.releasing = true;
     logger.info({ bot: id, replica: leases.owner }, 'handing the bot over to another replica');
     void (async () => {
-      await deps.stopHeld(id, deps.drainMs);
+      await deps.stopHeld(id, deps.drainMs, true);
       if (held.get(id) !== lease) return; // lost meanwhile
       held.delete(id);
       await leases.release([id]);
@@ -197,7 +198,7 @@ export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps):
     async stop(deadlineMs) {
       stopping = true;
       await ticking;
-      await Promise.all([...held.keys()].map((id) => deps.stopHeld(id, deadlineMs)));
+      await Promise.all([...held.keys()].map((id) => deps.stopHeld(id, deadlineMs, true)));
       clearTimeout(timer);
       timer = undefined;
       await ticking;

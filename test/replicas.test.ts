@@ -91,12 +91,30 @@ describe('replicas on one Redis', () => {
     await waitFor(() => allAnswered(1), { timeoutMs: 10_000, what: 'round 1 answered' });
 
     const killedBots = [...a.held];
+    // Replies in flight on the replica about to die: its bots' messages wait for a slow model.
+    h.openai.setLatency(3000);
+    const inFlight = BOTS.flatMap((bot, i) => (a.held.has(bot.id) ? [{ bot, chat: 900_000 + i }] : []));
+    const modelSeq = h.openai.nextSeq();
+    for (const { bot, chat } of inFlight)
+      h.telegram.sendText(bot.token, { chatId: chat, userId: chat, text: 'in flight' });
+    await waitFor(() => h.openai.requestsSince(modelSeq).length >= inFlight.length, {
+      timeoutMs: 10_000,
+      what: 'the model requests of the doomed replica',
+    });
     a.child.kill('SIGKILL');
     const killedAt = Date.now();
     await a.exited;
+    h.openai.setLatency(0);
     sendRound(2);
     await waitFor(() => allAnswered(2), { timeoutMs: 20_000, what: 'round 2 answered after the kill' });
     const failoverMs = Date.now() - killedAt;
+    // The killed replica's in-flight updates: answered by the new holder, none lost, none twice
+    // (the killed replica never got its model's answer, so it sent nothing).
+    const inFlightReplies = () => inFlight.map(({ bot, chat }) => h.telegram.sentMessages(bot.token, chat).length);
+    await waitFor(() => inFlightReplies().every((count) => count >= 1), {
+      timeoutMs: 20_000,
+      what: "the killed replica's in-flight updates answered",
+    });
     console.info(
       `replicas: kill -9 of a replica holding ${killedBots.length} bots -> all answered in ${failoverMs} ms`,
     );
@@ -112,6 +130,7 @@ describe('replicas on one Redis', () => {
 
     // No update was answered twice (nothing was in flight at the kill), none lost, no 409.
     for (const round of [1, 2, 3, 4]) expect(replies(round)).toEqual(BOTS.map(() => 1));
+    expect(inFlightReplies()).toEqual(inFlight.map(() => 1));
     expect(conflicts()).toBe(0);
     expect(back.held.size).toBe(10);
 

@@ -6,6 +6,8 @@
  *   {namespace}:fleet:lease:{botId}    the replica polling the bot (`SET NX PX`), with a TTL
  *   {namespace}:fleet:offset:{botId}:{telegramId}   the offset Telegram confirmed, for the next
  *                                      holder (per Telegram bot: a new token starts afresh)
+ *   {namespace}:fleet:journal:{botId}:{telegramId}   a list: the updates the holder fetched
+ *                                      lately (JSON), replayed by the next holder after a crash
  *   {namespace}:fleet:replicas         JSON {replicaId: expiry (Redis ms)}: the live replicas
  *
  * A lease is renewed by a compare-and-set script and released by a compare-and-delete one, so
@@ -38,6 +40,13 @@ export interface LeaseStore {
   readOffset(botId: string, telegramId: string): Promise<number>;
   /** Stores `next` as that offset unless a greater one is stored. */
   writeOffset(botId: string, telegramId: string, next: number): Promise<void>;
+  /** Appends fetched updates (JSON texts) to the bot's journal, keeping the newest `max`, for
+   * `ttlMs` after the last append. */
+  journal(botId: string, telegramId: string, updates: readonly string[], ttlMs: number, max: number): Promise<void>;
+  /** The journal, oldest first. */
+  readJournal(botId: string, telegramId: string): Promise<string[]>;
+  /** Deletes the journal (its holder drained every update in it). */
+  clearJournal(botId: string, telegramId: string): Promise<void>;
   /** Closes the connection; bounded, never rejects. */
   close(): Promise<void>;
 }
@@ -81,6 +90,12 @@ end
 if #live == 0 then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], cjson.encode(kept)) end
 return live`;
 
+/** Appends ARGV[3..] to the list KEYS[1], keeps its last ARGV[2], expires it in ARGV[1] ms. */
+const JOURNAL = `redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 0`;
+
 /** Sets KEYS[1] to ARGV[1] unless it holds a greater number. */
 const RAISE = `local old = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > old then redis.call('SET', KEYS[1], ARGV[1]) end
@@ -95,6 +110,11 @@ export function leaseKey(namespace: string, botId: string): string {
  * public number before a token's colon, never the token). */
 export function offsetKey(namespace: string, botId: string, telegramId: string): string {
   return `${namespace}:fleet:offset:${botId}:${telegramId}`;
+}
+
+/** The key of the journal of `botId` as Telegram bot `telegramId`. */
+export function journalKey(namespace: string, botId: string, telegramId: string): string {
+  return `${namespace}:fleet:journal:${botId}:${telegramId}`;
 }
 
 /** The key of the replica list. */
@@ -171,6 +191,14 @@ export async function openLeases(options: LeaseStoreOptions): Promise<LeaseStore
     },
     async writeOffset(botId, telegramId, next) {
       await eval_(RAISE, [offsetKey(namespace, botId, telegramId)], [String(next)]);
+    },
+    async journal(botId, telegramId, updates, ttlMs, max) {
+      if (updates.length === 0) return;
+      await eval_(JOURNAL, [journalKey(namespace, botId, telegramId)], [String(ttlMs), String(max), ...updates]);
+    },
+    readJournal: (botId, telegramId) => run(client.lRange(journalKey(namespace, botId, telegramId), 0, -1)),
+    async clearJournal(botId, telegramId) {
+      await run(client.del(journalKey(namespace, botId, telegramId)));
     },
     async close() {
       if (!client.isOpen) return;
