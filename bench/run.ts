@@ -18,6 +18,7 @@ import { cost } from './scenarios/cost.js';
 import { fleetStart } from './scenarios/fleet-start.js';
 import { opsCost } from './scenarios/ops-cost.js';
 import { pipelineLimit } from './scenarios/pipeline.js';
+import { replicas } from './scenarios/replicas.js';
 import { slowModel } from './scenarios/slow-model.js';
 import { streaming } from './scenarios/streaming.js';
 
@@ -66,6 +67,7 @@ async function runScenarios(ctx: ScenarioContext): Promise<ScenarioResult[]> {
   if (wanted.has(6)) results.push(await cost(ctx));
   if (wanted.has(7)) results.push(await opsCost(ctx));
   if (wanted.has(8)) results.push(await streaming(ctx));
+  if (wanted.has(9)) results.push(await replicas(ctx));
   return results.sort((a, b) => a.id - b.id);
 }
 

@@ -2,17 +2,33 @@
  * The composition root: opens the one shared store, makes a model client per provider, and
  * starts one bot per enabled entry, all concurrently. One bot's failure never stops the
  * others; the fleet reports when no bot is left. A reload applies only what changed
- * (apply-reload.ts).
+ * (apply-reload.ts). On Redis the process is a replica (replicas.ts): it runs only the bots
+ * whose lease it holds, and a lone replica takes them all at once. A SQLite store is locked
+ * for this process (memory/store-lock.ts).
  */
 
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { type AppliedReload, createReloadApplier } from './apply-reload.js';
 import type { BotConfig, FleetConfig, ProviderConfig } from './config/types.js';
-import { DEFAULT_SHUTDOWN_DEADLINE_MS } from './defaults.js';
-import { errorMessage } from './errors.js';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_OPERATION_TIMEOUT_MS,
+  DEFAULT_RECONNECT_MAX_DELAY_MS,
+  DEFAULT_SHUTDOWN_DEADLINE_MS,
+} from './defaults.js';
+import { AppError, errorMessage } from './errors.js';
 import { createLlmClient, type LlmClient } from './llm/llm-client.js';
 import type { Logger } from './logger.js';
+import { maskUrl } from './mask.js';
+import { type LeaseStore, openLeases } from './memory/leases.js';
+import { backendOf } from './memory/open-backend.js';
 import { type ConversationStoreHandle, openConversationStore } from './memory/open-store.js';
+import { lockSqliteStore, type StoreLock } from './memory/store-lock.js';
 import { type OpsHandle, startOps } from './ops/start-ops.js';
+import { carryOn, handedOver, takeOver } from './replica-handover.js';
+import { createReplicas, type LeaseTiming, type Replicas } from './replicas.js';
+import type { UpdateOffset } from './telegram/api-setup.js';
 import { checkToken, setupErrorText } from './telegram/check-token.js';
 import type { MemoryPort } from './telegram/handler-deps.js';
 import { type BotDeps, type BotHandle, startBot } from './telegram/start-bot.js';
@@ -23,12 +39,16 @@ export interface FleetOptions {
   readonly lifecycle?: BotLifecycleOptions;
   /** "typing…" refresh interval in ms. Default DEFAULT_TYPING_INTERVAL_MS. */
   readonly typingIntervalMs?: number;
+  /** Lease timings of a replica on Redis. Default DEFAULT_LEASE_TIMING. */
+  readonly leaseTiming?: LeaseTiming;
 }
 
 /** A running fleet. */
 export interface FleetHandle {
-  /** Every bot started, by id. */
+  /** Every bot started (on Redis: held by this replica), by id. */
   readonly bots: ReadonlyMap<string, BotHandle>;
+  /** This replica's id on Redis; undefined on SQLite and memory://. */
+  readonly replicaId: string | undefined;
   /** The ops server's `http://host:port` (config `server`); undefined when it is off. */
   readonly opsUrl: string | undefined;
   /** Resolves, with why (`every token was rejected`, `no bot could start`, or both mixed),
@@ -52,27 +72,64 @@ export async function startFleet(
   options: FleetOptions = {},
 ): Promise<FleetHandle> {
   const bots = new Map<string, BotHandle>();
-  const { store, ops } = await openServices(config, bots, logger);
-  const flags = { stopRequested: false, reloading: false, startFailed: false };
+  const placement: { replicas?: Replicas } = {};
+  const { store, ops, lock, leases } = await openServices(config, bots, placement, logger);
+  const flags = { stopRequested: false, reloading: false, startFailed: false, replicated: leases !== undefined };
   const noBotLeft = noBotLeftWatch(bots, flags);
+  const updateOffsets = new Map<string, UpdateOffset>();
   const deps: BotDeps = {
     memory: store satisfies MemoryPort,
     llmFor: createLlmCache(),
     logger,
     onRejected: noBotLeft.check,
-    updateOffsets: new Map(),
+    updateOffsets,
     ...(ops.metrics ? { metrics: ops.metrics } : {}),
     ...(options.typingIntervalMs ? { typingIntervalMs: options.typingIntervalMs } : {}),
   };
-  const start = botStarter(bots, deps, flags, options.lifecycle);
-  for (const bot of config.bots) start(bot);
+  const startNow = botStarter(bots, deps, flags, options.lifecycle);
   logger.info(
     { bots: config.bots.map((bot) => bot.id), storage: store.description },
     `starting ${config.bots.length} bot(s)`,
   );
+  let start = startNow;
+  if (leases === undefined) for (const bot of config.bots) startNow(bot);
+  else {
+    const handOver = { leases, offsets: updateOffsets, logger };
+    const heldTokens = new Map<string, string>();
+    const replicas = createReplicas(config.bots, {
+      leases,
+      logger,
+      drainMs: DEFAULT_SHUTDOWN_DEADLINE_MS,
+      paused: () => flags.reloading,
+      startHeld: async (bot) => {
+        await takeOver(bot, handOver);
+        heldTokens.set(bot.id, bot.token);
+        startNow(bot);
+      },
+      stopHeld: async (id, deadlineMs, cleanly) => {
+        const bot = bots.get(id);
+        await bot?.stop(deadlineMs);
+        if (bots.get(id) === bot) bots.delete(id);
+        const token = heldTokens.get(id);
+        if (cleanly && token !== undefined) await handedOver(id, token, handOver);
+      },
+      ...(options.leaseTiming ? { timing: options.leaseTiming } : {}),
+    });
+    placement.replicas = replicas;
+    // A reload starts (or restarts) only the bots this replica holds; the others wait for a lease.
+    start = (bot) => {
+      if (!replicas.holds(bot.id)) return undefined;
+      // Restarted by a reload while held: its offset goes on being stored (a new token: from 0).
+      carryOn(bot, 0, [], handOver);
+      heldTokens.set(bot.id, bot.token);
+      return startNow(bot);
+    };
+    await replicas.start();
+  }
   noBotLeft.check();
   const reloads = createReloadApplier({ current: config, bots, start, checkNoBotLeft: noBotLeft.check, flags });
-  return fleetHandle({ bots, store, ops, flags, reloads, noBotLeft: noBotLeft.promise, logger });
+  const closers = { lock, leases, replicas: placement.replicas };
+  return fleetHandle({ bots, store, ops, flags, reloads, noBotLeft: noBotLeft.promise, logger, closers });
 }
 
 /** The store and the ops server (when `server` is on), opened in that order; a failure of the
@@ -80,15 +137,49 @@ export async function startFleet(
 async function openServices(
   config: FleetConfig,
   bots: ReadonlyMap<string, BotHandle>,
+  placement: { readonly replicas?: Replicas },
   logger: Logger,
-): Promise<{ store: ConversationStoreHandle; ops: OpsHandle }> {
-  const store = await openConversationStore({ storage: config.storage, logger });
-  const botStates = () => [...bots].map(([id, bot]) => [id, bot.state()] as const);
+): Promise<{ store: ConversationStoreHandle; ops: OpsHandle; lock?: StoreLock; leases?: LeaseStore }> {
+  const lock = await lockStore(config);
+  let store: ConversationStoreHandle | undefined;
+  let leases: LeaseStore | undefined;
   try {
-    return { store, ops: await startOps(config.server, { bots: botStates, pingStorage: store.ping, logger }) };
+    store = await openConversationStore({ storage: config.storage, logger });
+    leases = store.backend === 'redis' ? await openReplicaLeases(config) : undefined;
+    const botStates = () => [...bots].map(([id, bot]) => [id, bot.state()] as const);
+    const elsewhere = () => placement.replicas?.elsewhere() ?? [];
+    const ops = await startOps(config.server, { bots: botStates, elsewhere, pingStorage: store.ping, logger });
+    return { store, ops, ...(lock ? { lock } : {}), ...(leases ? { leases } : {}) };
   } catch (error) {
-    await store.close(); // nothing started yet: leave nothing open
+    // Nothing started yet: leave nothing open.
+    await leases?.close();
+    await store?.close();
+    await lock?.release();
     throw error;
+  }
+}
+
+/** The lock of a SQLite store (one process per file); nothing for Redis and memory://. */
+async function lockStore(config: FleetConfig): Promise<StoreLock | undefined> {
+  if (backendOf(config.storage.url) !== 'sqlite') return undefined;
+  return lockSqliteStore(config.storage.url.slice('sqlite://'.length), process.pid);
+}
+
+/** The lease connection of this replica (its own id: host, pid, a random part). */
+async function openReplicaLeases(config: FleetConfig): Promise<LeaseStore> {
+  try {
+    return await openLeases({
+      url: config.storage.url,
+      namespace: config.storage.namespace,
+      owner: `${hostname()}/${process.pid}/${randomUUID().slice(0, 6)}`,
+      connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+      operationTimeoutMs: DEFAULT_OPERATION_TIMEOUT_MS,
+      reconnectMaxDelayMs: DEFAULT_RECONNECT_MAX_DELAY_MS,
+    });
+  } catch (error) {
+    throw new AppError('storage', `storage unreachable for the replica leases: ${maskUrl(config.storage.url)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -102,16 +193,21 @@ function fleetHandle(parts: {
   reloads: ReturnType<typeof createReloadApplier>;
   noBotLeft: Promise<string>;
   logger: Logger;
+  closers: { lock: StoreLock | undefined; leases: LeaseStore | undefined; replicas: Replicas | undefined };
 }): FleetHandle {
   const { bots, store, ops, flags, reloads, logger } = parts;
+  const { lock, leases, replicas } = parts.closers;
   let stopping: Promise<void> | undefined;
   return {
     bots,
+    replicaId: replicas?.id,
     opsUrl: ops.url,
     noBotLeft: parts.noBotLeft,
     async apply(next) {
       try {
         const applied = await reloads.apply(next);
+        // Bots added go to whichever replica takes their lease; bots removed are released.
+        replicas?.setWanted(next.bots.filter((bot) => !applied.failed.some((failed) => failed.id === bot.id)));
         ops.reloaded(applied);
         return applied;
       } catch (error) {
@@ -122,12 +218,16 @@ function fleetHandle(parts: {
     stop(deadlineMs = DEFAULT_SHUTDOWN_DEADLINE_MS) {
       flags.stopRequested = true;
       stopping ??= (async () => {
-        // Drain what runs now and let a reload in progress finish (it starts nothing more).
+        // Drain what runs now (a replica keeps its leases meanwhile, then releases them) and let
+        // a reload in progress finish (it starts nothing more).
+        await replicas?.stop(deadlineMs);
         await stopBots(bots, deadlineMs);
         await reloads.idle();
         await stopBots(bots, deadlineMs);
         await ops.close();
         await store.close();
+        await leases?.close();
+        await lock?.release();
         logger.info({}, 'stopped');
       })();
       return stopping;
@@ -139,13 +239,20 @@ function fleetHandle(parts: {
  * stop): every bot left had its token rejected, and some may have failed to start. */
 function noBotLeftWatch(
   bots: ReadonlyMap<string, BotHandle>,
-  flags: { readonly stopRequested: boolean; readonly reloading: boolean; readonly startFailed: boolean },
+  flags: {
+    readonly stopRequested: boolean;
+    readonly reloading: boolean;
+    readonly startFailed: boolean;
+    readonly replicated: boolean;
+  },
 ): { promise: Promise<string>; check: () => void } {
   let resolve: (reason: string) => void = () => undefined;
   const promise = new Promise<string>((done) => (resolve = done));
   const check = (): void => {
     // Mid-reload the map is between states (a restarted bot is out); the reload checks after.
     if (flags.stopRequested || flags.reloading) return;
+    // A replica holding no bot is a standby, not a fleet without bots.
+    if (flags.replicated && bots.size === 0) return;
     if (![...bots.values()].every((bot) => bot.state() === 'rejected')) return;
     if (!flags.startFailed) resolve('every token was rejected');
     else

@@ -65,3 +65,22 @@ export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
  * over all its chats (Telegram allows a bot about 30 messages per second); an update past it
  * is skipped and its text goes into the next one. Final texts always go. */
 export const STREAM_UPDATES_PER_SECOND = 25;
+
+/** How often a held SQLite store lock file is touched (store-lock.ts). */
+export const STORE_LOCK_TOUCH_MS = 10_000;
+/** A SQLite store lock untouched this long is stale, whoever wrote it. */
+export const STORE_LOCK_STALE_MS = 30_000;
+
+/** A replica's lease on a bot lasts this long unless renewed (replicas.ts). */
+export const LEASE_TTL_MS = 6_000;
+/** A replica journals the updates it fetches in Redis for this long (after the last batch)… */
+export const JOURNAL_TTL_MS = 120_000;
+/** …keeping the newest this many per bot: what a new holder replays after a crash. */
+export const JOURNAL_MAX_UPDATES = 100;
+/** How often a replica renews each lease it holds. */
+export const LEASE_RENEW_MS = 2_000;
+/** How often a replica renews what is due, announces itself, and rebalances. */
+export const LEASE_TICK_MS = 1_000;
+/** A held bot whose lease was last renewed this long ago stops polling (well before the TTL):
+ * another replica may take it once the TTL ran out. */
+export const LEASE_SAFE_MS = 4_000;

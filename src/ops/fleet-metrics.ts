@@ -128,6 +128,14 @@ function defineMetrics(registry: Registry, upOf: () => Iterable<readonly [string
         for (const [bot, up] of upOf()) this.set({ bot }, up);
       },
     }),
+    held: new Gauge({
+      name: 'botfleet_bots_held',
+      help: 'Bots this process runs: on Redis, the bots whose lease this replica holds',
+      registers,
+      collect() {
+        this.set([...upOf()].length);
+      },
+    }),
     reloads: new Counter({
       name: 'botfleet_config_reloads_total',
       help: 'Config reloads by result: applied, or rejected (nothing changed)',

@@ -42,7 +42,11 @@ export async function checkHealth(baseUrl: string, timeoutMs = HEALTH_CHECK_TIME
       line: `${url} answered HTTP ${response.status} without readiness JSON (${errorMessage(error)})`,
     };
   }
-  if (response.ok && body.ready)
-    return { ok: true, line: `ready: ${Object.keys(body.bots).length} bot(s) polling, storage ok` };
+  if (response.ok && body.ready) {
+    const bots = Object.values(body.bots);
+    const standby = bots.filter((bot) => bot.state === 'standby').length;
+    const polling = `${bots.length - standby} bot(s) polling${standby > 0 ? `, ${standby} held by other replicas` : ''}`;
+    return { ok: true, line: `ready: ${polling}, storage ok` };
+  }
   return { ok: false, line: notReadyReason(body) };
 }

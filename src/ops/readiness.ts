@@ -1,7 +1,9 @@
 /**
  * What /readyz reports: every bot's state, as operators name it, and whether storage answers
  * a round trip (with a short deadline, its result reused briefly so scrapes stay cheap). Ready
- * only when storage answers and every bot polls.
+ * only when storage answers and every bot this process runs polls. A replica on Redis lists the
+ * bots another replica holds as `standby` (reason: `held by REPLICA`, or `not held yet`); they
+ * do not make it unready, so a replica holding no bot (a standby) is ready.
  */
 
 import { READY_STORAGE_CACHE_MS, READY_STORAGE_TIMEOUT_MS } from '../defaults.js';
@@ -11,7 +13,7 @@ import type { BotState } from '../telegram/supervisor.js';
 /** A bot as /readyz shows it: `backing-off` after a 409 or network errors; `stopped` with a
  * reason (`token rejected`, or `stopped`). */
 export interface BotReadiness {
-  readonly state: 'starting' | 'polling' | 'backing-off' | 'stopped';
+  readonly state: 'starting' | 'polling' | 'backing-off' | 'stopped' | 'standby';
   readonly reason?: string;
 }
 
@@ -32,6 +34,8 @@ export interface Readiness {
 export interface ReadinessDeps {
   /** Every running bot's id and state, now. */
   readonly bots: () => Iterable<readonly [id: string, state: BotState]>;
+  /** The bots a replica leaves to the others, with their holder (see start-ops.ts). */
+  readonly elsewhere?: () => Iterable<readonly [id: string, holder: string | undefined]>;
   /** A storage round trip within `timeoutMs`; rejects when storage does not answer. */
   readonly pingStorage: (timeoutMs: number) => Promise<void>;
   /** Round trip deadline, in ms. Default READY_STORAGE_TIMEOUT_MS. */
@@ -63,12 +67,18 @@ export function createReadiness(deps: ReadinessDeps): { check(): Promise<Readine
   return {
     async check() {
       const bots: Record<string, BotReadiness> = {};
+      for (const [id, holder] of deps.elsewhere?.() ?? [])
+        bots[id] = { state: 'standby', reason: holder === undefined ? 'not held yet' : `held by ${holder}` };
       for (const [id, state] of deps.bots()) bots[id] = botReadiness(state);
       const store = await storage();
-      const ready = store.state === 'ok' && Object.values(bots).every((bot) => bot.state === 'polling');
+      const ready = store.state === 'ok' && Object.values(bots).every(isFine);
       return { ready, storage: store, bots };
     },
   };
+}
+
+function isFine(bot: BotReadiness): boolean {
+  return bot.state === 'polling' || bot.state === 'standby';
 }
 
 /** The supervisor's state (supervisor.ts) in the operators' words. */
@@ -92,7 +102,7 @@ export function notReadyReason(readiness: Readiness): string {
   if (readiness.storage.state !== 'ok')
     problems.push(`storage ${readiness.storage.state} (${readiness.storage.reason ?? 'no answer'})`);
   for (const [id, bot] of Object.entries(readiness.bots)) {
-    if (bot.state !== 'polling') problems.push(`bot ${id} ${bot.state}${bot.reason ? ` (${bot.reason})` : ''}`);
+    if (!isFine(bot)) problems.push(`bot ${id} ${bot.state}${bot.reason ? ` (${bot.reason})` : ''}`);
   }
   return `not ready: ${problems.join('; ')}`;
 }

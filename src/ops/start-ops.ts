@@ -17,6 +17,9 @@ import { createReadiness } from './readiness.js';
 export interface OpsDeps {
   /** Every running bot's id and state, now. */
   readonly bots: () => Iterable<readonly [id: string, state: BotState]>;
+  /** A replica on Redis: every enabled bot it does not run, with the replica holding it (as
+   * last seen; undefined: nobody yet). Absent: the process runs every bot. */
+  readonly elsewhere?: () => Iterable<readonly [id: string, holder: string | undefined]>;
   /** A storage round trip within `timeoutMs`; rejects when storage does not answer. */
   readonly pingStorage: (timeoutMs: number) => Promise<void>;
   readonly logger: Logger;
@@ -55,7 +58,11 @@ export async function startOps(server: ServerConfig | undefined, deps: OpsDeps):
   }
   const up = (state: BotState): 0 | 1 => (state === 'polling' ? 1 : 0);
   const metrics = createFleetMetrics(() => [...deps.bots()].map(([id, state]) => [id, up(state)] as const));
-  const readiness = createReadiness({ bots: deps.bots, pingStorage: deps.pingStorage });
+  const readiness = createReadiness({
+    bots: deps.bots,
+    pingStorage: deps.pingStorage,
+    ...(deps.elsewhere ? { elsewhere: deps.elsewhere } : {}),
+  });
   const http = await startOpsServer({
     ...server,
     registry: metrics.registry,

@@ -39,9 +39,16 @@ export interface ShutdownSignals {
 }
 
 /** The offset after the newest update fetched for one token; shared by every Bot built for
- * that token in this process (runner restarts, reload restarts). */
+ * that token in this process (runner restarts, reload restarts). A replica on Redis adds the
+ * two hooks: `fetched` sees every batch getUpdates returned (journaled in Redis), `replay`
+ * hands over, once, the updates a killed holder fetched, to be handled before the next batch
+ * (the answered marks skip those it answered). */
 export interface UpdateOffset {
   next: number;
+  fetched?(updates: readonly Update[]): void;
+  replay?(): Update[];
+  /** Gives back what `replay` handed over when the poll carrying it failed. */
+  replayLater?(updates: Update[]): void;
 }
 
 /** auto-retry for every call; a call that shows the user a new message (`showsTheUser`:
@@ -92,9 +99,30 @@ export function keepUpdateOffset(offset: UpdateOffset = { next: 0 }): Transforme
     if (method !== 'getUpdates') return prev(method, payload, signal);
     const asked = (payload as { offset?: number }).offset ?? 0;
     const sent = asked < 0 ? asked : Math.max(asked, offset.next);
-    const response = await prev(method, { ...payload, offset: sent }, signal);
-    const newest = response.ok ? (response.result as Update[]).at(-1) : undefined;
-    if (newest !== undefined) offset.next = Math.max(offset.next, newest.update_id + 1);
-    return response;
+    // Updates to replay go out at once: this poll does not wait for new ones (timeout 0).
+    const replays = offset.replay?.() ?? [];
+    const quick = replays.length > 0 ? { timeout: 0 } : {};
+    let response: Awaited<ReturnType<typeof prev>>;
+    try {
+      response = await prev(method, { ...payload, offset: sent, ...quick }, signal);
+    } catch (error) {
+      offset.replayLater?.(replays); // the next poll carries them
+      throw error;
+    }
+    if (!response.ok) {
+      offset.replayLater?.(replays);
+      return response;
+    }
+    // grammY's generic response type does not narrow on `ok`: getUpdates answers updates.
+    const updates = (response as unknown as { result: Update[] }).result;
+    const newest = updates.at(-1);
+    if (newest !== undefined) {
+      offset.fetched?.(updates);
+      offset.next = Math.max(offset.next, newest.update_id + 1);
+    }
+    if (replays.length === 0) return response;
+    const fresh = new Set(updates.map((update) => update.update_id));
+    const result = [...replays.filter((u) => !fresh.has(u.update_id)), ...updates];
+    return { ...response, result } as typeof response;
   };
 }

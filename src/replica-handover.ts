@@ -1,0 +1,103 @@
+/**
+ * What a bot carries from one replica to the next (memory/leases.ts keeps it in Redis):
+ *   - its update offset: when a getUpdates returns updates (the transformer raises `next`), the
+ *     offset that request was sent with, i.e. what Telegram has confirmed;
+ *   - its journal: every update fetched lately. A replica killed mid-reply had its next poll
+ *     confirm updates it never answered; the new holder replays the journal before its first
+ *     batch (polling from past it), and the answered marks skip what was answered. An update
+ *     is thus never lost, and answered twice only if the killed replica delivered the reply but
+ *     died before recording it.
+ * A clean hand-over (drained first) deletes the journal: nothing in it is left unanswered.
+ */
+import type { BotConfig } from './config/types.js';
+import { JOURNAL_MAX_UPDATES, JOURNAL_TTL_MS } from './defaults.js';
+import { errorMessage } from './errors.js';
+import type { Logger } from './logger.js';
+import type { LeaseStore } from './memory/leases.js';
+import type { UpdateOffset } from './telegram/api-setup.js';
+
+type Update = ReturnType<NonNullable<UpdateOffset['replay']>>[number];
+
+/** What the hand-over works with: the fleet's offsets by token. */
+export interface HandOverDeps {
+  readonly leases: LeaseStore;
+  readonly offsets: Map<string, UpdateOffset>;
+  readonly logger: Logger;
+}
+
+/** The public bot id before a token's colon (never the secret after it). */
+export function telegramIdOf(token: string): string {
+  return token.slice(0, Math.max(0, token.indexOf(':')));
+}
+
+/** Before a replica polls a bot it just took: its stored offset and journal, installed as the
+ * bot's offset (never throws: what cannot be read is logged and started without). */
+export async function takeOver(bot: BotConfig, deps: HandOverDeps): Promise<void> {
+  const telegramId = telegramIdOf(bot.token);
+  let stored = 0;
+  let replays: Update[] = [];
+  try {
+    const [offset, journal] = await Promise.all([
+      deps.leases.readOffset(bot.id, telegramId),
+      deps.leases.readJournal(bot.id, telegramId),
+    ]);
+    stored = offset;
+    replays = journal.map((text) => JSON.parse(text) as Update);
+  } catch (error) {
+    // Handled: Telegram keeps the confirmed offset too, and the answered marks stop repeats.
+    deps.logger.warn({ bot: bot.id, err: errorMessage(error) }, 'could not read what the last holder left');
+  }
+  const unique = [...new Map(replays.map((update) => [update.update_id, update])).values()];
+  const past = unique.reduce((max, update) => Math.max(max, update.update_id + 1), 0);
+  if (unique.length > 0) deps.logger.info({ bot: bot.id, updates: unique.length }, 'replaying the journal');
+  carryOn(bot, Math.max(stored, past), unique, deps);
+}
+
+/** Makes the fleet's offset entry for `bot`'s token one that stores its offset and journals
+ * its batches in Redis, starting from `stored` (or further, if this process got further), and
+ * hands `replays` to the first poll. */
+export function carryOn(bot: BotConfig, stored: number, replays: Update[], deps: HandOverDeps): void {
+  const { leases, logger } = deps;
+  const telegramId = telegramIdOf(bot.token);
+  let next = Math.max(deps.offsets.get(bot.token)?.next ?? 0, stored);
+  let pending = replays;
+  const warn = (what: string) => (error: unknown) => {
+    // Handled: the next batch writes again; a new holder at worst meets answered marks.
+    logger.warn({ bot: bot.id, err: errorMessage(error) }, `could not store the ${what}`);
+  };
+  deps.offsets.set(bot.token, {
+    get next() {
+      return next;
+    },
+    set next(value) {
+      if (value <= next) return;
+      const confirmed = next;
+      next = value;
+      if (confirmed > 0) leases.writeOffset(bot.id, telegramId, confirmed).catch(warn('update offset'));
+    },
+    fetched(updates) {
+      const texts = updates.map((update) => JSON.stringify(update));
+      leases.journal(bot.id, telegramId, texts, JOURNAL_TTL_MS, JOURNAL_MAX_UPDATES).catch(warn('update journal'));
+    },
+    replay() {
+      const out = pending;
+      pending = [];
+      return out;
+    },
+    replayLater(updates) {
+      pending = [...updates, ...pending];
+    },
+  });
+}
+
+/** After a clean hand-over of `bot` (drained): its journal holds nothing left to answer. */
+export async function handedOver(botId: string, token: string, deps: HandOverDeps): Promise<void> {
+  await deps.leases.clearJournal(botId, telegramIdOf(token)).catch(warnOf(deps.logger, botId));
+}
+
+function warnOf(logger: Logger, bot: string): (error: unknown) => void {
+  return (error) => {
+    // Handled: the journal expires on its own; a new holder replays answered updates, skipped.
+    logger.warn({ bot, err: errorMessage(error) }, 'could not delete the update journal');
+  };
+}

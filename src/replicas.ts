@@ -1,0 +1,215 @@
+/**
+ * Replicas on one Redis share the fleet: each enabled bot is polled by the one replica holding
+ * its lease (memory/leases.ts). Every LEASE_TICK_MS a replica
+ *   1. renews (each every LEASE_RENEW_MS) the leases it holds in one round trip; a lease found taken, or not renewed for
+ *      LEASE_SAFE_MS (well inside LEASE_TTL_MS), is lost: its bot stops polling at once;
+ *   2. announces itself in the replica list and reads the live replicas;
+ *   3. computes its fair share, ceil(bots / live replicas): over it, it drains some bots, THEN
+ *      releases their leases; under it, it takes free leases (SET NX: never two holders).
+ * Bots are ranked per replica by rendezvous hashing, so replicas prefer different bots and a
+ * replica gives up the bots it ranks lowest. Nothing moves while a reload changes the bots
+ * (renewals go on). A replica alone takes every lease in its first tick, at start-up.
+ */
+import { createHash } from 'node:crypto';
+import type { BotConfig } from './config/types.js';
+import { LEASE_RENEW_MS, LEASE_SAFE_MS, LEASE_TICK_MS, LEASE_TTL_MS } from './defaults.js';
+import { errorMessage } from './errors.js';
+import type { Logger } from './logger.js';
+import type { LeaseStore } from './memory/leases.js';
+
+/** The lease timings, in ms; tests and the bench may shorten them. */
+export interface LeaseTiming {
+  readonly ttlMs: number;
+  /** How often leases are renewed (each lease at most once per `renewMs`). */
+  readonly renewMs: number;
+  readonly tickMs: number;
+  readonly safeMs: number;
+}
+
+export const DEFAULT_LEASE_TIMING: LeaseTiming = {
+  ttlMs: LEASE_TTL_MS,
+  renewMs: LEASE_RENEW_MS,
+  tickMs: LEASE_TICK_MS,
+  safeMs: LEASE_SAFE_MS,
+};
+
+/** What the coordinator drives. */
+export interface ReplicaDeps {
+  readonly leases: LeaseStore;
+  readonly logger: Logger;
+  /** Starts a bot whose lease was just taken; resolves once it was started (or could not be). */
+  readonly startHeld: (bot: BotConfig) => Promise<void>;
+  /** Stops a held bot (polling at once, in-flight replies drained within `deadlineMs`) and
+   * forgets it; a bot not running resolves at once. `handOver`: a clean hand-over (the bot was
+   * drained before its lease goes), not a lease lost. */
+  readonly stopHeld: (id: string, deadlineMs: number, handOver: boolean) => Promise<void>;
+  /** How long a bot given up to another replica may drain. */
+  readonly drainMs: number;
+  /** True while a reload changes the bots: nothing is taken or given up meanwhile. */
+  readonly paused: () => boolean;
+  readonly timing?: LeaseTiming;
+}
+
+/** Where a bot is, seen from this replica. */
+export type Placement = { readonly held: true } | { readonly held: false; readonly holder: string | undefined };
+
+/** The coordinator of one replica. */
+export interface Replicas {
+  /** This replica's id. */
+  readonly id: string;
+  /** The bots the config enables; a held bot missing from them is released at the next tick. */
+  setWanted(bots: readonly BotConfig[]): void;
+  /** Whether this replica holds `id`'s lease (and is not handing it over). */
+  holds(id: string): boolean;
+  /** Every wanted bot this replica does not run, with its holder as last seen. */
+  elsewhere(): Iterable<readonly [id: string, holder: string | undefined]>;
+  /** Runs the first tick (a replica alone takes every bot) and schedules the next ones. */
+  start(): Promise<void>;
+  /** Takes nothing more, drains every held bot within `deadlineMs` (leases renewed meanwhile),
+   * releases their leases and leaves the replica list. Never rejects. */
+  stop(deadlineMs: number): Promise<void>;
+}
+
+interface Held {
+  /** performance.now() when the last successful renewal (or the acquisition) was sent. */
+  renewedAt: number;
+  releasing: boolean;
+}
+
+/** The coordinator for `wanted`, idle until start(). */
+export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps): Replicas {
+  const timing = deps.timing ?? DEFAULT_LEASE_TIMING;
+  const { leases, logger } = deps;
+  const bots = new Map(wanted.map((bot) => [bot.id, bot]));
+  const held = new Map<string, Held>();
+  let holders = new Map<string, string | undefined>();
+  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  let ticking: Promise<void> = Promise.resolve();
+  const rank = (id: string): number => createHash('sha1').update(`${leases.owner}\0${id}`).digest().readUInt32BE(0);
+
+  const lose = (id: string, why: string): void => {
+    if (!held.delete(id)) return;
+    logger.warn({ bot: id, replica: leases.owner }, `lease lost (${why}); this replica stops polling the bot`);
+    void deps.stopHeld(id, deps.drainMs, false);
+    // Harmless if someone else holds it now: only our own value is deleted.
+    leases.release([id]).catch((error: unknown) => logger.debug({ err: errorMessage(error) }, 'release failed'));
+  };
+
+  const renew = async (): Promise<void> => {
+    const sentAt = performance.now();
+    // Every lease once per renewMs (the tick may be shorter): half the script's work at 1 s ticks.
+    const due = sentAt - (timing.renewMs - timing.tickMs / 2);
+    const ids = [...held].filter(([, lease]) => lease.renewedAt <= due).map(([id]) => id);
+    try {
+      const still = await leases.renew(ids, timing.ttlMs);
+      for (const id of ids) {
+        const lease = held.get(id);
+        if (lease === undefined) continue;
+        if (still.has(id)) lease.renewedAt = sentAt;
+        else lose(id, 'taken by another replica');
+      }
+    } catch (error) {
+      // Not renewed: the safety check below stops what is too old; the next tick tries again.
+      logger.warn({ err: errorMessage(error) }, 'lease renewal failed');
+    }
+    const now = performance.now();
+    for (const [id, lease] of held) if (now - lease.renewedAt > timing.safeMs) lose(id, 'not renewed in time');
+  };
+
+  const giveUp = (id: string, lease: Held): void => {
+    lease.releasing = true;
+    logger.info({ bot: id, replica: leases.owner }, 'handing the bot over to another replica');
+    void (async () => {
+      await deps.stopHeld(id, deps.drainMs, true);
+      if (held.get(id) !== lease) return; // lost meanwhile
+      held.delete(id);
+      await leases.release([id]);
+    })().catch((error: unknown) => logger.warn({ bot: id, err: errorMessage(error) }, 'lease release failed'));
+  };
+
+  const take = async (ids: readonly string[]): Promise<void> => {
+    await Promise.all(
+      ids.map(async (id) => {
+        const sentAt = performance.now();
+        if (!(await leases.acquire(id, timing.ttlMs))) return;
+        const bot = bots.get(id);
+        if (stopping || bot === undefined) {
+          await leases.release([id]);
+          return;
+        }
+        held.set(id, { renewedAt: sentAt, releasing: false });
+        holders.set(id, leases.owner);
+        logger.info({ bot: id, replica: leases.owner }, 'lease taken; this replica polls the bot');
+        await deps.startHeld(bot);
+      }),
+    );
+  };
+
+  const rebalance = async (): Promise<void> => {
+    const live = await leases.announce(timing.ttlMs);
+    holders = await leases.holders([...bots.keys()]);
+    if (stopping || deps.paused()) return;
+    for (const [id, lease] of held) if (!bots.has(id) && !lease.releasing) giveUp(id, lease);
+    const share = Math.ceil(bots.size / Math.max(1, live.length));
+    const active = [...held].filter(([id, lease]) => !lease.releasing && bots.has(id));
+    if (active.length > share) {
+      const lowest = active.sort(([a], [b]) => rank(a) - rank(b)).slice(0, active.length - share);
+      for (const [id, lease] of lowest) giveUp(id, lease);
+    } else if (active.length < share) {
+      const free = [...bots.keys()].filter((id) => holders.get(id) === undefined && !held.has(id));
+      await take(free.sort((a, b) => rank(b) - rank(a)).slice(0, share - active.length));
+    }
+  };
+
+  const tick = async (): Promise<void> => {
+    await renew();
+    try {
+      await rebalance();
+    } catch (error) {
+      // Redis did not answer: hold what we hold (renewals decide), take nothing; retry next tick.
+      logger.warn({ err: errorMessage(error) }, 'replica coordination failed; retrying');
+    }
+  };
+
+  const schedule = (): void => {
+    timer = setTimeout(() => {
+      ticking = tick().finally(() => {
+        if (timer !== undefined) schedule();
+      });
+    }, timing.tickMs);
+  };
+
+  return {
+    id: leases.owner,
+    setWanted(next) {
+      bots.clear();
+      for (const bot of next) bots.set(bot.id, bot);
+    },
+    holds: (id) => held.get(id)?.releasing === false,
+    *elsewhere() {
+      for (const id of bots.keys()) if (!held.has(id)) yield [id, holders.get(id)] as const;
+    },
+    async start() {
+      ticking = tick();
+      await ticking;
+      schedule();
+    },
+    async stop(deadlineMs) {
+      stopping = true;
+      await ticking;
+      await Promise.all([...held.keys()].map((id) => deps.stopHeld(id, deadlineMs, true)));
+      clearTimeout(timer);
+      timer = undefined;
+      await ticking;
+      try {
+        await leases.release([...held.keys()]);
+        held.clear();
+        await leases.withdraw();
+      } catch (error) {
+        // Our leases expire on their own within the TTL; the others take over then.
+        logger.warn({ err: errorMessage(error) }, 'could not release the leases; they expire on their own');
+      }
+    },
+  };
+}
