@@ -60,5 +60,5 @@ describe('history export while run serves the same SQLite file', () => {
     );
     for (const turn of all) expect(turn.assistant).toBe(`echo: ${turn.user}`);
     expect(new Set(all.map((turn) => turn.user)).size).toBe(ROUNDS * CHATS.length);
-  });
+  }, 60_000);
 });
