@@ -11,7 +11,8 @@ import { bodyOf, followAbort, toModelError } from './sdk-support.js';
 
 /** What `streamReply` works with. */
 export interface StreamContext {
-  readonly sdk: OpenAI;
+  /** The SDK client, made on first use. */
+  readonly sdk: () => Promise<OpenAI>;
   readonly provider: ProviderConfig;
   readonly isOpenAi: boolean;
   readonly scrub: (text: string) => string;
@@ -27,7 +28,7 @@ export async function* streamReply(request: CompletionRequest, context: StreamCo
   let started = false; // a delta with text was passed on
   try {
     const body = { ...bodyOf(request, isOpenAi), stream: true as const, stream_options: { include_usage: true } };
-    const chunks = await sdk.chat.completions.create(body, { signal: abort.signal });
+    const chunks = await (await sdk()).chat.completions.create(body, { signal: abort.signal });
     reading = true;
     idle.reset();
     let finished = false;
