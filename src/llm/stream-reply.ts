@@ -26,6 +26,7 @@ export async function* streamReply(request: CompletionRequest, context: StreamCo
   let text = '';
   let reading = false;
   let started = false; // a delta with text was passed on
+  let ended = false; // the response was read to its end
   try {
     const body = { ...bodyOf(request, isOpenAi), stream: true as const, stream_options: { include_usage: true } };
     const chunks = await (await sdk()).chat.completions.create(body, { signal: abort.signal });
@@ -50,14 +51,16 @@ export async function* streamReply(request: CompletionRequest, context: StreamCo
         yield text;
       }
     }
+    ended = true;
     // The SDK ends an aborted stream quietly (no error): tell why it ended short.
     if (!finished) throw endedShort(provider.name, abort.signal.aborted, received);
   } catch (error) {
     throw streamFailure(error, { provider: provider.name, idle: idle.fired(), reading, scrub });
   } finally {
     idle.stop();
-    // Ends the HTTP request when iteration stopped early (a no-op once the stream is complete).
-    abort.abort();
+    // Ends the HTTP request when iteration stopped early. Not after the whole response was
+    // read: an abort costs a DOMException with its stack, a measurable share of a fast reply.
+    if (!ended) abort.abort();
     abort.detach();
   }
   if (!started) throw new ModelError(provider.name, 'malformed', 'the answer held no reply text');

@@ -75,6 +75,7 @@ function keepTyping(ctx: Context, message: Message, intervalMs: number, log: Log
   return () => {
     clearTimeout(first);
     clearInterval(interval);
-    stopped.abort();
+    // Only a ping sent may still be in flight; an abort costs a DOMException with its stack.
+    if (interval !== undefined) stopped.abort();
   };
 }
