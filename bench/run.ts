@@ -15,6 +15,7 @@ import { markdownTable } from './lib/report.js';
 import { telegramCeiling } from './scenarios/ceiling.js';
 import type { ScenarioContext, ScenarioResult } from './scenarios/context.js';
 import { cost } from './scenarios/cost.js';
+import { cpuPerMessage } from './scenarios/cpu-per-message.js';
 import { fleetStart } from './scenarios/fleet-start.js';
 import { opsCost } from './scenarios/ops-cost.js';
 import { pipelineLimit } from './scenarios/pipeline.js';
@@ -67,7 +68,8 @@ async function runScenarios(ctx: ScenarioContext): Promise<ScenarioResult[]> {
   if (wanted.has(6)) results.push(await cost(ctx));
   if (wanted.has(7)) results.push(await opsCost(ctx));
   if (wanted.has(8)) results.push(await streaming(ctx));
-  if (wanted.has(9)) results.push(await replicas(ctx));
+  if (wanted.has(9)) results.push(await cpuPerMessage(ctx));
+  if (wanted.has(10)) results.push(await replicas(ctx));
   return results.sort((a, b) => a.id - b.id);
 }
 

@@ -10,16 +10,15 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { checkFleetOnline, startFleet } from './app.js';
 import { loadConfig } from './config/load-config.js';
 import { formatFleetSummary } from './config/summary.js';
 import type { FleetConfig } from './config/types.js';
 import { AppError, ConfigError, errorMessage, formatProblem, UsageError } from './errors.js';
 import { createLogger, DEFAULT_LOG_LEVEL, isLogLevel, LOG_LEVELS, type LogLevel } from './logger.js';
-import { checkHealth, healthUrlOf } from './ops/health-check.js';
-import { enablesNoBot, startReloader } from './reload.js';
-import { handleReloadSignal, handleShutdownSignals } from './shutdown.js';
-import { runTerminal, type TerminalFlags, type TerminalStreams, terminalCommand } from './terminal/command-line.js';
+import type { TerminalCommand, TerminalFlags, TerminalStreams } from './terminal/command-line.js';
+
+// Each command imports what it uses when it runs (a dynamic import() below): `check` and
+// `history` never load grammY or the bots' runtime, `run` never loads the terminal commands.
 
 /** Exit codes: 0 success, 1 failure (runtime, unreachable), 2 invalid config or usage. */
 export const EXIT = { ok: 0, failure: 1, invalid: 2 } as const;
@@ -94,16 +93,20 @@ export async function main(io: CliIo): Promise<number> {
     if (!watch && command !== 'run') throw new UsageError('--no-watch goes with run: botfleet run --no-watch');
     if (url !== undefined && command !== 'health')
       throw new UsageError('--url goes with health: botfleet health --url URL');
-    const terminal = terminalCommand(command, args, flags);
+    const terminal = await terminalCommandOf(command, args, flags);
     if (command === 'health' && url !== undefined) return await health(url, io);
     const level = command === 'run' ? logLevel(io) : 'silent';
     const file = config ?? io.env.BOTFLEET_CONFIG ?? 'config/bots.yaml';
     const fleet = await loadConfig({ file, cwd: io.cwd, env: io.env, withoutTelegram: terminal !== undefined });
     if (terminal !== undefined) {
       const level = io.env.LOG_LEVEL === undefined ? undefined : logLevel(io);
+      const { runTerminal } = await import('./terminal/command-line.js');
       return await runTerminal(fleet, terminal, { ...io, ...(level === undefined ? {} : { level }) });
     }
-    if (command === 'health') return await health(healthUrlOf(fleet.server), io);
+    if (command === 'health') {
+      const { healthUrlOf } = await import('./ops/health-check.js');
+      return await health(healthUrlOf(fleet.server), io);
+    }
     if (command === 'check') {
       io.stdout(formatFleetSummary(fleet));
       return online ? await checkOnline(fleet, io) : EXIT.ok;
@@ -112,6 +115,22 @@ export async function main(io: CliIo): Promise<number> {
   } catch (error) {
     return reportError(error, io);
   }
+}
+
+/** The terminal command (chat, history) of the command line, checked as usage; undefined for
+ * the others. The terminal module is loaded only when a terminal command or flag is used. */
+async function terminalCommandOf(
+  command: Command | undefined,
+  args: readonly string[],
+  flags: TerminalFlags,
+): Promise<TerminalCommand | undefined> {
+  const terminalFlag = Object.values(flags).some((value) => value !== undefined);
+  if (command !== 'chat' && command !== 'history' && !terminalFlag) {
+    if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"; see botfleet --help`);
+    return undefined;
+  }
+  const { terminalCommand } = await import('./terminal/command-line.js');
+  return terminalCommand(command, args, flags);
 }
 
 /** LOG_LEVEL, checked as usage (the logger owns the list of levels). */
@@ -128,6 +147,8 @@ async function runFleet(
   options: { file: string; watch: boolean; level: LogLevel },
 ): Promise<number> {
   const logger = createLogger({ level: options.level, pretty: io.isTTY });
+  const [{ startFleet }, { enablesNoBot, startReloader }, { handleReloadSignal, handleShutdownSignals }] =
+    await Promise.all([import('./app.js'), import('./reload.js'), import('./shutdown.js')]);
   if (config.bots.length === 0) throw new UsageError(enablesNoBot(config.file));
   const fleet = await startFleet(config, logger);
   const reloader = startReloader({ file: options.file, cwd: io.cwd, env: io.env, fleet, logger, watch: options.watch });
@@ -154,6 +175,7 @@ async function health(url: string | undefined, io: CliIo): Promise<number> {
     io.stderr('botfleet: the HTTP server is off (or on port 0): set server.port in the config, or pass --url\n');
     return EXIT.failure;
   }
+  const { checkHealth } = await import('./ops/health-check.js');
   const result = await checkHealth(url);
   (result.ok ? io.stdout : io.stderr)(`${result.line}\n`);
   return result.ok ? EXIT.ok : EXIT.failure;
@@ -179,6 +201,7 @@ interface CommandLine {
 
 /** `check --online`: getMe per token and a storage round trip; exit 1 if any fails. */
 async function checkOnline(fleet: FleetConfig, io: CliIo): Promise<number> {
+  const { checkFleetOnline } = await import('./app.js');
   const results = await checkFleetOnline(fleet, createLogger({ level: 'silent' }));
   const width = Math.max(...results.map((result) => result.subject.length));
   io.stdout(

@@ -2,8 +2,14 @@
  * Structured logging: pino JSON lines, one per event. pino is imported only here; the rest of
  * the app depends on the narrow `Logger` interface so tests can capture lines from a stream.
  */
+import { createRequire } from 'node:module';
 import { pino } from 'pino';
-import { PinoPretty } from 'pino-pretty';
+import type { PinoPretty as PinoPrettyFn } from 'pino-pretty';
+
+/** pino-pretty, loaded only for a terminal (about 10 MB and 60 ms a JSON-logging fleet skips). */
+function loadPinoPretty(): typeof PinoPrettyFn {
+  return (createRequire(import.meta.url)('pino-pretty') as { PinoPretty: typeof PinoPrettyFn }).PinoPretty;
+}
 
 /** The levels a logger can be set to, most verbose first; `silent` logs nothing. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -50,7 +56,7 @@ const REDACTED_PATHS = ['token', 'apiKey', '*.token', '*.apiKey', 'headers.autho
 export function createLogger(options: LoggerOptions = {}): Logger {
   const output = options.destination ?? process.stdout;
   const destination = options.pretty
-    ? PinoPretty({
+    ? loadPinoPretty()({
         destination: output,
         colorize: true,
         translateTime: 'SYS:HH:MM:ss.l',

@@ -33,6 +33,8 @@ export interface LoadSpec {
   readonly label: string;
   /** botfleet only: its ops server on this port (metrics on), scraped every SCRAPE_INTERVAL_MS. */
   readonly serverPort?: number;
+  /** botfleet only: more YAML lines under `defaults:` (see SystemOptions.defaults). */
+  readonly defaults?: readonly string[];
 }
 
 /** How often a run with the ops server scrapes /metrics: more often than Prometheus would. */
@@ -100,6 +102,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadSummary> {
       tokens,
       storage: spec.storage,
       ...(spec.serverPort !== undefined && { serverPort: spec.serverPort }),
+      ...(spec.defaults !== undefined && { defaults: spec.defaults }),
       ...(spec.profileDir !== undefined && { profile: { dir: spec.profileDir, name: profileName } }),
     });
     const stopScraping = scrapeEvery(spec.serverPort);

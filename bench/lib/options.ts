@@ -8,7 +8,7 @@ export const USAGE = `npm run bench [-- FLAGS]
 Runs the benchmark scenarios against botfleet and the seed-style baseline, with the fake Bot
 API and fake OpenAI server in a process of their own, and prints the results table.
 
-  --quick              seconds-long smoke run of scenarios 1 to 7 (CI; add --scenario 8 for the
+  --quick              seconds-long smoke run of scenarios 1 to 7 and 9 (CI; add --scenario 8 for the
                        streaming one, about 15 s); results in bench/results/quick.*
   --scenario LIST      scenarios to run, e.g. 2 or 1,3,6 (default: all)
                          1 pipeline limit      4 memory (RSS idle)
@@ -16,17 +16,21 @@ API and fake OpenAI server in a process of their own, and prints the results tab
                          3 slow model          6 cost (tokens per request)
                          7 ops cost (added latency, server off vs on)
                          8 streaming (first token → first text; 429s of 50 chats streaming)
+                         9 CPU per message (1 bot, 20 chats closed loop, model 0 ms: SQLite,
+                           Redis, memory://, streaming on; the baseline)
+                        10 replicas (50 bots, 2 replicas on one Redis: failover after kill -9,
+                           lease renewal cost in Redis requests per second per bot)
   --bots N             bots (scenario 2; scenarios 4/5: the large fleet)
-  --chats N            chats per bot (scenarios 1 and 3; scenario 8: chats of the flood run)
+  --chats N            chats per bot (scenarios 1, 3 and 9; scenario 8: chats of the flood run)
   --rate N             messages/s per bot (scenario 2)
-  --seconds N          measurement window in seconds (scenarios 1, 2, 3; scenario 8: the flood run)
+  --seconds N          measurement window in seconds (scenarios 1, 2, 3, 9; scenario 8: the flood run)
   --model-ms N         model latency in ms (scenarios 1, 2, 3)
   --turns N            conversation length (scenario 6)
   --storage KIND       sqlite, redis or both (scenario 2)
   --sweep LIST         lower rates (messages/s per bot) for the latency-vs-load chart of
                        scenario 2, default 0.5,1,2,3,4 ("none" skips it)
   --no-baseline        run botfleet only
-  --profile            profile botfleet (node --cpu-prof) in scenarios 1, 2 and 5, write the
+  --profile            profile botfleet (node --cpu-prof) in scenarios 1, 2, 5 and 9, write the
                        profiles to bench/results/profiles/ and print their hot spots
   -h, --help
 
@@ -63,6 +67,8 @@ export interface Sizes {
   /** Scenario 8: replies timed per setting; the flood run's chats, seconds, and its replies'
    * words and ms between words. */
   readonly streaming: { samples: number; chats: number; seconds: number; words: number; wordMs: number };
+  /** Scenario 9: chats of the closed loop, warm-up and window per variant. */
+  readonly cpuPerMessage: { chats: number; warmupMs: number; measureMs: number };
 }
 
 /** Parsed flags. */
@@ -99,6 +105,7 @@ const FULL: Sizes = {
   cost: { turns: 200 },
   opsCost: { bots: 2, ratePerBot: 20, chatsPerBot: 50, modelMs: 100, warmupMs: 2000, measureMs: 15_000 },
   streaming: { samples: 100, chats: 50, seconds: 30, words: 80, wordMs: 100 },
+  cpuPerMessage: { chats: 20, warmupMs: 2000, measureMs: 8000 },
 };
 
 const QUICK: Sizes = {
@@ -122,6 +129,8 @@ const QUICK: Sizes = {
   cost: { turns: 10 },
   opsCost: { bots: 1, ratePerBot: 5, chatsPerBot: 5, modelMs: 20, warmupMs: 300, measureMs: 1000 },
   streaming: { samples: 5, chats: 10, seconds: 3, words: 20, wordMs: 100 },
+  // The warm-up covers the first reply, which loads the openai SDK and markdown-it.
+  cpuPerMessage: { chats: 20, warmupMs: 1500, measureMs: 1000 },
 };
 
 function positive(name: string, raw: string | undefined): number | undefined {
@@ -162,9 +171,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const base = quick ? QUICK : FULL;
   // Scenario 8 takes about 15 s even at its quick sizes (three botfleet starts, streams that
   // last seconds): a quick run leaves it out unless asked for.
-  const scenarios = list('scenario', values.scenario) ?? (quick ? [1, 2, 3, 4, 5, 6, 7] : [1, 2, 3, 4, 5, 6, 7, 8]);
+  const scenarios =
+    list('scenario', values.scenario) ?? (quick ? [1, 2, 3, 4, 5, 6, 7, 9] : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   for (const s of scenarios)
-    if (![1, 2, 3, 4, 5, 6, 7, 8, 9].includes(s)) throw new Error(`--scenario takes numbers 1 to 9, got ${s}`);
+    if (![1, 2, 3, 4, 5, 6, 7, 8, 9, 10].includes(s)) throw new Error(`--scenario takes numbers 1 to 10, got ${s}`);
   const storage = values.storage;
   if (storage !== undefined && !['sqlite', 'redis', 'both'].includes(storage))
     throw new Error(`--storage must be sqlite, redis or both, got "${storage}"`);
@@ -205,6 +215,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       ...base.streaming,
       ...(chats !== undefined && { chats }),
       ...(seconds !== undefined && { seconds }),
+    },
+    cpuPerMessage: {
+      ...base.cpuPerMessage,
+      ...(chats !== undefined && { chats }),
+      ...(measureMs !== undefined && { measureMs }),
     },
   };
   const custom =

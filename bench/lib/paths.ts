@@ -18,8 +18,9 @@ function findRepoRoot(): string {
 
 /** The botfleet checkout. */
 export const REPO_ROOT = findRepoRoot();
-/** The built CLI (`npm run build`). */
-export const CLI_PATH = join(REPO_ROOT, 'dist', 'cli.js');
+/** The built CLI (`npm run build`), or another build of botfleet named by $BENCH_CLI (to
+ * compare two versions on the same machine state: run the bench once with each). */
+export const CLI_PATH = process.env.BENCH_CLI ?? join(REPO_ROOT, 'dist', 'cli.js');
 /** The compiled harness (`tsc -p bench/tsconfig.json`). */
 export const BUILD_DIR = join(REPO_ROOT, 'bench', '.build');
 /** Both fakes in one process, compiled from test/fakes/serve.ts. */

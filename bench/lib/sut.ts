@@ -18,8 +18,8 @@ import { deleteRedisKeys, REDIS_URL } from './redis.js';
 
 /** Which design runs. */
 export type SystemKind = 'botfleet' | 'baseline';
-/** Which storage backend it uses. */
-export type StorageKind = 'sqlite' | 'redis';
+/** Which storage backend it uses (memory: botfleet only, a Map in its process). */
+export type StorageKind = 'sqlite' | 'redis' | 'memory';
 
 /** The conversation window both designs are given: botfleet keeps the newest turns that fit
  * both limits; the baseline trims to `maxTurns` only, as the seed did. */
@@ -90,7 +90,12 @@ function telegramExtra(defaults: readonly string[] | undefined): string {
 
 function fleetYaml(options: SystemOptions, tokens: readonly string[], namespace: string): string {
   const window = options.window ?? DEFAULT_WINDOW;
-  const url = options.storage === 'sqlite' ? 'sqlite://data/bench.sqlite' : REDIS_URL;
+  const url =
+    options.storage === 'sqlite'
+      ? 'sqlite://data/bench.sqlite'
+      : options.storage === 'memory'
+        ? 'memory://'
+        : REDIS_URL;
   return [
     'version: 1',
     `storage: { url: "${url}", namespace: "${namespace}" }`,
@@ -133,6 +138,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await writeFile(configPath, fleetYaml(options, options.tokens, namespace));
     entryArgs = [CLI_PATH, 'run', '--config', 'bots.yaml'];
   } else {
+    if (options.storage === 'memory') throw new Error('bench: the baseline has no memory storage');
     configPath = join(dir, 'baseline.json');
     const config: BaselineConfig = {
       tokens: options.tokens,

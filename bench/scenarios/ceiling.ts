@@ -18,10 +18,12 @@ import {
 } from './context.js';
 
 const ID = 2;
+/** Issue 15: peak RSS under overload at most 2× idle; idle with 50 bots is to be ≤ 100 MB. */
+const PEAK_RSS_GOAL_MB = 200;
 const TITLE = 'Telegram ceiling';
 /** The goal on added latency p99, ms. */
 const GOAL_P99_MS = 5;
-const STORAGE_NAME: Record<StorageKind, string> = { sqlite: 'SQLite', redis: 'Redis' };
+const STORAGE_NAME: Record<StorageKind, string> = { sqlite: 'SQLite', redis: 'Redis', memory: 'memory' };
 
 function chart(points: readonly LoadSummary[]): Chart {
   const sorted = [...points].sort(
@@ -164,6 +166,7 @@ export async function telegramCeiling(ctx: ScenarioContext): Promise<ScenarioRes
         digits: 0,
         botfleet: fleet.peakRssMb,
         baseline: other?.peakRssMb ?? null,
+        goal: atMost(PEAK_RSS_GOAL_MB, `≤ ${PEAK_RSS_GOAL_MB} MB (2× the idle goal of 50 bots)`),
       }),
     );
     notes.push(cpuNote(`Scenario 2, botfleet on ${name}`, fleet));

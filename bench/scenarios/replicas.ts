@@ -1,5 +1,5 @@
 /**
- * Scenario 9, replicas on one Redis: two `botfleet run` processes share 50 bots through leases
+ * Scenario 10, replicas on one Redis: two `botfleet run` processes share 50 bots through leases
  * on a private redis-server (so other users of the shared one do not blur its command counts).
  * Measured: the cost of holding the leases (Redis commands per second per bot, from INFO
  * commandstats deltas over an idle window, the harness's own INFO calls left out), and the
@@ -33,7 +33,7 @@ interface Replica {
 }
 
 export async function replicas(ctx: ScenarioContext): Promise<ScenarioResult> {
-  const title = `9 replicas (${BOTS} bots, 2 replicas on one Redis)`;
+  const title = `10 replicas (${BOTS} bots, 2 replicas on one Redis)`;
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const redis = spawn(
     'redis-server',
@@ -85,7 +85,7 @@ export async function replicas(ctx: ScenarioContext): Promise<ScenarioResult> {
     const failoverMs = Math.max(...first.values()) - killedAt;
 
     return {
-      id: 9,
+      id: 10,
       title,
       rows: [
         row({
@@ -112,7 +112,7 @@ export async function replicas(ctx: ScenarioContext): Promise<ScenarioResult> {
         }),
       ],
       notes: [
-        `Scenario 9: ${killedTokens.length} bots held by the killed replica all polled again from the other ${Math.round(failoverMs)} ms after the SIGKILL (lease TTL 6 s, renewed every 2 s, rebalanced every 1 s). ` +
+        `Scenario 10: ${killedTokens.length} bots held by the killed replica all polled again from the other ${Math.round(failoverMs)} ms after the SIGKILL (lease TTL 6 s, renewed every 2 s, rebalanced every 1 s). ` +
           `At idle the two replicas sent ${total} Redis commands in ${seconds.toFixed(1)} s (${calls
             .filter(([name, count]) => name !== 'info' && count > 0)
             .map(([name, count]) => `${name} ${count}`)

@@ -8,7 +8,7 @@ import type { BotConfig } from '../config/types.js';
 import type { CompletionRequest, LlmClient, TokenUsage } from '../llm/llm-client.js';
 import { ModelError } from '../llm/model-error.js';
 import { type BotMetrics, type ModelOutcome, secondsSince } from './metrics.js';
-import { countTextTokens } from './prompt-window.js';
+import { countRequestTokens, countTextTokens } from './prompt-window.js';
 
 /** How the answer ended, as `finish` needs it. */
 export interface AnswerEnd {
@@ -29,11 +29,12 @@ export interface MeteredCall {
 }
 
 /** Meters `request` for `config`'s bot into `metrics` (undefined: measures nothing);
- * `promptTokens` is the request's size as the prompt window counted it, used when the provider
- * reports no usage. */
+ * `_windowTokens` is the request's size as the prompt window counted it, often only an upper
+ * bound (UTF-8 bytes, see prompt-window.ts), so when the provider reports no usage the request
+ * is counted exactly here instead. */
 export function meterModelCall(
   request: CompletionRequest,
-  promptTokens: number,
+  _windowTokens: number,
   config: BotConfig,
   metrics: BotMetrics | undefined,
 ): MeteredCall {
@@ -58,7 +59,7 @@ export function meterModelCall(
         model: config.model,
         outcome,
         seconds: modelSeconds,
-        promptTokens: usage?.promptTokens ?? promptTokens,
+        promptTokens: usage?.promptTokens ?? countRequestTokens(request.messages),
         completionTokens: usage?.replyTokens ?? countTextTokens(end.text),
       });
       if (end.failure !== undefined) {

@@ -10,11 +10,16 @@
  * fit ends the window. When the system prompt and the new message alone are over the budget,
  * the new message is truncated (its beginning kept, the cut marked) to what is left, but to no
  * less than half the budget; if still over, the system prompt is truncated the same way.
+ *
+ * Counting is lazy (token-count.ts): when the whole candidate window (the newest `maxTurns`
+ * turns, the system prompt and the new message) fits `maxTokens` counted in UTF-8 bytes, an
+ * upper bound on tokens, it is sent as is without loading the tokenizer; the exact count
+ * would keep the very same turns. Only a window whose bytes do not fit is counted exactly.
  */
-import { decode, encode } from 'gpt-tokenizer';
 import type { WindowConfig } from '../config/types.js';
 import type { ModelMessage } from '../llm/llm-client.js';
 import type { Turn } from '../memory/value-format.js';
+import { countTokens, decodeTokens, encodeText, tokenUpperBound } from './token-count.js';
 
 /** What one model request is built from. */
 export interface WindowInput {
@@ -29,8 +34,11 @@ export interface WindowInput {
 /** A built request and how it was cut. */
 export interface WindowResult {
   readonly messages: readonly ModelMessage[];
-  /** Tokens of the whole request as counted here (messages + overheads), <= window.maxTokens. */
+  /** Tokens of the whole request as counted here (messages + overheads), <= window.maxTokens:
+   * exact when `tokensExact`, else an upper bound (UTF-8 bytes). */
   readonly tokens: number;
+  /** Whether `tokens` was counted with the tokenizer (false: the byte bound sufficed). */
+  readonly tokensExact: boolean;
   /** How many of the newest stored turns are in `messages`. */
   readonly keptTurns: number;
   /** Which messages were truncated to fit. */
@@ -44,16 +52,66 @@ export const REQUEST_OVERHEAD_TOKENS = 3;
 /** Appended to a truncated message, after its kept beginning. */
 export const TRUNCATION_MARK = '\n[… message truncated to fit the conversation window]';
 
-// Text like "<|endoftext|>" is ordinary user text here, never a control token.
-const ENCODE_OPTIONS = { disallowedSpecial: new Set<string>() };
-
-/** Tokens of `text` alone (no message overhead). */
+/** Tokens of `text` alone (no message overhead), exact. */
 export function countTextTokens(text: string): number {
-  return encode(text, ENCODE_OPTIONS).length;
+  return countTokens(text);
+}
+
+/** Exact tokens of a whole request: contents, MESSAGE_OVERHEAD_TOKENS each, REQUEST_OVERHEAD_TOKENS. */
+export function countRequestTokens(messages: readonly ModelMessage[]): number {
+  let total = REQUEST_OVERHEAD_TOKENS;
+  for (const message of messages) total += countTokens(message.content) + MESSAGE_OVERHEAD_TOKENS;
+  return total;
 }
 
 /** Builds the request for `input`; see the file comment for the rules. */
 export function computeWindow(input: WindowInput): WindowResult {
+  return withinByteBound(input) ?? countedWindow(input);
+}
+
+/** The request with every candidate turn when its UTF-8 bytes (an upper bound on its tokens)
+ * fit `maxTokens`; undefined when they do not, and tokens must be counted. */
+function withinByteBound(input: WindowInput): WindowResult | undefined {
+  const { maxTurns, maxTokens } = input.window;
+  const candidates = Math.max(0, Math.min(maxTurns, input.turns.length));
+  let bound =
+    REQUEST_OVERHEAD_TOKENS +
+    tokenUpperBound(input.systemPrompt) +
+    tokenUpperBound(input.userText) +
+    2 * MESSAGE_OVERHEAD_TOKENS;
+  if (bound > maxTokens) return undefined;
+  for (let index = input.turns.length - candidates; index < input.turns.length; index++) {
+    const turn = input.turns[index];
+    if (turn === undefined) return undefined;
+    bound += tokenUpperBound(turn.user) + tokenUpperBound(turn.assistant) + 2 * MESSAGE_OVERHEAD_TOKENS;
+    if (bound > maxTokens) return undefined;
+  }
+  return assemble(input, input.systemPrompt, input.userText, candidates, bound, false, {
+    systemPrompt: false,
+    userText: false,
+  });
+}
+
+function assemble(
+  input: WindowInput,
+  system: string,
+  user: string,
+  kept: number,
+  tokens: number,
+  tokensExact: boolean,
+  truncated: WindowResult['truncated'],
+): WindowResult {
+  const messages: ModelMessage[] = [{ role: 'system', content: system }];
+  for (let index = input.turns.length - kept; index < input.turns.length; index++) {
+    const turn = input.turns[index] as WindowInput['turns'][number];
+    messages.push({ role: 'user', content: turn.user }, { role: 'assistant', content: turn.assistant });
+  }
+  messages.push({ role: 'user', content: user });
+  return { messages, tokens, tokensExact, keptTurns: kept, truncated };
+}
+
+/** The request counted exactly with the tokenizer. */
+function countedWindow(input: WindowInput): WindowResult {
   const { maxTurns, maxTokens } = input.window;
   const available = maxTokens - REQUEST_OVERHEAD_TOKENS;
   let system = input.systemPrompt;
@@ -85,29 +143,20 @@ export function computeWindow(input: WindowInput): WindowResult {
     used += cost;
     kept++;
   }
-  const history = input.turns.slice(input.turns.length - kept).flatMap((turn): ModelMessage[] => [
-    { role: 'user', content: turn.user },
-    { role: 'assistant', content: turn.assistant },
-  ]);
-  return {
-    messages: [{ role: 'system', content: system }, ...history, { role: 'user', content: user }],
-    tokens: used,
-    keptTurns: kept,
-    truncated,
-  };
+  return assemble(input, system, user, kept, used, true, truncated);
 }
 
 /** The beginning of `text` plus TRUNCATION_MARK, at most `budget` tokens in all (just the
  * mark's beginning, or '', when the budget is smaller than the mark). */
 export function truncateToTokens(text: string, budget: number): string {
-  const tokens = encode(text, ENCODE_OPTIONS);
+  const tokens = encodeText(text);
   if (tokens.length <= budget) return text;
   const markTokens = countTextTokens(TRUNCATION_MARK);
-  if (budget <= markTokens) return budget <= 0 ? '' : decode(encode(TRUNCATION_MARK, ENCODE_OPTIONS).slice(0, budget));
+  if (budget <= markTokens) return budget <= 0 ? '' : decodeTokens(encodeText(TRUNCATION_MARK).slice(0, budget));
   // Decoding a prefix can end inside a character (shown as U+FFFD) and re-encoding can differ
   // by a token or two, so shrink until the result really fits.
   for (let keep = budget - markTokens; keep > 0; ) {
-    const candidate = decode(tokens.slice(0, keep)).replace(/\uFFFD+$/, '') + TRUNCATION_MARK;
+    const candidate = decodeTokens(tokens.slice(0, keep)).replace(/\uFFFD+$/, '') + TRUNCATION_MARK;
     const count = countTextTokens(candidate);
     if (count <= budget) return candidate;
     keep -= count - budget;

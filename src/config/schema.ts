@@ -1,9 +1,12 @@
 /**
- * The config format's single source of truth, `schemas/bots.schema.json`, loaded and compiled,
- * plus the built-in defaults read from its `default` annotations.
+ * The config format's single source of truth, `schemas/bots.schema.json`, loaded, with its
+ * validator (compiled ahead of time into validate-config.generated.ts by `npm run gen:types`,
+ * so a start neither loads ajv nor compiles the schema), plus the built-in defaults read from
+ * its `default` annotations.
  */
 import { readFile } from 'node:fs/promises';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { validate as generatedValidate } from './validate-config.generated.js';
 
 /** A JSON Schema node as this project writes them (draft-07 subset). */
 export interface SchemaNode {
@@ -34,10 +37,7 @@ export const SCHEMA_URL = new URL('../../schemas/bots.schema.json', import.meta.
  * broken installation, not a user error). */
 export async function loadConfigSchema(): Promise<ConfigSchema> {
   const root = JSON.parse(await readFile(SCHEMA_URL, 'utf8')) as SchemaNode;
-  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-  // Editors (VS Code, yaml-language-server) show `patternErrorMessage`; so does botfleet.
-  ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-  const validate = ajv.compile(root);
+  const validate = generatedValidate as ValidateFunction;
   const deref = (node: SchemaNode): SchemaNode => {
     let current = node;
     for (let hops = 0; current.$ref !== undefined && hops < 16; hops += 1) {

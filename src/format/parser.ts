@@ -3,17 +3,28 @@
  * (so `<b>` and `&` stay literal text), linkify off (bare URLs stay exactly as the model wrote
  * them; Telegram clients highlight them on their own), typographer off (quotes unchanged).
  */
-import MarkdownIt from 'markdown-it';
+import { createRequire } from 'node:module';
+import type MarkdownIt from 'markdown-it';
 
 /** A markdown-it token (block or inline). */
 export type Token = ReturnType<MarkdownIt['parse']>[number];
 
-const parser = new MarkdownIt('commonmark', { html: false, linkify: false, typographer: false }).enable([
-  'strikethrough',
-  'table',
-]);
+let parser: MarkdownIt | undefined;
+
+/** The parser, made at the first reply rendered (markdown-it costs about 10 MB, which a fleet
+ * that has not rendered anything yet, or renders plain text only, need not pay). */
+function markdownIt(): MarkdownIt {
+  if (parser === undefined) {
+    const Parser = createRequire(import.meta.url)('markdown-it') as typeof MarkdownIt;
+    parser = new Parser('commonmark', { html: false, linkify: false, typographer: false }).enable([
+      'strikethrough',
+      'table',
+    ]);
+  }
+  return parser;
+}
 
 /** The token stream of `markdown` (never throws on any string). */
 export function parseMarkdown(markdown: string): Token[] {
-  return parser.parse(markdown, {});
+  return markdownIt().parse(markdown, {});
 }

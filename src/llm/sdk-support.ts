@@ -1,18 +1,24 @@
 /**
- * What both model calls (llm-client.ts, stream-reply.ts) share with the openai SDK: the request
- * body, the per-request abort signal, and the mapping of SDK failures to ModelError.
+ * What both model calls (llm-client.ts, stream-reply.ts) share with the openai SDK: loading it
+ * (on the first model call, not at start: it costs about 13 MB and 100 ms), the request body,
+ * the per-request abort signal, and the mapping of SDK failures to ModelError.
  */
-import {
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-  type OpenAI,
-  OpenAIError,
-} from 'openai';
+import type { OpenAI } from 'openai';
 import { errorMessage } from '../errors.js';
 import type { CompletionRequest } from './llm-client.js';
 import { ModelError, type ModelFailure } from './model-error.js';
+
+/** The openai module. */
+export type OpenAiModule = typeof import('openai');
+
+let sdkModule: OpenAiModule | undefined;
+let loading: Promise<OpenAiModule> | undefined;
+
+/** The openai module, imported on the first call. */
+export function loadOpenAi(): Promise<OpenAiModule> {
+  loading ??= import('openai').then((loaded) => (sdkModule = loaded));
+  return loading;
+}
 
 /** The Chat Completions body for `request`, leaving out what is null. OpenAI's own API wants
  * max_completion_tokens; most compatible servers know max_tokens. */
@@ -48,6 +54,10 @@ export function followAbort(signal: AbortSignal | undefined): { signal: AbortSig
  * on. Anything the SDK did not raise about the call or its answer (a TypeError from a bad
  * request object, a bug of ours) is returned as is, to be rethrown and reported as the bug it is. */
 export function toModelError(provider: string, error: unknown, scrub: (text: string) => string): unknown {
+  // Only a loaded SDK throws SDK errors; before that, only a SyntaxError can mean a bad answer.
+  const sdk = sdkModule;
+  if (sdk === undefined) return error instanceof SyntaxError ? malformed(provider, error, scrub) : error;
+  const { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } = sdk;
   if (error instanceof APIUserAbortError)
     return new ModelError(provider, 'aborted', 'the request was cancelled', { cause: error });
   if (error instanceof APIConnectionTimeoutError)
@@ -73,12 +83,14 @@ export function toModelError(provider: string, error: unknown, scrub: (text: str
   }
   // The SDK could not read the answer: a body that is not JSON (the SyntaxError of its
   // response.json()) or one it otherwise rejects (its own OpenAIError).
-  if (error instanceof SyntaxError || error instanceof OpenAIError) {
-    return new ModelError(provider, 'malformed', `the answer could not be read (${scrub(errorMessage(error))})`, {
-      cause: error,
-    });
-  }
+  if (error instanceof SyntaxError || error instanceof OpenAIError) return malformed(provider, error, scrub);
   return error;
+}
+
+function malformed(provider: string, error: Error, scrub: (text: string) => string): ModelError {
+  return new ModelError(provider, 'malformed', `the answer could not be read (${scrub(errorMessage(error))})`, {
+    cause: error,
+  });
 }
 
 /** The failure an HTTP status from the provider means. */

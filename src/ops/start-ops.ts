@@ -9,7 +9,6 @@ import type { BotMetrics } from '../answer/metrics.js';
 import type { ServerConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import type { BotState } from '../telegram/supervisor.js';
-import { createFleetMetrics } from './fleet-metrics.js';
 import { startOpsServer } from './ops-server.js';
 import { createReadiness } from './readiness.js';
 
@@ -57,6 +56,8 @@ export async function startOps(server: ServerConfig | undefined, deps: OpsDeps):
     };
   }
   const up = (state: BotState): 0 | 1 => (state === 'polling' ? 1 : 0);
+  // prom-client (about 10 MB) is loaded only by a fleet that serves metrics.
+  const { createFleetMetrics } = await import('./fleet-metrics.js');
   const metrics = createFleetMetrics(() => [...deps.bots()].map(([id, state]) => [id, up(state)] as const));
   const readiness = createReadiness({
     bots: deps.bots,

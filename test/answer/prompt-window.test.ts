@@ -36,7 +36,9 @@ describe('computeWindow', () => {
       { role: 'assistant', content: 'turn 2 answered' },
       { role: 'user', content: 'hello' },
     ]);
-    expect(result.tokens).toBe(requestTokens(result.messages));
+    // A window this small fits by its UTF-8 bytes: no tokenizer, the bytes are the bound.
+    expect(result.tokensExact).toBe(false);
+    expect(result.tokens).toBeGreaterThanOrEqual(requestTokens(result.messages));
     expect(result).toMatchObject({ keptTurns: 2, truncated: { systemPrompt: false, userText: false } });
   });
 

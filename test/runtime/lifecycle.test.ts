@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FleetHandle, startFleet } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { TYPING_DELAY_MS } from '../../src/telegram/delivery.js';
 import { CONFLICT_POLL } from '../fakes/telegram-api.js';
 import { LEVEL } from '../support/capture-log.js';
 import { createFleetHarness, FAST_LIFECYCLE, type FleetHarness } from '../support/fleet-harness.js';
@@ -125,6 +126,7 @@ describe('the shutdown deadline', () => {
   it('sends no "typing…" after stop() resolved, even one waiting out a 429', async () => {
     await h.writeConfig([{ id: 'life', token: TOKEN }], { storageUrl: 'memory://' });
     const { fleet } = await h.start();
+    h.openai.setLatency(TYPING_DELAY_MS + 300); // slow enough to show "typing…"
     h.telegram.failNext(TOKEN, 'sendChatAction', { status: 429, retryAfter: 2 });
     h.telegram.sendText(TOKEN, { chatId: 7, userId: 7, text: 'typing is flood-limited' });
     await h.telegram.waitForSent(1, { token: TOKEN });

@@ -1,5 +1,6 @@
 /** What users see: long replies split, commands, non-text messages, typing, topics. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TYPING_DELAY_MS } from '../../src/telegram/delivery.js';
 import { createFleetHarness, type FleetHarness, transcript } from '../support/fleet-harness.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -73,6 +74,27 @@ describe('replies', () => {
     const [reply] = await h.telegram.waitForSent(1, { token: TOKEN });
     expect(reply?.text).toBe('Sorry, I can only read text messages for now.');
     expect(h.openai.requests()).toHaveLength(0);
+  });
+
+  it('sends no "typing…" for a reply faster than TYPING_DELAY_MS, and shows it for a slow one', async () => {
+    await h.writeConfig([{ id: 'talk', token: TOKEN, yaml: 'streaming: off' }], { storageUrl: 'memory://' });
+    await h.start();
+    // Warm up (the first model call loads the SDK), so the next reply is as fast as it gets.
+    h.telegram.sendText(TOKEN, { chatId: 4, userId: 4, text: 'warm up' });
+    await h.telegram.waitForSent(1, { token: TOKEN });
+    const since = h.telegram.nextSeq();
+    const postedAt = performance.now();
+    h.telegram.sendText(TOKEN, { chatId: 5, userId: 5, text: 'quick one' });
+    const [fast] = await h.telegram.waitForSent(1, { token: TOKEN, chatId: 5 });
+    const typingFor = (chat: number) =>
+      h.telegram.calls(TOKEN, 'sendChatAction').filter((c) => c.seq >= since && c.params.chat_id === chat);
+    // Asserted only when the reply really was fast (a machine busy enough to take longer than
+    // the delay rightly shows typing): no timing is asserted, only what a fast reply sends.
+    if ((fast?.at ?? Number.POSITIVE_INFINITY) - postedAt < TYPING_DELAY_MS / 2) expect(typingFor(5)).toEqual([]);
+    h.openai.setLatency(TYPING_DELAY_MS + 800);
+    h.telegram.sendText(TOKEN, { chatId: 6, userId: 6, text: 'slow one' });
+    await h.telegram.waitForSent(1, { token: TOKEN, chatId: 6 });
+    expect(typingFor(6).length).toBeGreaterThanOrEqual(1);
   });
 
   it('shows typing while the model works and answers in the same forum topic', async () => {
