@@ -2,7 +2,8 @@
  * The prompt window: what the model is sent for one message, i.e. which stored turns go into
  * one model request. Pure and synchronous.
  *
- * A request is [system prompt, the kept turns oldest first, the new user message]. The kept
+ * A request is [system prompt, the summary of older turns (when there is one), the kept turns
+ * oldest first, the new user message]. The kept
  * turns are the newest ones that fit both `maxTurns` and `maxTokens`, where `maxTokens` bounds
  * the whole request, counted with a real tokenizer (gpt-tokenizer, o200k_base: GPT-4o's
  * encoding; other models tokenize differently, so leave a margin) plus OpenAI's per-message
@@ -23,7 +24,11 @@ export interface WindowInput {
   readonly turns: readonly Pick<Turn, 'user' | 'assistant'>[];
   /** The new user message, as the model should see it. */
   readonly userText: string;
-  readonly window: WindowConfig;
+  readonly window: Pick<WindowConfig, 'maxTurns' | 'maxTokens'>;
+  /** The running summary of the turns that left the window (window.summary), if any: sent as a
+   * second system message (SUMMARY_HEADING + it) right after the system prompt, counted like the
+   * rest and truncated (after the system prompt) when it does not fit. */
+  readonly summary?: string;
 }
 
 /** A built request and how it was cut. */
@@ -41,6 +46,8 @@ export interface WindowResult {
 export const MESSAGE_OVERHEAD_TOKENS = 3;
 /** Tokens every request costs once (priming the reply). */
 export const REQUEST_OVERHEAD_TOKENS = 3;
+/** Starts the summary's system message. */
+export const SUMMARY_HEADING = 'Summary of the earlier conversation:\n';
 /** Appended to a truncated message, after its kept beginning. */
 export const TRUNCATION_MARK = '\n[… message truncated to fit the conversation window]';
 
@@ -76,6 +83,8 @@ export function computeWindow(input: WindowInput): WindowResult {
   }
 
   let used = REQUEST_OVERHEAD_TOKENS + systemTokens + userTokens;
+  const summary = summaryMessage(input.summary, maxTokens - used);
+  used += summary.tokens;
   let kept = 0;
   for (let index = input.turns.length - 1; index >= 0 && kept < maxTurns; index--) {
     const turn = input.turns[index];
@@ -90,11 +99,30 @@ export function computeWindow(input: WindowInput): WindowResult {
     { role: 'assistant', content: turn.assistant },
   ]);
   return {
-    messages: [{ role: 'system', content: system }, ...history, { role: 'user', content: user }],
+    messages: [{ role: 'system', content: system }, ...summary.messages, ...history, { role: 'user', content: user }],
     tokens: used,
     keptTurns: kept,
     truncated,
   };
+}
+
+/** The summary's system message within `budget` tokens (overhead included): none when there is
+ * no summary or no room for its heading. */
+function summaryMessage(
+  summary: string | undefined,
+  budget: number,
+): { readonly messages: readonly ModelMessage[]; readonly tokens: number } {
+  if (summary === undefined || summary === '') return { messages: [], tokens: 0 };
+  const fixed = countTextTokens(SUMMARY_HEADING) + MESSAGE_OVERHEAD_TOKENS;
+  if (budget <= fixed) return { messages: [], tokens: 0 };
+  let content = SUMMARY_HEADING + summary;
+  let tokens = countTextTokens(content) + MESSAGE_OVERHEAD_TOKENS;
+  if (tokens > budget) {
+    content = SUMMARY_HEADING + truncateToTokens(summary, budget - fixed - 1);
+    tokens = countTextTokens(content) + MESSAGE_OVERHEAD_TOKENS;
+    if (tokens > budget) return { messages: [], tokens: 0 };
+  }
+  return { messages: [{ role: 'system', content }], tokens };
 }
 
 /** The beginning of `text` plus TRUNCATION_MARK, at most `budget` tokens in all (just the
