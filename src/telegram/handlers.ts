@@ -99,10 +99,20 @@ async function respond(kind: AnswerableKind, state: MemoryState, t: Turnaround):
     const { ctx, message, config, deps } = t;
     const userText = textForModel(message, message.text ?? '', ctx.me);
     const updateId = ctx.update.update_id;
-    const input = { conversation: t.conversation, turns: state.turns, userText, updateId, receivedAt: t.receivedAt };
+    const input = {
+      conversation: t.conversation,
+      turns: state.turns,
+      summary: state.summary,
+      userText,
+      updateId,
+      receivedAt: t.receivedAt,
+    };
     const llm = deps.llmFor(config);
     const metrics = deps.metrics ? { metrics: deps.metrics } : {};
+    const track = deps.track ? { track: deps.track } : {};
     await answer(input, {
+      llmFor: deps.llmFor,
+      ...track,
       config,
       memory: deps.memory,
       llm,
