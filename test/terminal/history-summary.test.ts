@@ -36,8 +36,12 @@ async function run(history: HistoryStore, command: HistoryCommand, input = '') {
   let out = '';
   let err = '';
   const io = {
-    write: (text: string) => void (out += text),
-    writeError: (text: string) => void (err += text),
+    write: (text: string) => {
+      out += text;
+    },
+    writeError: (text: string) => {
+      err += text;
+    },
     readInput: async () => input,
     logger,
   };
