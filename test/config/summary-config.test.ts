@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { DEFAULT_SUMMARY_PROMPT } from '../../src/config/resolve.js';
+import { formatFleetSummary } from '../../src/config/summary.js';
 import { ConfigError } from '../../src/errors.js';
 
 const HEAD = [
@@ -45,6 +46,11 @@ describe('window.summary', () => {
     expect(DEFAULT_SUMMARY_PROMPT).toMatch(/every fact, name/);
     expect(other?.window.summary).toMatchObject({ model: 'small', maxTokens: 200, prompt: 'Keep it.' });
     expect(other?.window.summary?.provider).toMatchObject({ name: 'cheap', baseUrl: 'http://cheap/v1' });
+    const printed = formatFleetSummary(fleet);
+    expect(printed).toContain('window   20 turns, 8000 tokens\n');
+    expect(printed).toContain(
+      'window   6 turns, 8000 tokens, older turns summarised by main / big (up to 300 tokens)\n',
+    );
   });
 
   it('is inherited from defaults, and a bot can turn it off with null', async () => {
