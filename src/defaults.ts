@@ -65,3 +65,7 @@ export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
  * over all its chats (Telegram allows a bot about 30 messages per second); an update past it
  * is skipped and its text goes into the next one. Final texts always go. */
 export const STREAM_UPDATES_PER_SECOND = 25;
+
+/** window.summary: most turns past `window.maxTurns` kept while they wait for a summary (when
+ * summaries fail again and again); beyond, the oldest are dropped, each time with a warning. */
+export const UNSUMMARISED_TURNS_LIMIT = 50;

@@ -5,6 +5,7 @@
  * model produced, never what a sink rendered of it.
  */
 import type { BotConfig } from '../config/types.js';
+import { UNSUMMARISED_TURNS_LIMIT } from '../defaults.js';
 import { errorMessage } from '../errors.js';
 import type { CompletionRequest, LlmClient } from '../llm/llm-client.js';
 import { ModelError } from '../llm/model-error.js';
@@ -24,10 +25,6 @@ export interface TurnStore extends Partial<SummaryStore> {
    * the turns waiting for it). */
   append(conversation: ConversationKey, turn: Turn, options: AppendOptions): Promise<void>;
 }
-
-/** Most turns past `window.maxTurns` kept while they wait for a summary (summaries failing
- * again and again); beyond, the oldest are dropped, each time with a warning. */
-export const UNSUMMARISED_TURNS_LIMIT = 50;
 
 /** What is answered: the user's text (as the model should read it) after the stored turns. */
 export interface AnswerInput {
