@@ -211,7 +211,7 @@ function startSummary(conversation: ConversationKey, deps: AnswerDeps): void {
   }
   const summaryDeps: SummaryDeps = {
     config: { ...config, window: { ...config.window, summary } },
-    // The memory itself (checked above): the single flight is per store object.
+    // The memory itself (checked above); the single flight is per store (its storeSummary).
     store: memory as SummaryStore,
     llm,
     log,

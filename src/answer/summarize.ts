@@ -52,15 +52,17 @@ export const SUMMARY_INPUT_HEADING = 'Summary so far:';
 /** Introduces the turns to fold in. */
 export const SUMMARY_TURNS_HEADING = 'Conversation to fold in (oldest first):';
 
-/** Conversations summarising right now, per store (single flight). */
-const running = new WeakMap<SummaryStore, Set<string>>();
+/** Conversations summarising right now, per store (single flight), keyed by the store's
+ * `storeSummary` function: a wrapper of the store (e.g. one that also marks joined updates
+ * answered) spreads the same function. */
+const running = new WeakMap<SummaryStore['storeSummary'], Set<string>>();
 
 /** Summarises `conversation` if turns wait past the window and no summary of it is running
  * here; resolves when done. Never rejects: every failure is logged and changes nothing. */
 export async function summarizeConversation(conversation: ConversationKey, deps: SummaryDeps): Promise<void> {
   const id = conversationId(conversation);
-  const mine = running.get(deps.store) ?? new Set<string>();
-  running.set(deps.store, mine);
+  const mine = running.get(deps.store.storeSummary) ?? new Set<string>();
+  running.set(deps.store.storeSummary, mine);
   if (mine.has(id)) return;
   mine.add(id);
   try {

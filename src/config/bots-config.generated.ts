@@ -60,6 +60,10 @@ export type Streaming = 'off' | 'edit' | 'draft';
  * How the model's text is shown: markdown (its Markdown rendered as Telegram formatting: bold, italic, code, links, lists, quotes, headings, tables as preformatted text) or plain (exactly as the model wrote it).
  */
 export type Formatting = 'markdown' | 'plain';
+/**
+ * What happens to messages a conversation sends while the bot is still answering it: sequential (each answered on its own, one at a time, in order) or collect (the text messages waiting when the bot gets to them are joined, one per line, into one turn: one model call, one answer, replying to the last of them; a command is never joined and ends the collecting before it). Either way at most `telegram.maxWaitingPerConversation` wait.
+ */
+export type Queue = 'sequential' | 'collect';
 
 /**
  * botfleet configuration, version 1: the bots to run, the LLM providers they use and the one memory engine they share. Any string may use ${VAR}, ${VAR:-fallback} (from the environment or .env) and $${ for a literal ${.
@@ -146,6 +150,7 @@ export interface BotDefaults {
   streaming?: Streaming;
   formatting?: Formatting;
   telegram?: TelegramSettings;
+  queue?: Queue;
 }
 /**
  * How much history each model request carries: the newest turns that fit both limits.
@@ -289,4 +294,5 @@ export interface BotSettings {
   streaming?: Streaming;
   formatting?: Formatting;
   telegram?: TelegramSettings;
+  queue?: Queue;
 }

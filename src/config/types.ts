@@ -105,6 +105,8 @@ export interface TelegramConfig {
 export type StreamingMode = 'off' | 'edit' | 'draft';
 /** How the model's text is shown (see the schema's `formatting`). */
 export type FormattingMode = 'markdown' | 'plain';
+/** What becomes of messages sent while the bot answers (see the schema's `queue`). */
+export type QueueMode = 'sequential' | 'collect';
 
 /** One enabled bot, fully resolved. */
 export interface BotConfig {
@@ -127,6 +129,8 @@ export interface BotConfig {
   readonly streaming: StreamingMode;
   readonly formatting: FormattingMode;
   readonly telegram: TelegramConfig;
+  /** Messages a conversation sends while the bot answers it: one turn each, or joined. */
+  readonly queue: QueueMode;
 }
 
 /** The whole resolved fleet. */

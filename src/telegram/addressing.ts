@@ -79,6 +79,31 @@ export function textForModel(message: Message, text: string, me: UserFromGetMe):
   return `${displayName(message.from)}:${body.startsWith('\n') ? '' : ' '}${body}`;
 }
 
+/** What the model reads for a message it answers: its text (see textForModel), or for media
+ * with a caption, the caption (the same way) followed by one line saying what was attached and
+ * that the model cannot see it, e.g. `[The user attached a photo, which you cannot see.]`, so it
+ * does not pretend to have seen it. */
+export function modelInputOf(message: Message, me: UserFromGetMe): string {
+  if (message.text !== undefined) return textForModel(message, message.text, me);
+  const text = textForModel(message, message.caption ?? '', me);
+  const attached = attachmentOf(message);
+  return attached === undefined ? text : `${text}\n[The user attached ${attached}, which you cannot see.]`;
+}
+
+/** A message's attachment the bot answers from its caption, as the model reads it (`a photo`,
+ * `a file (report.pdf)` …); undefined for every other message. An animation also carries a
+ * `document`: it is checked first. */
+export function attachmentOf(message: Message): string | undefined {
+  if (message.photo !== undefined) return 'a photo';
+  if (message.animation !== undefined) return 'an animation';
+  if (message.video !== undefined) return 'a video';
+  if (message.audio !== undefined) return 'an audio file';
+  if (message.voice !== undefined) return 'a voice message';
+  if (message.document === undefined) return undefined;
+  const name = message.document.file_name?.replace(/\s+/g, ' ').trim();
+  return name ? `a file (${name})` : 'a file';
+}
+
 /** A user's name as people see it: first (and last) name, else @username, else the id. */
 export function displayName(user: User): string {
   const name = [user.first_name, user.last_name].filter(Boolean).join(' ').trim();

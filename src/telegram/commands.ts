@@ -1,11 +1,12 @@
 /**
  * The bot's commands and what kind of message a user sent: one of our commands, text, media
- * (answered with an apology until media support exists), or a service message (nothing); and
- * the fixed texts that answer commands and media.
+ * with a caption (answered from the caption), other media (answered with an apology until
+ * media support exists), or a service message (nothing); and the fixed texts that answer
+ * commands and media.
  */
 import type { Message, UserFromGetMe } from 'grammy/types';
 import type { BotConfig, GroupsConfig } from '../config/types.js';
-import { shouldAnswer } from './addressing.js';
+import { attachmentOf, shouldAnswer } from './addressing.js';
 
 /** The command menu set with setMyCommands, also the /help text. */
 export const BOT_COMMANDS = [
@@ -23,13 +24,16 @@ export const HELP_TEXT = [
 ].join('\n');
 
 /** What a message is, for the handlers: one of our commands, `unknown` command,
- * `for-another-bot` (`/cmd@OtherBot`), `text`, `media` a user sent, or `service` (a member
- * joined, a pin, a topic event, a group upgrade …: anything that is neither). */
+ * `for-another-bot` (`/cmd@OtherBot`), `text`, `caption` (a photo, video, animation, audio,
+ * voice note or document with a caption: the model reads the caption, see addressing.ts'
+ * modelInputOf; a caption is never a command), other `media` a user sent, or `service` (a
+ * member joined, a pin, a topic event, a group upgrade …: anything that is neither). */
 export type MessageKind =
   | (typeof BOT_COMMANDS)[number]['command']
   | 'unknown'
   | 'for-another-bot'
   | 'text'
+  | 'caption'
   | 'media'
   | 'service';
 
@@ -61,6 +65,7 @@ const USER_CONTENT = [
 /** The kind of `message` (see MessageKind). */
 export function messageKind(message: Message, me: UserFromGetMe): MessageKind {
   if (message.text !== undefined) return commandOf(message, me) ?? 'text';
+  if (message.caption !== undefined && attachmentOf(message) !== undefined) return 'caption';
   const fields = message as unknown as Record<string, unknown>;
   return USER_CONTENT.some((field) => fields[field] !== undefined) ? 'media' : 'service';
 }
@@ -90,6 +95,14 @@ export function kindToAnswer(
   if (kind !== 'service' && kind !== 'for-another-bot') return kind;
   onIgnoredKind(kind);
   return undefined;
+}
+
+/** Whether `message` is one the model answers (text that is not a command, or a caption),
+ * under `config`'s rules: those are the messages `queue: collect` joins. */
+export function isForTheModel(message: Message | undefined, me: UserFromGetMe, config: BotConfig): boolean {
+  if (message === undefined) return false;
+  const kind = kindToAnswer(message, me, config.groups.reply);
+  return kind === 'text' || kind === 'caption';
 }
 
 /** The text answering a command or a non-text message. */

@@ -1,26 +1,28 @@
 /**
  * A bot's conversation queue (conversation-queue.ts) wired to its config, logs and error
- * handler: which messages wait for a turn, and what a message that finds its conversation's
- * waiting list full gets.
+ * handler: which messages wait for a turn, which waiting ones are answered as one
+ * (`queue: collect`), and what a message that finds its conversation's waiting list full gets.
  */
-import { type Bot, BotError, type Context, type MiddlewareFn } from 'grammy';
+import { type Bot, BotError, type Context } from 'grammy';
 import type { BotConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { conversationId } from '../memory/keys.js';
 import { conversationOf, isAllowed } from './addressing.js';
 import { recordAnswered } from './answered.js';
-import { kindToAnswer } from './commands.js';
-import { createConversationQueue } from './conversation-queue.js';
+import { isForTheModel, kindToAnswer } from './commands.js';
+import { type ConversationQueue, createConversationQueue } from './conversation-queue.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { errorText } from './telegram-errors.js';
 
 /** Sends `text` as a reply to the update's message; false when it could not be delivered. */
 export type ReplyTo = (ctx: Context, text: string, log: Logger) => Promise<boolean>;
 
-/** The ordering middleware of `bot`: install it before the handlers. */
-export function conversationOrder(bot: Bot, deps: HandlerDeps, replyTo: ReplyTo): MiddlewareFn<Context> {
+/** The ordering of `bot`: install its middleware before the handlers, which ask it which
+ * updates a run answers (`joinedWith`). */
+export function conversationOrder(bot: Bot, deps: HandlerDeps, replyTo: ReplyTo): ConversationQueue {
   return createConversationQueue({
     keyOf: (ctx) => orderingKey(ctx, deps.config()),
+    takeTogether: (waiting) => collected(waiting, deps.config()),
     limits: () => {
       const telegram = deps.config().telegram;
       return {
@@ -45,7 +47,17 @@ export function conversationOrder(bot: Bot, deps: HandlerDeps, replyTo: ReplyTo)
       ),
     track: deps.track ?? (() => undefined),
     signal: deps.signal,
-  }).middleware;
+  });
+}
+
+/** How many waiting messages of one conversation the next turn answers: with `queue: collect`,
+ * every message for the model (text, a caption) up to the first that is not (a command, media
+ * without a caption), which is answered on its own in its place; otherwise one. The config is
+ * the one of the moment the turn starts, so a reload applies to the next turn. */
+function collected(waiting: readonly Context[], config: BotConfig): number {
+  if (config.queue !== 'collect') return 1;
+  const stop = waiting.findIndex((ctx) => !isForTheModel(ctx.message, ctx.me, config));
+  return stop === -1 ? waiting.length : Math.max(1, stop);
 }
 
 /** The conversation a message waits its turn in; undefined for what the bot will ignore

@@ -38,6 +38,13 @@
  *   maxRunning + maxWaitingUpdates + max(N, 100).
  * - When `signal` aborts (the shutdown deadline), nothing more starts: every waiting update is
  *   dropped, reported once through `onDropped`, and its tracked promise settles.
+ *
+ * Joining (`queue: collect`): when a conversation's turn comes, `takeTogether` may say that its
+ * next run takes several of its waiting updates, oldest first, as one. The run is the last
+ * one's middleware call (`next`); `joinedWith(ctx)` tells the handler which updates it answers.
+ * The others never run on their own: their slots are given back and their tracked promises
+ * settle when the joint run ends. An update that starts at once (its conversation idle) always
+ * runs alone: only what waited is joined.
  */
 import type { Context, MiddlewareFn, NextFunction } from 'grammy';
 
@@ -65,12 +72,18 @@ export interface ConversationQueueDeps {
   readonly track: (work: Promise<void>) => void;
   /** Aborted at the shutdown deadline. */
   readonly signal: AbortSignal;
+  /** How many of a conversation's waiting updates (oldest first, never empty) its next run
+   * takes as one; clamped to 1..waiting.length. None: one at a time. */
+  readonly takeTogether?: (waiting: readonly Context[]) => number;
 }
 
 /** A bot's conversation queue. */
 export interface ConversationQueue {
   /** Install before the handlers: orders keyed updates, passes the others through. */
   readonly middleware: MiddlewareFn<Context>;
+  /** The updates the run of `ctx` answers, oldest first and `ctx` last: several when waiting
+   * ones were joined (see takeTogether), else `[ctx]`. */
+  readonly joinedWith: (ctx: Context) => readonly Context[];
 }
 
 interface Waiting {
@@ -98,6 +111,7 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
   const held: Waiting[] = []; // waiting updates still in their slot (bot-wide bound), oldest first
   let released = 0; // waiting updates that gave their slot back
   let running = 0;
+  const joined = new WeakMap<Context, readonly Context[]>(); // last update of a joint run → all of them
   deps.signal.addEventListener('abort', dropAll, { once: true });
 
   const middleware: MiddlewareFn<Context> = async (ctx, next) => {
@@ -136,13 +150,15 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
     return conversation;
   }
 
-  /** Runs one update of `conversation`; resolves (never rejects) when it is done. */
+  /** Runs one update of `conversation` (the last of a joint run); resolves (never rejects) when
+   * it is done. */
   function start(conversation: Conversation, ctx: Context, next: NextFunction): Promise<void> {
     conversation.running = true;
     running += 1;
     return next()
       .catch((error: unknown) => deps.onError(error, ctx))
       .finally(() => {
+        joined.delete(ctx);
         running -= 1;
         conversation.running = false;
         if (conversation.waiting.length > 0) turns.push(conversation);
@@ -155,16 +171,30 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
   function pump(): void {
     while (turns.length > 0 && running < deps.limits().maxRunning) {
       const conversation = turns.shift() as Conversation;
-      const item = conversation.waiting.shift() as Waiting;
+      const items = conversation.waiting.splice(0, together(conversation.waiting));
       conversation.told = false;
-      if (item.released) released -= 1;
-      else {
-        held.splice(held.indexOf(item), 1);
-        item.release();
+      for (const item of items) {
+        if (item.released) released -= 1;
+        else {
+          held.splice(held.indexOf(item), 1);
+          item.release();
+        }
       }
-      start(conversation, item.ctx, item.next).then(item.settle, item.settle);
+      const last = items.at(-1) as Waiting;
+      const ctxs = items.map((item) => item.ctx);
+      if (ctxs.length > 1) joined.set(last.ctx, ctxs);
+      const settle = (): void => {
+        for (const item of items) item.settle();
+      };
+      start(conversation, last.ctx, last.next).then(settle, settle);
     }
     while (held.length > 0 && released < deps.limits().maxWaitingUpdates) giveSlotBack(held.shift() as Waiting);
+  }
+
+  /** How many of `waiting` (not empty) the next run takes. */
+  function together(waiting: readonly Waiting[]): number {
+    const asked = deps.takeTogether?.(waiting.map((item) => item.ctx)) ?? 1;
+    return Math.min(waiting.length, Math.max(1, Math.floor(asked)));
   }
 
   function giveSlotBack(item: Waiting): void {
@@ -189,5 +219,5 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
     if (dropped.length > 0) deps.onDropped(dropped);
   }
 
-  return { middleware };
+  return { middleware, joinedWith: (ctx) => joined.get(ctx) ?? [ctx] };
 }

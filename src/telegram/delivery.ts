@@ -31,6 +31,8 @@ export interface SinkOptions {
   readonly typingIntervalMs: number;
   readonly log: Logger;
   readonly signal: AbortSignal;
+  /** Send the reply's first message as a reply to `message`; default: in groups only. */
+  readonly replyFirst?: boolean;
 }
 
 /** The ReplySink answering `message`: the reply is shown as `options.style` says (see

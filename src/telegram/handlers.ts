@@ -13,12 +13,12 @@ import type { BotConfig } from '../config/types.js';
 import { DEFAULT_TYPING_INTERVAL_MS, STREAM_UPDATES_PER_SECOND } from '../defaults.js';
 import type { Logger } from '../logger.js';
 import type { ConversationKey } from '../memory/keys.js';
-import { conversationOf, isAllowed, textForModel } from './addressing.js';
+import { conversationOf, isAllowed, modelInputOf } from './addressing.js';
 import { markingSink, recordAnswered } from './answered.js';
 import { type AnswerableKind, fixedReply, kindToAnswer, type MessageKind } from './commands.js';
 import { conversationOrder } from './conversation-order.js';
 import { send, telegramSink } from './delivery.js';
-import type { HandlerDeps, MemoryState } from './handler-deps.js';
+import type { HandlerDeps, MemoryPort, MemoryState } from './handler-deps.js';
 import { createBudget, type UpdateBudget } from './stream-budget.js';
 import { errorText } from './telegram-errors.js';
 
@@ -26,14 +26,19 @@ import { errorText } from './telegram-errors.js';
 export function installHandlers(bot: Bot, deps: HandlerDeps): void {
   // One budget of streamed-reply updates for the bot, shared by all its chats.
   const budget = createBudget(STREAM_UPDATES_PER_SECOND);
-  bot.use(conversationOrder(bot, deps, (ctx, text, log) => send(ctx, text, log, true)));
-  bot.on('message', (ctx) => handleMessage(ctx, ctx.message, deps, budget));
+  const order = conversationOrder(bot, deps, (ctx, text, log) => send(ctx, text, log, true));
+  bot.use(order.middleware);
+  bot.on('message', (ctx) => handleMessages(order.joinedWith(ctx), deps, budget));
 }
 
-/** One message, for one bot's config as it is now. */
+/** One answer, for one bot's config as it is now: to one message, or to several joined
+ * (`queue: collect`), answered as a reply to the last of them. */
 interface Turnaround {
+  /** The update answered: the last of `joined`. */
   readonly ctx: Context;
   readonly message: Message;
+  /** Every update this answer answers, oldest first (`ctx` last). */
+  readonly joined: readonly Context[];
   readonly config: BotConfig;
   readonly conversation: ConversationKey;
   readonly sink: ReplySink;
@@ -43,31 +48,67 @@ interface Turnaround {
   readonly receivedAt: number;
 }
 
-async function handleMessage(ctx: Context, message: Message, deps: HandlerDeps, budget: UpdateBudget): Promise<void> {
+/** What every Turnaround of one run shares. */
+type Shared = Omit<Turnaround, 'ctx' | 'message' | 'joined' | 'sink'> & { readonly budget: UpdateBudget };
+
+/** Handles `joined`, the updates of one run of the conversation queue: one message, or several
+ * of one conversation joined by `queue: collect` (then all for the model, see isForTheModel). */
+async function handleMessages(joined: readonly Context[], deps: HandlerDeps, budget: UpdateBudget): Promise<void> {
   const config = deps.config();
   const receivedAt = performance.now();
-  deps.metrics?.updateReceived(config.id);
-  const log = deps.logger.child({ chat: message.chat.id, update: ctx.update.update_id });
+  for (const _update of joined) deps.metrics?.updateReceived(config.id);
+  const ctx = joined.at(-1) as Context;
+  const message = ctx.message as Message; // bot.on('message') runs only for messages
+  const log = logFor(deps.logger, joined);
   const ignored = (kind: MessageKind): void => log.debug({ kind }, 'not for this bot to answer; ignored');
   const kind = kindToAnswer(message, ctx.me, config.groups.reply, ignored);
   if (kind === undefined) return;
   if (!isAllowed(config.access, message.from?.id, message.chat.id)) return refuse(ctx, message, deps, log);
   const conversation = conversationOf(config.id, message, config.groups.memory);
+  const shared: Shared = { config, conversation, deps, log, receivedAt, budget };
+  const first = turnaround(joined, shared);
+  const state = await readConversation(first);
+  if (state === undefined) return;
+  // A redelivered update already answered is left out (of a joined turn too); the rest is answered.
+  const fresh = joined.filter((update) => !alreadyAnswered(state, update, deps.logger));
+  if (fresh.length === 0) return;
+  const t = fresh.length === joined.length ? first : turnaround(fresh, { ...shared, log: logFor(deps.logger, fresh) });
+  if (state.lost !== undefined && kind !== 'reset' && kind !== 'new') {
+    await t.sink.notify({ kind: 'historyLost', text: config.replies.historyLost });
+  }
+  await respond(kind, state, t);
+}
+
+/** The log of an answer to `joined`: its chat, the update answered, and the joined ones. */
+function logFor(logger: Logger, joined: readonly Context[]): Logger {
+  const last = joined.at(-1) as Context;
+  const ids = joined.map((update) => update.update.update_id);
+  return logger.child({
+    chat: last.chat?.id,
+    update: last.update.update_id,
+    ...(ids.length > 1 ? { joined: ids } : {}),
+  });
+}
+
+/** The Turnaround answering `joined` (not empty): its sink replies to the last message (a
+ * joined answer as a reply in every chat, so the user sees what it answers) and, whenever
+ * something reaches the user that no stored turn records, records every joined update answered. */
+function turnaround(joined: readonly Context[], shared: Shared): Turnaround {
+  const { config, deps, log, budget, conversation } = shared;
+  const ctx = joined.at(-1) as Context;
+  const message = ctx.message as Message;
   const toTelegram = telegramSink(ctx, message, {
     style: config,
     budget,
     typingIntervalMs: deps.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS,
     log,
     signal: deps.signal,
+    ...(joined.length > 1 ? { replyFirst: true } : {}),
   });
-  const sink = markingSink(toTelegram, () => recordAnswered(deps.memory, conversation, ctx.update.update_id, log));
-  const turnaround: Turnaround = { ctx, message, config, conversation, sink, deps, log, receivedAt };
-  const state = await readConversation(turnaround);
-  if (state === undefined || alreadyAnswered(state, ctx.update.update_id, log)) return;
-  if (state.lost !== undefined && kind !== 'reset' && kind !== 'new') {
-    await sink.notify({ kind: 'historyLost', text: config.replies.historyLost });
-  }
-  await respond(kind, state, turnaround);
+  const record = async (): Promise<void> => {
+    for (const update of joined) await recordAnswered(deps.memory, conversation, update.update.update_id, log);
+  };
+  return { ...shared, ctx, message, joined, sink: markingSink(toTelegram, record) };
 }
 
 /** The conversation's state, or undefined when storage failed (the user was asked to retry). */
@@ -87,42 +128,71 @@ async function readConversation(t: Turnaround): Promise<MemoryState | undefined>
 
 /** The one "already answered" check, for every kind of answer: a redelivered update (after a
  * restart or a runner restart) is answered at most once. */
-function alreadyAnswered(state: MemoryState, updateId: number, log: Logger): boolean {
-  if (!state.answered.includes(updateId)) return false;
-  log.info({}, 'update was already answered; skipped');
+function alreadyAnswered(state: MemoryState, update: Context, logger: Logger): boolean {
+  if (!state.answered.includes(update.update.update_id)) return false;
+  logger
+    .child({ chat: update.chat?.id, update: update.update.update_id })
+    .info({}, 'update was already answered; skipped');
   return true;
 }
 
-/** Answers a message of `kind` that was not answered before. */
+/** Answers a message of `kind` that was not answered before (several joined: text). */
 async function respond(kind: AnswerableKind, state: MemoryState, t: Turnaround): Promise<void> {
-  if (kind === 'text') {
-    const { ctx, message, config, deps } = t;
-    const userText = textForModel(message, message.text ?? '', ctx.me);
-    const updateId = ctx.update.update_id;
-    const input = {
-      conversation: t.conversation,
-      turns: state.turns,
-      summary: state.summary,
-      userText,
-      updateId,
-      receivedAt: t.receivedAt,
-    };
-    const llm = deps.llmFor(config);
-    const metrics = deps.metrics ? { metrics: deps.metrics } : {};
-    const track = deps.track ? { track: deps.track } : {};
-    await answer(input, {
-      llmFor: deps.llmFor,
-      ...track,
-      config,
-      memory: deps.memory,
-      llm,
-      sink: t.sink,
-      signal: deps.signal,
-      log: t.log,
-      ...metrics,
-    });
-  } else if (kind === 'reset' || kind === 'new') await resetConversation(t);
+  if (kind === 'text' || kind === 'caption') await answerText(state, t);
+  else if (kind === 'reset' || kind === 'new') await resetConversation(t);
   else await replyOnce(fixedReply(kind, t.config), t);
+}
+
+/** Hands the text of the joined messages (one per line) to the model: one call, one answer, one
+ * stored turn carrying the last update id; the others are recorded answered just before that
+ * turn is stored (so a redelivered batch is not answered again), and by the sink otherwise. */
+async function answerText(state: MemoryState, t: Turnaround): Promise<void> {
+  const { config, deps } = t;
+  const userText = t.joined.map((update) => modelText(update)).join('\n');
+  if (t.joined.length > 1) t.log.debug({ count: t.joined.length }, 'messages joined into one turn');
+  const updateId = t.ctx.update.update_id;
+  const input = {
+    conversation: t.conversation,
+    turns: state.turns,
+    summary: state.summary,
+    userText,
+    updateId,
+    receivedAt: t.receivedAt,
+  };
+  const metrics = deps.metrics ? { metrics: deps.metrics } : {};
+  const track = deps.track ? { track: deps.track } : {};
+  await answer(input, {
+    llmFor: deps.llmFor,
+    ...track,
+    config,
+    memory: withOthersAnswered(t),
+    llm: deps.llmFor(config),
+    sink: t.sink,
+    signal: deps.signal,
+    log: t.log,
+    ...metrics,
+  });
+}
+
+/** What the model reads for one message (text, or a caption with its attachment note). */
+function modelText(update: Context): string {
+  return modelInputOf(update.message as Message, update.me);
+}
+
+/** The memory the answer stores its turn in: for joined messages, the updates before the last
+ * are recorded answered right before the turn (which carries the last) is appended. */
+function withOthersAnswered(t: Turnaround): MemoryPort {
+  const others = t.joined.slice(0, -1).map((update) => update.update.update_id);
+  if (others.length === 0) return t.deps.memory;
+  const memory = t.deps.memory;
+  return {
+    // The port is a plain object of functions (see memory/open-store.ts): spreading keeps them all.
+    ...memory,
+    async append(conversation, turn, options) {
+      for (const id of others) await memory.markAnswered(conversation, id);
+      await memory.append(conversation, turn, options);
+    },
+  };
 }
 
 /** Sends `text`, then records the update as answered once delivered. */

@@ -9,11 +9,12 @@ import type { FormattedText } from '../format/types.js';
 import { editTarget, type StreamTarget } from './stream-edits.js';
 import type { PartCalls } from './stream-out.js';
 
-/** The draft StreamTarget for draft `draftId` (non-zero). */
-export function draftTarget(calls: PartCalls, draftId: number): StreamTarget {
+/** The draft StreamTarget for draft `draftId` (non-zero); the first final message is a reply
+ * to the user's when `replyFirst`. */
+export function draftTarget(calls: PartCalls, draftId: number, replyFirst = false): StreamTarget {
   let drafted: FormattedText | undefined;
   // The final messages (and a later change to them, such as a cut-off note) are edit-mode's.
-  const messages = editTarget(calls, false);
+  const messages = editTarget(calls, replyFirst);
   return {
     async show(parts, final) {
       if (final) return messages.show(parts, true);

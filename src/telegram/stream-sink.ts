@@ -26,10 +26,11 @@ export type ReplyStyle = Pick<BotConfig, 'streaming' | 'formatting' | 'telegram'
 export function streamedReply(
   ctx: Context,
   message: Message,
-  options: { style: ReplyStyle; budget: UpdateBudget; log: Logger; signal: AbortSignal },
+  options: { style: ReplyStyle; budget: UpdateBudget; log: Logger; signal: AbortSignal; replyFirst?: boolean },
 ): Pick<ReplySink, 'deliver'> & Required<Pick<ReplySink, 'cutOff'>> {
   const { style, budget, log, signal } = options;
-  const target = targetFor(partCalls(ctx, message, log), message, style);
+  const replyFirst = options.replyFirst ?? isGroupChat(message);
+  const target = targetFor(partCalls(ctx, message, log), message, style, replyFirst);
   let text = '';
   let delivering = true;
   const pacer = pacerFor(message, style, signal, async () => {
@@ -75,10 +76,11 @@ function pacerFor(message: Message, style: ReplyStyle, signal: AbortSignal, upda
 }
 
 /** Where a reply to `message` is shown: a draft in a private chat when `style` says so, else
- * messages kept up to date by edits (the first a reply in groups). */
-function targetFor(calls: PartCalls, message: Message, style: ReplyStyle): StreamTarget {
-  if (style.streaming === 'draft' && message.chat.type === 'private') return draftTarget(calls, draftIdOf(message));
-  return editTarget(calls, isGroupChat(message));
+ * messages kept up to date by edits (the first a reply to `message` when `replyFirst`). */
+function targetFor(calls: PartCalls, message: Message, style: ReplyStyle, replyFirst: boolean): StreamTarget {
+  if (style.streaming === 'draft' && message.chat.type === 'private')
+    return draftTarget(calls, draftIdOf(message), replyFirst);
+  return editTarget(calls, replyFirst);
 }
 
 /** A non-zero draft id for the reply to `message` (Telegram animates changes to one id). */

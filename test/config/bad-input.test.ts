@@ -113,7 +113,7 @@ const cases: ReadonlyArray<{ name: string; file: string; lines: string[] }> = [
       `${F}/many-problems.yaml:12:12 bots.helper.token: does not look like a Telegram bot token (digits, a colon, then letters, digits, '_' or '-'); get one from @BotFather`,
       `${F}/many-problems.yaml:14:14 bots.helper.groups.reply: must be one of: mention, always, never; did you mean "mention"?`,
       `${F}/many-problems.yaml:16:18 bots.helper.access.users[1]: repeats bots.helper.access.users[0]; list each value once`,
-      `${F}/many-problems.yaml:17:5 bots.helper.colour: unknown key; expected one of: token, enabled, provider, model, systemPrompt, window, temperature, maxReplyTokens, greeting, replies, access, groups, streaming, formatting, telegram`,
+      `${F}/many-problems.yaml:17:5 bots.helper.colour: unknown key; expected one of: token, enabled, provider, model, systemPrompt, window, temperature, maxReplyTokens, greeting, replies, access, groups, streaming, formatting, telegram, queue`,
     ],
   },
 ];

@@ -105,6 +105,7 @@ describe('loadConfig', () => {
         editIntervalMs: 1000,
         groupEditIntervalMs: 3000,
       },
+      queue: 'sequential',
     });
   });
 

@@ -65,9 +65,11 @@ describe('streaming replies', () => {
     const texts = edits.map((edit) => String(edit.params.text));
     for (let i = 1; i < texts.length; i += 1) expect(texts[i]?.length).toBeGreaterThan(texts[i - 1]?.length ?? 0);
     const starts = [sent?.at ?? 0, ...edits.map((edit) => edit.at)];
-    // Client-side starts are FLOOR_MS apart; arrival at the fake may jitter by a few ms.
-    for (let i = 1; i < starts.length; i += 1)
-      expect((starts[i] ?? 0) - (starts[i - 1] ?? 0)).toBeGreaterThanOrEqual(FLOOR_MS - 15);
+    // Client-side starts are at least FLOOR_MS apart. One arrival at the fake can lag by tens of
+    // ms on a loaded machine (bringing it closer to the next), so the pacing is judged over the
+    // whole span, where only its two ends can jitter.
+    const span = (starts.at(-1) ?? 0) - (starts[0] ?? 0);
+    expect(span).toBeGreaterThanOrEqual((starts.length - 1) * FLOOR_MS - 50);
     expect(edits.every((edit) => edit.outcome?.status === 200)).toBe(true);
     const typing = calls('sendChatAction', 1);
     expect(typing.length).toBeGreaterThan(0);

@@ -2,7 +2,14 @@
 import type { Message, UserFromGetMe } from 'grammy/types';
 import { describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/memory/keys.js';
-import { conversationOf, isAddressedToBot, isAllowed, textForModel } from '../../src/telegram/addressing.js';
+import {
+  conversationOf,
+  isAddressedToBot,
+  isAllowed,
+  modelInputOf,
+  textForModel,
+} from '../../src/telegram/addressing.js';
+import { messageKind } from '../../src/telegram/commands.js';
 
 const ME = { id: 99, is_bot: true, first_name: 'Helper', username: 'Helper_Bot' } as UserFromGetMe;
 const group = (text: string, extra: Partial<Message> = {}): Message =>
@@ -73,6 +80,37 @@ describe('addressing', () => {
     );
     expect(textForModel(group('x'), 'look:\n\n    a  b @helper_bot\n  c @Helper_Botty', ME)).toBe(
       'Ana Lee: look:\n\n    a  b\n  c @Helper_Botty',
+    );
+  });
+
+  it('reads a caption like text, then a line naming the unseen attachment; a caption is never a command', () => {
+    const photo = { photo: [{ file_id: 'p', file_unique_id: 'p', width: 1, height: 1 }] };
+    const captioned = (caption: string, extra: Partial<Message> = {}): Message => {
+      const { text: _text, ...message } = group('', { caption, ...photo, ...extra } as Partial<Message>);
+      return message as Message;
+    };
+    const mention = '@Helper_Bot';
+    const addressed = captioned(`${mention}, what is this?`, {
+      caption_entities: [{ type: 'mention', offset: 0, length: mention.length }],
+    });
+    expect(isAddressedToBot(addressed, ME)).toBe(true);
+    expect(isAddressedToBot(captioned('what is this?'), ME)).toBe(false);
+    expect(modelInputOf(addressed, ME)).toBe(
+      'Ana Lee: what is this?\n[The user attached a photo, which you cannot see.]',
+    );
+    expect(messageKind(captioned('/reset'), ME)).toBe('caption');
+    expect(messageKind(captioned('x', { photo: undefined, sticker: {} } as unknown as Partial<Message>), ME)).toBe(
+      'media',
+    );
+    const file = { document: { file_id: 'd', file_unique_id: 'd', file_name: 'my\nnotes.txt' } };
+    const { text: _text, ...doc } = {
+      ...group(''),
+      caption: 'see',
+      chat: { id: 3, type: 'private', first_name: 'A' },
+      ...file,
+    };
+    expect(modelInputOf(doc as Message, ME)).toBe(
+      'see\n[The user attached a file (my notes.txt), which you cannot see.]',
     );
   });
 
