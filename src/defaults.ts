@@ -84,3 +84,7 @@ export const LEASE_TICK_MS = 1_000;
 /** A held bot whose lease was last renewed this long ago stops polling (well before the TTL):
  * another replica may take it once the TTL ran out. */
 export const LEASE_SAFE_MS = 4_000;
+
+/** window.summary: most turns past `window.maxTurns` kept while they wait for a summary (when
+ * summaries fail again and again); beyond, the oldest are dropped, each time with a warning. */
+export const UNSUMMARISED_TURNS_LIMIT = 50;

@@ -1,24 +1,28 @@
 /**
  * The answer to a text message, the heart of a bot, free of any transport: prompt window →
- * model (as a stream of text deltas) → a reply sink → the turn stored. It stores the text the
+ * model (as a stream of text deltas) → a reply sink → the turn stored → (window.summary) the
+ * turns past the window summarised in the background (summarize.ts). It stores the text the
  * model produced, never what a sink rendered of it.
  */
 import type { BotConfig } from '../config/types.js';
+import { UNSUMMARISED_TURNS_LIMIT } from '../defaults.js';
 import { errorMessage } from '../errors.js';
 import type { CompletionRequest, LlmClient } from '../llm/llm-client.js';
 import { ModelError } from '../llm/model-error.js';
 import type { Logger } from '../logger.js';
 import type { AppendOptions } from '../memory/conversation-store.js';
 import type { ConversationKey } from '../memory/keys.js';
-import type { Turn } from '../memory/value-format.js';
+import type { StoredSummary, Turn } from '../memory/value-format.js';
 import { meterModelCall } from './metered-call.js';
 import type { BotMetrics } from './metrics.js';
 import { computeWindow } from './prompt-window.js';
 import type { ReplySink } from './reply-sink.js';
+import { type SummaryDeps, type SummaryStore, summarizeConversation } from './summarize.js';
 
 /** The memory the answer writes to. Throws on a storage failure. */
-export interface TurnStore {
-  /** Appends one complete turn, keeping the newest `options.maxTurns`. */
+export interface TurnStore extends Partial<SummaryStore> {
+  /** Appends one complete turn, keeping the newest `options.maxTurns` (and, with a summary,
+   * the turns waiting for it). */
   append(conversation: ConversationKey, turn: Turn, options: AppendOptions): Promise<void>;
 }
 
@@ -27,6 +31,8 @@ export interface AnswerInput {
   readonly conversation: ConversationKey;
   /** The stored turns, oldest first. */
   readonly turns: readonly Turn[];
+  /** The stored summary of older turns; sent when the bot's window.summary is on. */
+  readonly summary?: StoredSummary | undefined;
   readonly userText: string;
   /** The Telegram update that carried the message, stored with the turn; none in a terminal. */
   readonly updateId?: number;
@@ -46,6 +52,11 @@ export interface AnswerDeps {
   readonly log: Logger;
   /** Where the request and the reply are counted; none: nothing is measured. */
   readonly metrics?: BotMetrics;
+  /** The model client of a provider (for window.summary's); none: `llm` when the summary uses
+   * the bot's provider. */
+  readonly llmFor?: (config: BotConfig) => LlmClient;
+  /** Given the background summary, so shutdown (or the terminal chat's end) can wait for it. */
+  readonly track?: (work: Promise<void>) => void;
 }
 
 /** The model's reply as it streams, and how the stream ended. */
@@ -84,7 +95,7 @@ export async function answer(input: AnswerInput, deps: AnswerDeps): Promise<void
       assistantAt: Date.now(),
       ...(input.updateId === undefined ? {} : { updateId: input.updateId }),
     };
-    await storeTurn(input.conversation, turn, deps);
+    if (await storeTurn(input.conversation, turn, deps)) startSummary(input.conversation, deps);
   } finally {
     stopTyping();
   }
@@ -99,6 +110,7 @@ function requestFor(input: AnswerInput, deps: AnswerDeps): { request: Completion
     turns: input.turns,
     userText: input.userText,
     window: config.window,
+    ...(config.window.summary !== null && input.summary !== undefined ? { summary: input.summary.text } : {}),
   });
   log.debug({ text: input.userText, messages: messages.length }, 'asking the model');
   const request = {
@@ -163,12 +175,14 @@ async function reportModelFailure(error: unknown, deps: AnswerDeps): Promise<voi
   if (!cut) await deps.sink.notify({ kind: 'modelError', text: config.replies.modelError, cause: errorMessage(error) });
 }
 
-/** Stores the delivered turn; a failure is logged and the user told. */
-async function storeTurn(conversation: ConversationKey, turn: Turn, deps: AnswerDeps): Promise<void> {
+/** Stores the delivered turn (true); a failure is logged and the user told (false). */
+async function storeTurn(conversation: ConversationKey, turn: Turn, deps: AnswerDeps): Promise<boolean> {
   const { config, log } = deps;
+  const waiting = config.window.summary === null ? {} : { unsummarisedLimit: UNSUMMARISED_TURNS_LIMIT };
   try {
-    await deps.memory.append(conversation, turn, { maxTurns: config.window.maxTurns });
+    await deps.memory.append(conversation, turn, { maxTurns: config.window.maxTurns, ...waiting });
     log.debug({}, 'turn stored');
+    return true;
   } catch (error) {
     deps.metrics?.error(config.id, 'storage');
     log.error(
@@ -176,5 +190,34 @@ async function storeTurn(conversation: ConversationKey, turn: Turn, deps: Answer
       'the reply was sent but the turn could not be stored: storage failed; the user was told',
     );
     await deps.sink.notify({ kind: 'storeFailed', text: config.replies.storeFailed, cause: errorMessage(error) });
+    return false;
   }
+}
+
+/** With window.summary on, summarises the turns past the window in the background (not
+ * awaited: the next message does not wait for it). */
+function startSummary(conversation: ConversationKey, deps: AnswerDeps): void {
+  const { config, memory, log } = deps;
+  const summary = config.window.summary;
+  if (summary === null) return;
+  if (memory.read === undefined || memory.storeSummary === undefined) {
+    log.debug({}, 'this memory cannot store summaries; not summarised');
+    return;
+  }
+  const llm = deps.llmFor?.({ ...config, provider: summary.provider }) ?? deps.llm;
+  if (llm.provider !== summary.provider.name) {
+    log.warn({ provider: summary.provider.name }, 'no model client for the summary provider; not summarised');
+    return;
+  }
+  const summaryDeps: SummaryDeps = {
+    config: { ...config, window: { ...config.window, summary } },
+    // The memory itself (checked above); the single flight is per store (its storeSummary).
+    store: memory as SummaryStore,
+    llm,
+    log,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    signal: deps.signal,
+  };
+  const work = summarizeConversation(conversation, summaryDeps);
+  deps.track?.(work);
 }

@@ -27,6 +27,21 @@ export interface ModelCall {
   readonly completionTokens: number;
 }
 
+/** How one summary call (window.summary) ended: `ok` (stored), `empty` (the model wrote no
+ * text), `stale` (the conversation changed meanwhile, e.g. a /reset: not stored), `storage`
+ * (storing it failed), or the model request's failure. */
+export type SummaryOutcome = 'ok' | 'empty' | 'stale' | 'storage' | ModelFailure | 'error';
+
+/** One finished summary call; tokens as for ModelCall (0 when the model did not answer). */
+export interface SummaryCall {
+  readonly bot: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly outcome: SummaryOutcome;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
 /** Where the bots' work is counted. Every method is synchronous, cheap and never throws. */
 export interface BotMetrics {
   /** A message update reached the bot's handlers. */
@@ -35,13 +50,15 @@ export interface BotMetrics {
    * time from the update's arrival to delivery minus the model's time (undefined: unknown). */
   replySent(bot: string, addedSeconds: number | undefined): void;
   modelRequest(call: ModelCall): void;
+  /** A summary call ended (counted apart from the answers' model requests). */
+  summaryCall(call: SummaryCall): void;
   error(bot: string, kind: ErrorKind): void;
 }
 
 /** Metrics that record nothing (the HTTP server is off): no cost. */
 export function noMetrics(): BotMetrics {
   const nothing = (): void => undefined;
-  return { updateReceived: nothing, replySent: nothing, modelRequest: nothing, error: nothing };
+  return { updateReceived: nothing, replySent: nothing, modelRequest: nothing, summaryCall: nothing, error: nothing };
 }
 
 /** Seconds since `startMs` (a `performance.now()` reading). */

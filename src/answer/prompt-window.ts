@@ -2,8 +2,8 @@
  * The prompt window: what the model is sent for one message, i.e. which stored turns go into
  * one model request. Pure and synchronous.
  *
- * A request is [system prompt, the kept turns oldest first, the new user message]. The kept
- * turns are the newest ones that fit both `maxTurns` and `maxTokens`, where `maxTokens` bounds
+ * A request is [system prompt, the summary of older turns (when there is one), the kept turns
+ * oldest first, the new user message]. The kept turns are the newest ones that fit both `maxTurns` and `maxTokens`, where `maxTokens` bounds
  * the whole request, counted with a real tokenizer (gpt-tokenizer, o200k_base: GPT-4o's
  * encoding; other models tokenize differently, so leave a margin) plus OpenAI's per-message
  * overhead. Turns are kept whole and contiguous: the first one (from the newest) that does not
@@ -12,7 +12,7 @@
  * less than half the budget; if still over, the system prompt is truncated the same way.
  *
  * Counting is lazy (token-count.ts): when the whole candidate window (the newest `maxTurns`
- * turns, the system prompt and the new message) fits `maxTokens` counted in UTF-8 bytes, an
+ * turns, the system prompt, the summary and the new message) fits `maxTokens` counted in UTF-8 bytes, an
  * upper bound on tokens, it is sent as is without loading the tokenizer; the exact count
  * would keep the very same turns. Only a window whose bytes do not fit is counted exactly.
  */
@@ -28,7 +28,11 @@ export interface WindowInput {
   readonly turns: readonly Pick<Turn, 'user' | 'assistant'>[];
   /** The new user message, as the model should see it. */
   readonly userText: string;
-  readonly window: WindowConfig;
+  readonly window: Pick<WindowConfig, 'maxTurns' | 'maxTokens'>;
+  /** The running summary of the turns that left the window (window.summary), if any: sent as a
+   * second system message (SUMMARY_HEADING + it) right after the system prompt, counted like the
+   * rest and truncated (after the system prompt) when it does not fit. */
+  readonly summary?: string;
 }
 
 /** A built request and how it was cut. */
@@ -49,6 +53,8 @@ export interface WindowResult {
 export const MESSAGE_OVERHEAD_TOKENS = 3;
 /** Tokens every request costs once (priming the reply). */
 export const REQUEST_OVERHEAD_TOKENS = 3;
+/** Starts the summary's system message. */
+export const SUMMARY_HEADING = 'Summary of the earlier conversation:\n';
 /** Appended to a truncated message, after its kept beginning. */
 export const TRUNCATION_MARK = '\n[… message truncated to fit the conversation window]';
 
@@ -79,6 +85,12 @@ function withinByteBound(input: WindowInput): WindowResult | undefined {
     tokenUpperBound(input.systemPrompt) +
     tokenUpperBound(input.userText) +
     2 * MESSAGE_OVERHEAD_TOKENS;
+  const summary: ModelMessage[] = [];
+  if (input.summary !== undefined && input.summary !== '') {
+    const content = SUMMARY_HEADING + input.summary;
+    bound += tokenUpperBound(content) + MESSAGE_OVERHEAD_TOKENS;
+    summary.push({ role: 'system', content });
+  }
   if (bound > maxTokens) return undefined;
   for (let index = input.turns.length - candidates; index < input.turns.length; index++) {
     const turn = input.turns[index];
@@ -86,7 +98,7 @@ function withinByteBound(input: WindowInput): WindowResult | undefined {
     bound += tokenUpperBound(turn.user) + tokenUpperBound(turn.assistant) + 2 * MESSAGE_OVERHEAD_TOKENS;
     if (bound > maxTokens) return undefined;
   }
-  return assemble(input, input.systemPrompt, input.userText, candidates, bound, false, {
+  return assemble(input, input.systemPrompt, input.userText, summary, candidates, bound, false, {
     systemPrompt: false,
     userText: false,
   });
@@ -96,12 +108,13 @@ function assemble(
   input: WindowInput,
   system: string,
   user: string,
+  summary: readonly ModelMessage[],
   kept: number,
   tokens: number,
   tokensExact: boolean,
   truncated: WindowResult['truncated'],
 ): WindowResult {
-  const messages: ModelMessage[] = [{ role: 'system', content: system }];
+  const messages: ModelMessage[] = [{ role: 'system', content: system }, ...summary];
   for (let index = input.turns.length - kept; index < input.turns.length; index++) {
     const turn = input.turns[index] as WindowInput['turns'][number];
     messages.push({ role: 'user', content: turn.user }, { role: 'assistant', content: turn.assistant });
@@ -134,6 +147,8 @@ function countedWindow(input: WindowInput): WindowResult {
   }
 
   let used = REQUEST_OVERHEAD_TOKENS + systemTokens + userTokens;
+  const summary = summaryMessage(input.summary, maxTokens - used);
+  used += summary.tokens;
   let kept = 0;
   for (let index = input.turns.length - 1; index >= 0 && kept < maxTurns; index--) {
     const turn = input.turns[index];
@@ -143,7 +158,26 @@ function countedWindow(input: WindowInput): WindowResult {
     used += cost;
     kept++;
   }
-  return assemble(input, system, user, kept, used, true, truncated);
+  return assemble(input, system, user, summary.messages, kept, used, true, truncated);
+}
+
+/** The summary's system message within `budget` tokens (overhead included): none when there is
+ * no summary or no room for its heading. */
+function summaryMessage(
+  summary: string | undefined,
+  budget: number,
+): { readonly messages: readonly ModelMessage[]; readonly tokens: number } {
+  if (summary === undefined || summary === '') return { messages: [], tokens: 0 };
+  const fixed = countTextTokens(SUMMARY_HEADING) + MESSAGE_OVERHEAD_TOKENS;
+  if (budget <= fixed) return { messages: [], tokens: 0 };
+  let content = SUMMARY_HEADING + summary;
+  let tokens = countTextTokens(content) + MESSAGE_OVERHEAD_TOKENS;
+  if (tokens > budget) {
+    content = SUMMARY_HEADING + truncateToTokens(summary, budget - fixed - 1);
+    tokens = countTextTokens(content) + MESSAGE_OVERHEAD_TOKENS;
+    if (tokens > budget) return { messages: [], tokens: 0 };
+  }
+  return { messages: [{ role: 'system', content }], tokens };
 }
 
 /** The beginning of `text` plus TRUNCATION_MARK, at most `budget` tokens in all (just the

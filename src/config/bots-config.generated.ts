@@ -20,6 +20,27 @@ export type Model = string;
  */
 export type SystemPrompt = string;
 /**
+ * A running summary of the turns that left the window (null, the default: off, they are forgotten). After a reply, the oldest turns beyond `maxTurns` are folded into the summary with one extra model call; it is sent after the system prompt with every request. Those turns stay stored until a summary covering them is stored. Costs one extra model call per turn that leaves the window.
+ */
+export type SummarySettings = {
+  /**
+   * Name of the entry under `providers` the summary requests go to. null: the bot's provider.
+   */
+  provider?: string | null;
+  /**
+   * Model that writes the summary. null: the bot's model.
+   */
+  model?: string | null;
+  /**
+   * Most tokens of the summary (the summary call's reply limit). The summary also counts against `window.maxTokens` and is truncated when it does not fit.
+   */
+  maxTokens: number;
+  /**
+   * Instructions for the summary model. null: the built-in prompt, which asks it to keep every fact, name, number, constraint and preference.
+   */
+  prompt?: string | null;
+} | null;
+/**
  * Sampling temperature, 0 to 2. null: not sent, the model's own default applies.
  */
 export type Temperature = number | null;
@@ -143,6 +164,7 @@ export interface WindowSettings {
    * Token budget of the whole request: system prompt + kept turns + the new message. A single message over the budget is truncated.
    */
   maxTokens?: number;
+  summary?: SummarySettings;
 }
 /**
  * The short texts users see when something cannot be answered.

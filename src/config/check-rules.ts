@@ -29,11 +29,13 @@ export function checkRules(source: YamlSource, data: unknown, context: RuleConte
   checkUrl(source, ['defaults', 'telegram', 'apiRoot'], asObject(defaults.telegram)?.apiRoot, problems);
 
   const declared = Object.keys(providers);
+  checkSummaryProvider(source, ['defaults'], defaults, declared, problems);
   const tokenOwners = new Map<string, string>();
   for (const [id, value] of Object.entries(bots)) {
     const bot = asObject(value);
     if (bot === undefined) continue;
     checkUrl(source, ['bots', id, 'telegram', 'apiRoot'], asObject(bot.telegram)?.apiRoot, problems);
+    checkSummaryProvider(source, ['bots', id], bot, declared, problems);
 
     const [providerPath, provider] =
       typeof bot.provider === 'string'
@@ -62,6 +64,23 @@ export function checkRules(source: YamlSource, data: unknown, context: RuleConte
     }
   }
   return problems;
+}
+
+/** `window.summary.provider`, where it is written (under `at`), must name a declared provider. */
+function checkSummaryProvider(
+  source: YamlSource,
+  at: ConfigPath,
+  settings: Obj,
+  declared: readonly string[],
+  problems: ConfigProblem[],
+): void {
+  const provider = asObject(asObject(settings.window)?.summary)?.provider;
+  if (typeof provider !== 'string' || declared.includes(provider)) return;
+  const known =
+    declared.length > 0 ? `declared providers: ${declared.join(', ')}` : 'no provider is declared under `providers`';
+  problems.push(
+    source.problemAt([...at, 'window', 'summary', 'provider'], `unknown provider "${provider}"; ${known}`, 'value'),
+  );
 }
 
 function checkStorageUrl(source: YamlSource, url: unknown, problems: ConfigProblem[]): void {

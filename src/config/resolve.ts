@@ -11,8 +11,9 @@ import type {
   ProviderSettings,
   ServerSettings,
   StorageSettings,
+  SummarySettings,
 } from './bots-config.generated.js';
-import type { BotConfig, FleetConfig, ProviderConfig, ServerConfig, StorageConfig } from './types.js';
+import type { BotConfig, FleetConfig, ProviderConfig, ServerConfig, StorageConfig, SummaryConfig } from './types.js';
 
 /** Built-in defaults, read from the schema's `default` annotations (see schema.ts). */
 export interface BuiltInDefaults {
@@ -63,12 +64,48 @@ export function resolveConfig(
       throw new Error(`internal: bot ${id} names provider ${settings.provider}, which the rules should have rejected`);
     const { enabled: _enabled, provider: _provider, ...rest } = settings;
     const telegram = { ...rest.telegram, apiRoot: withoutTrailingSlash(String(rest.telegram.apiRoot)) };
-    bots.push({ id, ...rest, telegram, provider } as BotConfig);
+    const window = {
+      ...rest.window,
+      summary: resolveSummary(id, rest.window.summary, provider, rest.model, providers),
+    };
+    bots.push({ id, ...rest, window, telegram, provider } as BotConfig);
   }
   const serverSettings = { ...builtIns.server, ...parsed.server };
   const server: ServerConfig | undefined =
     serverSettings.port === null ? undefined : { port: serverSettings.port, host: serverSettings.host };
   return deepFreeze({ file: options.file, storage, server, providers, bots, disabledBotIds });
+}
+
+/** The summary model's instructions when `window.summary.prompt` is not set: keep everything
+ * that matters, drop only the wording. */
+export const DEFAULT_SUMMARY_PROMPT = [
+  'You keep the running summary of a conversation between a user and an assistant.',
+  'You are given the summary so far (possibly empty) and the next part of the conversation.',
+  'Write the new summary: the summary so far with the new part folded in.',
+  'Keep every fact, name, number, date, decision, constraint and preference the user stated, and what the assistant promised or concluded;',
+  'never drop a fact of the summary so far unless the conversation corrected it.',
+  'Be concise: short plain sentences or bullet points, no preamble, no commentary.',
+].join(' ');
+
+/** The resolved `window.summary`: the bot's provider and model unless it names its own. */
+function resolveSummary(
+  id: string,
+  settings: SummarySettings | undefined,
+  botProvider: ProviderConfig,
+  botModel: string,
+  providers: ReadonlyMap<string, ProviderConfig>,
+): SummaryConfig | null {
+  if (settings === undefined || settings === null) return null;
+  const name = settings.provider ?? botProvider.name;
+  const provider = providers.get(name);
+  if (provider === undefined)
+    throw new Error(`internal: bot ${id} names summary provider ${name}, which the rules should have rejected`);
+  return {
+    provider,
+    model: settings.model ?? botModel,
+    maxTokens: settings.maxTokens,
+    prompt: settings.prompt ?? DEFAULT_SUMMARY_PROMPT,
+  };
 }
 
 /** `sqlite://relative/path` becomes `sqlite:///absolute/path`, resolved against `cwd`. */

@@ -66,10 +66,11 @@ export function schemaAt(schema: ConfigSchema, path: readonly (string | number)[
 }
 
 /** The value a schema node stands for when absent: objects are built from their properties'
- * defaults, everything else is its `default`. */
+ * defaults (unless their `default` is null: an optional object that is off when absent, like
+ * `window.summary`), everything else is its `default`. */
 export function defaultsOf(schema: ConfigSchema, node: SchemaNode): unknown {
   const target = schema.deref(node);
-  if (target.properties !== undefined) {
+  if (target.properties !== undefined && target.default !== null) {
     const out: Record<string, unknown> = {};
     for (const [key, child] of Object.entries(target.properties)) {
       const value = defaultsOf(schema, child);

@@ -42,9 +42,16 @@ function describeBot(bot: BotConfig): string[] {
     `  ${bot.id}`,
     `    token    ${maskToken(bot.token)}${telegram}`,
     `    model    ${bot.provider.name} / ${bot.model}${bot.temperature === null ? '' : `, temperature ${bot.temperature}`}`,
-    `    window   ${plural(bot.window.maxTurns, 'turn')}, ${bot.window.maxTokens} tokens`,
+    `    window   ${plural(bot.window.maxTurns, 'turn')}, ${bot.window.maxTokens} tokens${summaryOf(bot)}`,
     `    access   ${who}; groups: reply ${bot.groups.reply}, memory per ${bot.groups.memory}`,
   ];
+}
+
+/** ", older turns summarised by PROVIDER / MODEL (N tokens)" when window.summary is on. */
+function summaryOf(bot: BotConfig): string {
+  const summary = bot.window.summary;
+  if (summary === null) return '';
+  return `, older turns summarised by ${summary.provider.name} / ${summary.model} (up to ${summary.maxTokens} tokens)`;
 }
 
 function plural(count: number, noun: string): string {

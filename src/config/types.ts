@@ -36,8 +36,22 @@ export interface ProviderConfig {
 export interface WindowConfig {
   /** Most turns kept (1 turn = user message + reply), >= 1. */
   readonly maxTurns: number;
-  /** Token budget of the whole request (system prompt + turns + new message), >= 256. */
+  /** Token budget of the whole request (system prompt + summary + turns + new message), >= 256. */
   readonly maxTokens: number;
+  /** The running summary of the turns that left the window; null: off (they are forgotten). */
+  readonly summary: SummaryConfig | null;
+}
+
+/** How the turns that leave the window are summarised (see the schema's `window.summary`). */
+export interface SummaryConfig {
+  /** Where the summary requests go: the bot's provider unless `summary.provider` names another. */
+  readonly provider: ProviderConfig;
+  /** The summary model: the bot's unless `summary.model` is set. */
+  readonly model: string;
+  /** Most tokens of the summary (the summary call's reply limit). */
+  readonly maxTokens: number;
+  /** The summary model's instructions (the built-in DEFAULT_SUMMARY_PROMPT unless set). */
+  readonly prompt: string;
 }
 
 /** Texts users see when something cannot be answered. */

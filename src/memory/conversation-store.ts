@@ -18,6 +18,12 @@
  * moved aside to `{key}:corrupt:{ms}`, logged at error level (with `bot` and `chat`), and
  * reported in the state `read` returns (`lost`) so the user can be told.
  *
+ * Summaries (window.summary): an append with `unsummarisedLimit` keeps the turns past
+ * `maxTurns` (up to that many more) until `storeSummary` stores a summary covering them; that
+ * one write replaces the summary and drops exactly the turns it covers, so no crash can leave a
+ * summary stored with its turns, or the turns dropped without it. Past the limit (summaries kept
+ * failing) the oldest turns are dropped, each time with a warning. `reset` forgets the summary.
+ *
  * Answered once: besides the turns, a conversation remembers which Telegram updates were
  * answered (see value-format.ts); `read` returns them, `append`, `markAnswered` and `reset`
  * record them. A refusal is remembered per bot and user (`claimRefusal`).
@@ -26,12 +32,27 @@ import type { Logger } from '../logger.js';
 import { type ConversationKey, conversationKey, corruptKey, refusalKey } from './keys.js';
 import { type Call, createCall, createGuard, type Guard } from './store-calls.js';
 import type { StoreBackend, StoreOperation } from './store-error.js';
-import { assertTurn, decodeValue, encodeValue, type Turn } from './value-format.js';
+import { assertSummary, assertTurn, decodeValue, encodeValue, type StoredSummary, type Turn } from './value-format.js';
 
 /** How an append bounds the stored conversation. */
 export interface AppendOptions {
   /** Keep only the newest `maxTurns` turns (the bot's window.maxTurns), an integer >= 1. */
   readonly maxTurns: number;
+  /** With window.summary: how many turns past `maxTurns` are kept while they wait for a
+   * summary (an integer >= 0). Absent: none, they are dropped at once. */
+  readonly unsummarisedLimit?: number;
+}
+
+/** A new summary and what it was built from (see ConversationStore.storeSummary). */
+export interface SummaryUpdate {
+  /** The new summary: `basedOn`'s text with `covered` folded in. */
+  readonly text: string;
+  /** The oldest stored turns it folds in, oldest first, exactly as read. */
+  readonly covered: readonly Turn[];
+  /** The stored summary it was built on (undefined: there was none). */
+  readonly basedOn: StoredSummary | undefined;
+  /** When it was made, ms since the epoch. */
+  readonly at: number;
 }
 
 /** What a bot needs to know of a conversation before answering in it. */
@@ -40,6 +61,8 @@ export interface ConversationState {
   readonly turns: readonly Turn[];
   /** Every Telegram update id already answered here (the kept turns' and the others). */
   readonly answered: readonly number[];
+  /** The running summary of the turns no longer kept (window.summary), if there is one. */
+  readonly summary?: StoredSummary;
   /** Set when the stored value could not be read: it was moved aside to `corruptKey`, and
    * the history starts empty. Reported by the one read that found it. */
   readonly lost?: { readonly corruptKey: string; readonly reason: string };
@@ -57,7 +80,12 @@ export interface ConversationStore {
   append(key: ConversationKey, turn: Turn, options: AppendOptions): Promise<void>;
   /** Records that update `updateId` was answered without a turn (a command, an apology). */
   markAnswered(key: ConversationKey, updateId: number): Promise<void>;
-  /** Forgets a conversation's turns; other conversations are untouched. Which updates were
+  /** Stores `update`'s summary and drops the turns it covers, in one write, when the stored
+   * state is still the one it was built on (the same summary, `covered` still the oldest turns);
+   * true when stored, false (nothing written) when the conversation changed meanwhile (a
+   * /reset, another summary). Throws TypeError on bad input. */
+  storeSummary(key: ConversationKey, update: SummaryUpdate): Promise<boolean>;
+  /** Forgets a conversation's turns and summary; other conversations are untouched. Which updates were
    * answered is kept, and `updateId` (the /reset's own) is added to them. */
   reset(key: ConversationKey, updateId?: number): Promise<void>;
   /** Records that `botId` refused `subjectId` (a user id) with update `updateId`. True the
@@ -103,8 +131,8 @@ export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): Dr
   const read = (key: ConversationKey): Promise<ConversationState> => {
     const storageKey = conversationKey(namespace, key);
     return guard('load', storageKey, async () => {
-      const { turns, answered, lost } = await readState('load', storageKey, key);
-      return { turns, answered, ...(lost ? { lost } : {}) };
+      const { turns, answered, summary, lost } = await readState('load', storageKey, key);
+      return { turns, answered, ...(summary ? { summary } : {}), ...(lost ? { lost } : {}) };
     });
   };
   return {
@@ -114,13 +142,44 @@ export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): Dr
       if (!Number.isSafeInteger(options.maxTurns) || options.maxTurns < 1) {
         throw new RangeError(`maxTurns must be an integer >= 1, got ${options.maxTurns}`);
       }
+      const extra = options.unsummarisedLimit;
+      if (extra !== undefined && (!Number.isSafeInteger(extra) || extra < 0))
+        throw new RangeError(`unsummarisedLimit must be an integer >= 0, got ${extra}`);
       assertTurn(turn);
-      await update('append', key, (state) => appended(state, turn, options.maxTurns, deps, key));
+      await update('append', key, (state) => appended(state, turn, options, deps, key));
     },
     async markAnswered(key, updateId) {
       await update('answered', key, (state) =>
-        state.answered.includes(updateId) ? undefined : { turns: state.turns, answered: [...state.others, updateId] },
+        state.answered.includes(updateId)
+          ? undefined
+          : { turns: state.turns, answered: [...state.others, updateId], summary: state.summary },
       );
+    },
+    async storeSummary(key, summaryUpdate) {
+      summaryUpdate.covered.forEach(assertTurn);
+      const last = summaryUpdate.covered.at(-1);
+      if (last === undefined) throw new RangeError('a summary must cover at least one turn');
+      const summary: StoredSummary = {
+        text: summaryUpdate.text,
+        turns: (summaryUpdate.basedOn?.turns ?? 0) + summaryUpdate.covered.length,
+        throughUserAt: last.userAt,
+        at: summaryUpdate.at,
+      };
+      assertSummary(summary);
+      let stored = false;
+      await update('summary', key, (state) => {
+        if (!builtOn(state, summaryUpdate)) {
+          deps.logger.debug(
+            { ...fieldsOf(key), storage: deps.url },
+            'the conversation changed while it was summarised; that summary is not stored',
+          );
+          return undefined;
+        }
+        stored = true;
+        const { covered } = summaryUpdate;
+        return { turns: state.turns.slice(covered.length), answered: [...state.others, ...idsOf(covered)], summary };
+      });
+      return stored;
     },
     async reset(key, updateId) {
       await update('reset', key, (state) => ({
@@ -141,8 +200,8 @@ export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): Dr
   };
 }
 
-/** A new stored value: its turns and the answered ids no kept turn carries. */
-type NextValue = { turns: readonly Turn[]; answered: readonly number[] };
+/** A new stored value: its turns, the answered ids no kept turn carries, the summary. */
+type NextValue = { turns: readonly Turn[]; answered: readonly number[]; summary?: StoredSummary | undefined };
 
 /** `update(operation, key, next)`: reads `key`'s state and writes `next(state)` (when
  * defined; an empty value deletes the key) under the conversation's lock. */
@@ -158,19 +217,23 @@ function createUpdater(
     return guard(operation, storageKey, async () => {
       const value = next(await readState(operation, storageKey, key));
       if (value === undefined) return;
-      if (value.turns.length === 0 && value.answered.length === 0)
+      if (value.turns.length === 0 && value.answered.length === 0 && value.summary === undefined)
         await call(operation, storageKey, () => keyv.delete(storageKey));
-      else await call(operation, storageKey, () => keyv.set(storageKey, encodeValue(value.turns, value.answered)));
+      else {
+        const text = encodeValue(value.turns, value.answered, value.summary);
+        await call(operation, storageKey, () => keyv.set(storageKey, text));
+      }
     });
   };
 }
 
-/** The value after appending `turn` and keeping the newest `maxTurns` (a trimmed turn's id
- * stays answered), or undefined when the turn's update was already answered. */
+/** The value after appending `turn` and keeping the newest `maxTurns` (plus, with a summary,
+ * up to `unsummarisedLimit` turns waiting for it; dropping one of those is logged), a trimmed
+ * turn's id staying answered; undefined when the turn's update was already answered. */
 function appended(
   state: Located,
   turn: Turn,
-  maxTurns: number,
+  options: AppendOptions,
   deps: KeyvConversationStoreDeps,
   key: ConversationKey,
 ): NextValue | undefined {
@@ -182,8 +245,40 @@ function appended(
     return undefined;
   }
   const all = [...state.turns, turn];
-  const trimmed = all.slice(0, Math.max(0, all.length - maxTurns));
-  return { turns: all.slice(-maxTurns), answered: [...state.others, ...idsOf(trimmed)] };
+  const keep = options.maxTurns + (options.unsummarisedLimit ?? 0);
+  const trimmed = all.slice(0, Math.max(0, all.length - keep));
+  if (trimmed.length > 0 && options.unsummarisedLimit !== undefined) {
+    deps.logger.warn(
+      { ...fieldsOf(key), storage: deps.url, dropped: trimmed.length, waiting: options.unsummarisedLimit },
+      `${trimmed.length} turn(s) dropped never summarised: ${options.unsummarisedLimit} turns past the window were already waiting for a summary (summaries keep failing?)`,
+    );
+  }
+  return { turns: all.slice(-keep), answered: [...state.others, ...idsOf(trimmed)], summary: state.summary };
+}
+
+/** Whether `state` is still what `update` was built on: the same summary (or none), and its
+ * covered turns still the oldest stored ones. */
+function builtOn(state: Located, update: SummaryUpdate): boolean {
+  const { basedOn, covered } = update;
+  const current = state.summary;
+  const sameSummary =
+    current === undefined || basedOn === undefined
+      ? current === basedOn
+      : current.text === basedOn.text && current.turns === basedOn.turns && current.at === basedOn.at;
+  return (
+    sameSummary && covered.length <= state.turns.length && covered.every((turn, i) => sameTurn(turn, state.turns[i]))
+  );
+}
+
+function sameTurn(a: Turn, b: Turn | undefined): boolean {
+  return (
+    b !== undefined &&
+    a.user === b.user &&
+    a.assistant === b.assistant &&
+    a.userAt === b.userAt &&
+    a.assistantAt === b.assistantAt &&
+    a.updateId === b.updateId
+  );
 }
 
 /** The update ids the turns carry. */
@@ -215,6 +310,7 @@ function createReader(deps: KeyvConversationStoreDeps, call: Call) {
         turns: decoded.turns,
         answered: [...decoded.answered, ...idsOf(decoded.turns)],
         others: decoded.answered,
+        ...(decoded.summary ? { summary: decoded.summary } : {}),
       };
     const aside = corruptKey(storageKey, Date.now());
     await call(operation, aside, () => keyv.set(aside, text));

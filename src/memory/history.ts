@@ -14,7 +14,7 @@ import type { Keyv } from 'keyv';
 import type { ConversationKey } from './keys.js';
 import { conversationKey } from './keys.js';
 import { type ConversationStoreHandle, type OpenStoreOptions, openStoreWithKeyv } from './open-store.js';
-import { decodeValue, encodeValue, type Turn } from './value-format.js';
+import { decodeValue, encodeValue, type StoredSummary, type Turn } from './value-format.js';
 
 /** What one raw key is, read back from its text (see keys.ts). */
 export type StoredKey =
@@ -30,6 +30,8 @@ export interface StoredConversation {
   readonly turns: readonly Turn[];
   /** The answered update ids no kept turn carries (value-format.ts). */
   readonly answered: readonly number[];
+  /** The running summary of older turns (window.summary), if any. */
+  readonly summary?: StoredSummary;
 }
 
 /** The conversations of a scan, and the conversation values that could not be read. */
@@ -47,8 +49,14 @@ export interface HistoryStore {
   entries(): Promise<readonly (readonly [string, string])[]>;
   /** Every conversation `keep` accepts, in a stable order (bot, chat, topic, user). */
   conversations(keep?: (conversation: ConversationKey) => boolean): Promise<ConversationScan>;
-  /** Writes a conversation's whole value (deletes the key when both lists are empty). */
-  write(conversation: ConversationKey, turns: readonly Turn[], answered: readonly number[]): Promise<void>;
+  /** Writes a conversation's whole value (deletes the key when both lists are empty and there
+   * is no summary). */
+  write(
+    conversation: ConversationKey,
+    turns: readonly Turn[],
+    answered: readonly number[],
+    summary?: StoredSummary,
+  ): Promise<void>;
   /** Deletes raw keys. */
   delete(keys: readonly string[]): Promise<void>;
   close(): Promise<void>;
@@ -70,10 +78,10 @@ export async function openHistoryStore(options: OpenStoreOptions): Promise<Histo
     async conversations(keep = () => true) {
       return decodeAll(namespace, await entries(), keep);
     },
-    async write(conversation, turns, answered) {
+    async write(conversation, turns, answered, summary) {
       const key = conversationKey(namespace, conversation);
-      if (turns.length === 0 && answered.length === 0) await keyv.delete(key);
-      else await keyv.set(key, encodeValue(turns, answered));
+      if (turns.length === 0 && answered.length === 0 && summary === undefined) await keyv.delete(key);
+      else await keyv.set(key, encodeValue(turns, answered, summary));
     },
     async delete(keys) {
       for (const key of keys) await keyv.delete(key);

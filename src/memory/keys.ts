@@ -19,7 +19,9 @@
  *   {"v":1,"turns":[{"user":"hi","assistant":"Hello!","userAt":1735689600000,
  *                    "assistantAt":1735689601234,"updateId":815}]}
  *
- * It never holds more than the bot's `window.maxTurns` turns: every append trims it. Update ids
+ * It never holds more than the bot's `window.maxTurns` turns: every append trims it (with
+ * window.summary, the turns waiting for a summary stay too, and `"summary"` holds the summary
+ * of the turns dropped; see value-format.ts). Update ids
  * answered without a kept turn (commands, apologies, /reset, trimmed turns) are listed in
  * `"answered"` (see value-format.ts), which /reset keeps, so a redelivered update is never
  * answered twice, even after a restart:

@@ -87,6 +87,7 @@ export async function openStoreWithKeyv(
     append: store.append,
     markAnswered: store.markAnswered,
     reset: store.reset,
+    storeSummary: store.storeSummary,
     claimRefusal: store.claimRefusal,
     async ping(timeoutMs) {
       try {

@@ -10,6 +10,13 @@
  * additive: a value without it (every value written before) reads as "nothing else
  * answered", and an older botfleet reading a newer value ignores it (rollback-safe).
  *
+ * `summary` (optional, absent when there is none; window.summary) is the running summary of the
+ * turns that left the window: `{text, turns, throughUserAt, at}`, where `turns` counts the turns
+ * it covers since the conversation began or was reset, `throughUserAt` is the `userAt` of the
+ * newest turn it covers and `at` when it was stored. The turns it covers are no longer in
+ * `turns` (they were dropped in the same write that stored it). Additive like `answered`: an
+ * older botfleet reads such a value and ignores the summary.
+ *
  * Parsing is strict: anything that is not exactly this shape is reported as unreadable (and
  * then kept aside by the store), never guessed at.
  */
@@ -25,6 +32,17 @@ export interface Turn {
   readonly updateId?: number;
 }
 
+/** The running summary of the turns a conversation no longer keeps (see the file comment). */
+export interface StoredSummary {
+  readonly text: string;
+  /** How many turns it covers since the conversation began or was reset. */
+  readonly turns: number;
+  /** `userAt` of the newest turn it covers. */
+  readonly throughUserAt: number;
+  /** When it was stored, ms since the epoch. */
+  readonly at: number;
+}
+
 /** The format version written today. */
 export const VALUE_FORMAT_VERSION = 1;
 
@@ -34,12 +52,18 @@ export const ANSWERED_LIMIT = 100;
 /** Result of reading a stored value: its turns and other answered update ids, or why it
  * could not be read. */
 export type DecodedValue =
-  | { readonly ok: true; readonly turns: readonly Turn[]; readonly answered: readonly number[] }
+  | {
+      readonly ok: true;
+      readonly turns: readonly Turn[];
+      readonly answered: readonly number[];
+      readonly summary?: StoredSummary;
+    }
   | { readonly ok: false; readonly reason: string };
 
-/** The JSON text stored for `turns` (oldest first) and the other `answered` update ids (only
- * the newest ANSWERED_LIMIT are kept). Fields are written in a fixed order. */
-export function encodeValue(turns: readonly Turn[], answered: readonly number[] = []): string {
+/** The JSON text stored for `turns` (oldest first), the other `answered` update ids (only
+ * the newest ANSWERED_LIMIT are kept) and the summary, if any. Fields are written in a fixed
+ * order. */
+export function encodeValue(turns: readonly Turn[], answered: readonly number[] = [], summary?: StoredSummary): string {
   const plain = turns.map((turn) => ({
     user: turn.user,
     assistant: turn.assistant,
@@ -48,7 +72,23 @@ export function encodeValue(turns: readonly Turn[], answered: readonly number[] 
     ...(turn.updateId === undefined ? {} : { updateId: turn.updateId }),
   }));
   const kept = answered.slice(-ANSWERED_LIMIT);
-  return JSON.stringify({ v: VALUE_FORMAT_VERSION, turns: plain, ...(kept.length > 0 ? { answered: kept } : {}) });
+  const summarised =
+    summary === undefined
+      ? {}
+      : {
+          summary: {
+            text: summary.text,
+            turns: summary.turns,
+            throughUserAt: summary.throughUserAt,
+            at: summary.at,
+          },
+        };
+  return JSON.stringify({
+    v: VALUE_FORMAT_VERSION,
+    turns: plain,
+    ...(kept.length > 0 ? { answered: kept } : {}),
+    ...summarised,
+  });
 }
 
 /** Reads a stored value; never throws. */
@@ -70,7 +110,28 @@ export function decodeValue(text: string): DecodedValue {
   const answered = parsed.answered ?? [];
   if (!Array.isArray(answered) || !answered.every((id) => Number.isSafeInteger(id)))
     return { ok: false, reason: '"answered" is not a list of update ids' };
-  return { ok: true, turns: turns as Turn[], answered: answered as number[] };
+  const summary = parsed.summary;
+  if (summary !== undefined && !isSummary(summary))
+    return { ok: false, reason: '"summary" is not {text, turns, throughUserAt, at}' };
+  return { ok: true, turns: turns as Turn[], answered: answered as number[], ...(summary ? { summary } : {}) };
+}
+
+/** Throws TypeError when `summary` could not be stored faithfully. */
+export function assertSummary(summary: StoredSummary): void {
+  if (!isSummary(summary))
+    throw new TypeError('a summary needs a string text, an integer turns >= 0 and numeric throughUserAt/at');
+}
+
+function isSummary(value: unknown): value is StoredSummary {
+  if (!isRecord(value)) return false;
+  const { text, turns, throughUserAt, at } = value;
+  return (
+    typeof text === 'string' &&
+    Number.isSafeInteger(turns) &&
+    (turns as number) >= 0 &&
+    Number.isFinite(throughUserAt) &&
+    Number.isFinite(at)
+  );
 }
 
 /** Throws TypeError when `turn` could not be stored faithfully. */

@@ -4,7 +4,7 @@
  * scrape time, and config reloads. A bot removed by a reload has its series removed with it.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client';
-import type { BotMetrics, ModelCall } from '../answer/metrics.js';
+import type { BotMetrics, ModelCall, SummaryCall } from '../answer/metrics.js';
 
 /** How a reload ended: `applied`, or `rejected` (nothing changed; the log says why). */
 export type ReloadResult = 'applied' | 'rejected';
@@ -47,6 +47,7 @@ export function createFleetMetrics(upOf: () => Iterable<readonly [bot: string, u
       if (addedSeconds !== undefined) m.added.observe(used(m.added, { bot }), addedSeconds);
     },
     modelRequest: (call) => recordModelCall(m, call, used),
+    summaryCall: (call) => recordSummaryCall(m, call, used),
     error: (bot, kind) => m.errors.inc(used(m.errors, { bot, kind })),
     configReload: (result) => m.reloads.inc({ result }),
     forgetBot(bot) {
@@ -68,6 +69,13 @@ function recordModelCall(m: Metrics, call: ModelCall, used: Used): void {
   m.latency.observe(used(m.latency, where), call.seconds);
   m.tokens.inc(used(m.tokens, { ...where, direction: 'prompt' }), call.promptTokens);
   m.tokens.inc(used(m.tokens, { ...where, direction: 'completion' }), call.completionTokens);
+}
+
+function recordSummaryCall(m: Metrics, call: SummaryCall, used: Used): void {
+  const where = { bot: call.bot, provider: call.provider, model: call.model };
+  m.summaries.inc(used(m.summaries, { ...where, outcome: call.outcome }));
+  m.summaryTokens.inc(used(m.summaryTokens, { ...where, direction: 'prompt' }), call.promptTokens);
+  m.summaryTokens.inc(used(m.summaryTokens, { ...where, direction: 'completion' }), call.completionTokens);
 }
 
 function defineMetrics(registry: Registry, upOf: () => Iterable<readonly [string, 0 | 1]>) {
@@ -101,6 +109,18 @@ function defineMetrics(registry: Registry, upOf: () => Iterable<readonly [string
     tokens: new Counter({
       name: 'botfleet_model_tokens_total',
       help: "Model tokens by direction, from the provider's usage (the tokenizer's count when it sends none)",
+      labelNames: [...model, 'direction'],
+      registers,
+    }),
+    summaries: new Counter({
+      name: 'botfleet_summary_calls_total',
+      help: 'Summary calls (window.summary) by outcome: ok, empty, stale, storage, or why the model request failed',
+      labelNames: [...model, 'outcome'],
+      registers,
+    }),
+    summaryTokens: new Counter({
+      name: 'botfleet_summary_tokens_total',
+      help: 'Tokens spent on summaries by direction (not in botfleet_model_tokens_total)',
       labelNames: [...model, 'direction'],
       registers,
     }),

@@ -9,7 +9,7 @@ import type { BotConfig } from '../config/types.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import type { Logger } from '../logger.js';
 import type { ConversationKey } from '../memory/keys.js';
-import type { Turn } from '../memory/value-format.js';
+import type { StoredSummary, Turn } from '../memory/value-format.js';
 
 /** A conversation as the handlers need it before answering. */
 export interface MemoryState {
@@ -17,6 +17,8 @@ export interface MemoryState {
   readonly turns: readonly Turn[];
   /** Every update id already answered in this conversation. */
   readonly answered: readonly number[];
+  /** The running summary of older turns (window.summary), if there is one. */
+  readonly summary?: StoredSummary;
   /** Set when the stored history could not be read and was set aside: it starts empty. */
   readonly lost?: { readonly corruptKey: string };
 }

@@ -151,9 +151,19 @@ async function answerText(state: MemoryState, t: Turnaround): Promise<void> {
   const userText = t.joined.map((update) => modelText(update)).join('\n');
   if (t.joined.length > 1) t.log.debug({ count: t.joined.length }, 'messages joined into one turn');
   const updateId = t.ctx.update.update_id;
-  const input = { conversation: t.conversation, turns: state.turns, userText, updateId, receivedAt: t.receivedAt };
+  const input = {
+    conversation: t.conversation,
+    turns: state.turns,
+    summary: state.summary,
+    userText,
+    updateId,
+    receivedAt: t.receivedAt,
+  };
   const metrics = deps.metrics ? { metrics: deps.metrics } : {};
+  const track = deps.track ? { track: deps.track } : {};
   await answer(input, {
+    llmFor: deps.llmFor,
+    ...track,
     config,
     memory: withOthersAnswered(t),
     llm: deps.llmFor(config),

@@ -43,6 +43,8 @@ interface Session {
   readonly io: ChatIo;
   /** Aborts the reply in flight (Ctrl-C). */
   inFlight: AbortController | undefined;
+  /** Summaries running in the background (window.summary): awaited before the store closes. */
+  readonly background: Set<Promise<void>>;
 }
 
 /** Runs the chat with `botId` of `fleet` until the input ends, /exit or a second Ctrl-C;
@@ -63,10 +65,13 @@ export async function runChat(fleet: FleetConfig, botId: string, io: ChatIo): Pr
     key: { botId, chatId: TERMINAL_CHAT_ID },
     io,
     inFlight: undefined,
+    background: new Set(),
   };
   try {
     return await readLines(session);
   } finally {
+    // Summaries never reject (they log); let them finish so what they fold is stored.
+    await Promise.all(session.background);
     await store.close();
   }
 }
@@ -153,8 +158,21 @@ async function say(text: string, session: Session): Promise<'continue' | 'failed
   session.inFlight = controller;
   try {
     await answer(
-      { conversation: key, turns: state.turns, userText: text },
-      { config: bot, memory: store, llm: session.llm, sink, signal: controller.signal, log: io.logger },
+      { conversation: key, turns: state.turns, summary: state.summary, userText: text },
+      {
+        config: bot,
+        memory: store,
+        llm: session.llm,
+        llmFor: (config) =>
+          config.provider.name === bot.provider.name ? session.llm : createLlmClient(config.provider),
+        track: (work) => {
+          session.background.add(work);
+          void work.finally(() => session.background.delete(work));
+        },
+        sink,
+        signal: controller.signal,
+        log: io.logger,
+      },
     );
   } finally {
     session.inFlight = undefined;

@@ -4,7 +4,7 @@
  */
 import { type HistoryStore, parseStorageKey, type StoredKey } from '../memory/history.js';
 import { type ConversationKey, conversationId } from '../memory/keys.js';
-import type { Turn } from '../memory/value-format.js';
+import type { StoredSummary, Turn } from '../memory/value-format.js';
 import type { HistoryIo } from './history.js';
 import { parseTurnLine } from './history-lines.js';
 
@@ -13,7 +13,7 @@ import { parseTurnLine } from './history-lines.js';
  * that already holds turns, unless `replace`. The answered update ids already stored are
  * kept. Blank lines are skipped. */
 export async function importLines(history: HistoryStore, text: string, replace: boolean, io: HistoryIo) {
-  const incoming = new Map<string, { conversation: ConversationKey; turns: Turn[] }>();
+  const incoming = new Map<string, { conversation: ConversationKey; turns: Turn[]; summary?: StoredSummary }>();
   const lines = text.split('\n');
   for (const [index, line] of lines.entries()) {
     if (line.trim() === '') continue;
@@ -24,11 +24,12 @@ export async function importLines(history: HistoryStore, text: string, replace: 
     }
     const id = conversationId(parsed.conversation);
     const entry = incoming.get(id) ?? { conversation: parsed.conversation, turns: [] };
-    entry.turns.push(parsed.turn);
+    if ('summary' in parsed) entry.summary = parsed.summary;
+    else entry.turns.push(parsed.turn);
     incoming.set(id, entry);
   }
   const { conversations: stored } = await history.conversations((c) => incoming.has(conversationId(c)));
-  const taken = stored.find((c) => c.turns.length > 0);
+  const taken = stored.find((c) => c.turns.length > 0 || c.summary !== undefined);
   if (taken !== undefined && !replace) {
     io.writeError(
       `botfleet: ${taken.key} already holds ${taken.turns.length} turns; nothing was imported (use --replace to overwrite the conversations in the file)\n`,
@@ -37,8 +38,8 @@ export async function importLines(history: HistoryStore, text: string, replace: 
   }
   const answeredOf = new Map(stored.map((c) => [conversationId(c.conversation), c.answered]));
   let turns = 0;
-  for (const [id, { conversation, turns: list }] of incoming) {
-    await history.write(conversation, list, answeredOf.get(id) ?? []);
+  for (const [id, { conversation, turns: list, summary }] of incoming) {
+    await history.write(conversation, list, answeredOf.get(id) ?? [], summary);
     turns += list.length;
   }
   io.write(`imported ${turns} turns in ${incoming.size} conversations\n`);

@@ -6,7 +6,7 @@ import type { FleetConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { type HistoryStore, openHistoryStore, type StoredConversation } from '../memory/history.js';
 import { type ConversationKey, TERMINAL_CHAT_ID } from '../memory/keys.js';
-import { formatTurnLine } from './history-lines.js';
+import { formatSummaryLine, formatTurnLine } from './history-lines.js';
 import { forgetUser, importLines } from './history-write.js';
 
 /** One history command, its arguments checked. */
@@ -105,11 +105,15 @@ async function show(
 ): Promise<number> {
   const found = await conversationsInChat(history, command, io);
   if (found === undefined) return 1;
-  for (const { conversation: c, turns } of found) {
+  for (const { conversation: c, turns, summary } of found) {
     const where = [`chat ${chatLabel(c.chatId)}`];
     if (c.topicId !== undefined) where.push(`topic ${c.topicId}`);
     if (c.userId !== undefined) where.push(`user ${c.userId}`);
     io.write(`# ${c.botId}, ${where.join(', ')}: ${turns.length} turn${turns.length === 1 ? '' : 's'}\n`);
+    if (summary !== undefined) {
+      const covers = `${summary.turns} earlier turn${summary.turns === 1 ? '' : 's'}, through ${time(summary.throughUserAt)}`;
+      io.write(`\n[${time(summary.at)}] summary of ${covers}:\n${indent(summary.text)}\n`);
+    }
     for (const turn of turns) {
       io.write(`\n[${time(turn.userAt)}] user:\n${indent(turn.user)}\n`);
       io.write(`[${time(turn.assistantAt)}] ${c.botId}:\n${indent(turn.assistant)}\n`);
@@ -151,8 +155,10 @@ async function exportTurns(history: HistoryStore, command: { bot?: string; chat?
       (command.bot === undefined || c.botId === command.bot) &&
       (command.chat === undefined || c.chatId === command.chat),
   );
-  for (const { conversation, turns } of found)
+  for (const { conversation, turns, summary } of found) {
+    if (summary !== undefined) io.write(`${formatSummaryLine({ conversation, summary })}\n`);
     for (const turn of turns) io.write(`${formatTurnLine({ conversation, turn })}\n`);
+  }
   return 0;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The prompt window never exceeds `window.maxTokens` as the real tokenizer counts it, whether
- * the window was sized by the UTF-8 byte bound (no tokenizer) or counted exactly, and the byte
+ * the window was sized by the UTF-8 byte bound (no tokenizer) or counted exactly, with or
+ * without a running summary (window.summary), and the byte
  * bound keeps exactly the turns exact counting would: property-based, over random
  * conversations of random Unicode (emoji, CJK, combining marks, lone surrogates, special-token
  * text).
@@ -42,8 +43,9 @@ describe('computeWindow against the real tokenizer', () => {
         text,
         fc.integer({ min: 1, max: 25 }),
         fc.integer({ min: 40, max: 3000 }),
-        (systemPrompt, turns, userText, maxTurns, maxTokens) => {
-          const result = computeWindow({ systemPrompt, turns, userText, window: { maxTurns, maxTokens } });
+        fc.option(text, { nil: undefined }),
+        (systemPrompt, turns, userText, maxTurns, maxTokens, summary) => {
+          const result = computeWindow({ systemPrompt, turns, userText, window: { maxTurns, maxTokens }, summary });
           const counted = requestTokens(result.messages);
           expect(counted).toBeLessThanOrEqual(maxTokens);
           expect(result.tokens).toBeGreaterThanOrEqual(counted);

@@ -75,7 +75,7 @@ describe('loadConfig', () => {
       provider: { name: 'openai', apiKey: 'k', baseUrl: 'https://api.openai.com/v1', timeoutMs: 60000, maxRetries: 2 },
       model: 'gpt-4o-mini',
       systemPrompt: 'You are a helpful assistant.',
-      window: { maxTurns: 20, maxTokens: 8000 },
+      window: { maxTurns: 20, maxTokens: 8000, summary: null },
       temperature: null,
       maxReplyTokens: null,
       greeting:

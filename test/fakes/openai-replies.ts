@@ -173,3 +173,27 @@ export function errorBody(
     },
   };
 }
+
+/** Whether `body` is botfleet's summary request (window.summary, src/answer/summarize.ts): its
+ * last user message opens with "Summary so far:". */
+export function isSummaryRequest(body: unknown): boolean {
+  const lastUser = [...messagesOf(body)].reverse().find((m) => m.role === 'user');
+  return contentText(lastUser?.content).startsWith('Summary so far:');
+}
+
+/** A summary that keeps every fact it was given: each distinct `FACT: …` (to the end of its
+ * line) found in the request, in order of first appearance, one a line; `(no facts yet)` when
+ * there is none (never empty). */
+export function summaryReply(body: unknown): string {
+  const text = messagesOf(body)
+    .filter((m) => m.role === 'user')
+    .map((m) => contentText(m.content))
+    .join('\n');
+  const facts = [...new Set(text.match(/FACT:[^\n]*/g) ?? [])];
+  return facts.length === 0 ? '(no facts yet)' : facts.join('\n');
+}
+
+/** A reply function for `setReply`: summary requests get `summaryReply`, others the echo. */
+export function summarizingReply(request: { readonly body: unknown }): string {
+  return isSummaryRequest(request.body) ? summaryReply(request.body) : echoReply(request.body);
+}

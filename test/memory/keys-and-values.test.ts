@@ -76,3 +76,28 @@ describe('storage error descriptions', () => {
     expect(describeCause(new Error('bad thing with s3cret inside'), 's3cret')).toBe('bad thing with **** inside');
   });
 });
+
+describe('the stored summary (window.summary)', () => {
+  const turns = [{ user: 'hi', assistant: 'hello', userAt: 5, assistantAt: 6 }];
+  const summary = { text: 'FACT: x', turns: 3, throughUserAt: 4, at: 9 };
+
+  it('round-trips as an additive field after turns and answered; absent when there is none', () => {
+    const text = encodeValue(turns, [1], summary);
+    expect(text).toBe(
+      '{"v":1,"turns":[{"user":"hi","assistant":"hello","userAt":5,"assistantAt":6}],"answered":[1],"summary":{"text":"FACT: x","turns":3,"throughUserAt":4,"at":9}}',
+    );
+    expect(decodeValue(text)).toEqual({ ok: true, turns, answered: [1], summary });
+    expect(decodeValue(encodeValue(turns))).toEqual({ ok: true, turns, answered: [] });
+  });
+
+  it('reports a summary of the wrong shape as unreadable, never guesses', () => {
+    for (const bad of [
+      { text: 1, turns: 1, throughUserAt: 1, at: 1 },
+      { text: 'x', turns: -1, throughUserAt: 1, at: 1 },
+      'x',
+    ]) {
+      const text = JSON.stringify({ v: 1, turns: [], summary: bad });
+      expect(decodeValue(text)).toEqual({ ok: false, reason: '"summary" is not {text, turns, throughUserAt, at}' });
+    }
+  });
+});

@@ -1,9 +1,10 @@
 /** The store contract on memory:// (Keyv's Map). Nothing survives close: each open of the
  * config starts empty. Each place hands its stores one Map, so raw reads see their data. */
 import { openConversationStore } from '../../src/memory/open-store.js';
-import { runStoreContract } from './store-contract.js';
+import { runStoreContract, type StoreFixture } from './store-contract.js';
+import { runSummaryContract } from './summary-contract.js';
 
-runStoreContract({
+const fixture: StoreFixture = {
   backend: 'memory',
   persistent: false,
   async place() {
@@ -26,4 +27,7 @@ runStoreContract({
       cleanup: async () => undefined,
     };
   },
-});
+};
+
+runStoreContract(fixture);
+runSummaryContract(fixture);

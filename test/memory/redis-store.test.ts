@@ -4,7 +4,8 @@ import { createClient } from '@keyv/redis';
 import { afterAll, beforeAll } from 'vitest';
 import { openConversationStore } from '../../src/memory/open-store.js';
 import { SHARED_REDIS_URL } from '../support/redis.js';
-import { runStoreContract } from './store-contract.js';
+import { runStoreContract, type StoreFixture } from './store-contract.js';
+import { runSummaryContract } from './summary-contract.js';
 
 const client = createClient({ url: SHARED_REDIS_URL });
 beforeAll(async () => {
@@ -14,7 +15,7 @@ afterAll(async () => {
   await client.close();
 });
 
-runStoreContract({
+const fixture: StoreFixture = {
   backend: 'redis',
   persistent: true,
   async place() {
@@ -36,4 +37,7 @@ runStoreContract({
       },
     };
   },
-});
+};
+
+runStoreContract(fixture);
+runSummaryContract(fixture);

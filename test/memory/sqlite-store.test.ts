@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { KeyvSqlite } from '@keyv/sqlite';
 import { afterAll, beforeAll } from 'vitest';
 import { openConversationStore } from '../../src/memory/open-store.js';
-import { runStoreContract } from './store-contract.js';
+import { runStoreContract, type StoreFixture } from './store-contract.js';
+import { runSummaryContract } from './summary-contract.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -16,7 +17,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-runStoreContract({
+const fixture: StoreFixture = {
   backend: 'sqlite',
   persistent: true,
   async place() {
@@ -46,4 +47,7 @@ runStoreContract({
       },
     };
   },
-});
+};
+
+runStoreContract(fixture);
+runSummaryContract(fixture);

@@ -1,0 +1,88 @@
+/** `window.summary`: off by default, resolved against the bot's provider and model, and a
+ * summary provider that is not declared is a FILE:LINE:COL problem like the others. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.js';
+import { DEFAULT_SUMMARY_PROMPT } from '../../src/config/resolve.js';
+import { formatFleetSummary } from '../../src/config/summary.js';
+import { ConfigError } from '../../src/errors.js';
+
+const HEAD = [
+  'version: 1',
+  'providers:',
+  '  main: { baseUrl: "http://main/v1" }',
+  '  cheap: { baseUrl: "http://cheap/v1" }',
+  'defaults:',
+  '  provider: main',
+  '  model: big',
+];
+
+describe('window.summary', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'botfleet-summary-config-'));
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  const load = async (lines: readonly string[]) => {
+    await writeFile(join(dir, 'bots.yaml'), `${[...HEAD, ...lines].join('\n')}\n`);
+    return loadConfig({ file: 'bots.yaml', cwd: dir, env: {} });
+  };
+
+  it('is off by default and takes the bot provider, model and the built-in prompt when on', async () => {
+    const fleet = await load([
+      'bots:',
+      '  plain: { token: "1:a" }',
+      '  summed: { token: "2:b", window: { maxTurns: 6, summary: { maxTokens: 300 } } }',
+      '  other: { token: "3:c", window: { summary: { provider: cheap, model: small, maxTokens: 200, prompt: "Keep it." } } }',
+    ]);
+    const [plain, summed, other] = fleet.bots;
+    expect(plain?.window.summary).toBeNull();
+    expect(summed?.window).toMatchObject({ maxTurns: 6, summary: { model: 'big', maxTokens: 300 } });
+    expect(summed?.window.summary?.provider.name).toBe('main');
+    expect(summed?.window.summary?.prompt).toBe(DEFAULT_SUMMARY_PROMPT);
+    expect(DEFAULT_SUMMARY_PROMPT).toMatch(/every fact, name/);
+    expect(other?.window.summary).toMatchObject({ model: 'small', maxTokens: 200, prompt: 'Keep it.' });
+    expect(other?.window.summary?.provider).toMatchObject({ name: 'cheap', baseUrl: 'http://cheap/v1' });
+    const printed = formatFleetSummary(fleet);
+    expect(printed).toContain('window   20 turns, 8000 tokens\n');
+    expect(printed).toContain(
+      'window   6 turns, 8000 tokens, older turns summarised by main / big (up to 300 tokens)\n',
+    );
+  });
+
+  it('is inherited from defaults, and a bot can turn it off with null', async () => {
+    const fleet = await load([
+      '  window: { summary: { maxTokens: 400 } }',
+      'bots:',
+      '  a: { token: "1:a" }',
+      '  b: { token: "2:b", window: { summary: null } }',
+    ]);
+    expect(fleet.bots[0]?.window.summary?.maxTokens).toBe(400);
+    expect(fleet.bots[1]?.window.summary).toBeNull();
+  });
+
+  it('reports an undeclared summary provider at its value, and a missing maxTokens', async () => {
+    const error = await load([
+      '  window: { summary: { maxTokens: 400, provider: nope } }',
+      'bots:',
+      '  a:',
+      '    token: "1:a"',
+      '    window:',
+      '      summary: { maxTokens: 100, provider: olama }',
+      '  b: { token: "2:b", window: { summary: { model: x } } }',
+    ]).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
+    expect(problems).toEqual([
+      '8:50 defaults.window.summary.provider: unknown provider "nope"; declared providers: main, cheap',
+      '13:44 bots.a.window.summary.provider: unknown provider "olama"; declared providers: main, cheap',
+      '14:32 bots.b.window.summary.maxTokens: is required but missing',
+    ]);
+  });
+});
