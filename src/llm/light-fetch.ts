@@ -81,20 +81,37 @@ export function lightFetch(input: string | URL | Request, init: RequestInit = {}
       signal?.removeEventListener('abort', onAbort);
       reject(new TypeError('fetch failed', { cause: error }));
     });
+    /** Resolves with `make()`; what it throws (a status Response refuses, say) rejects as
+     * fetch's own failures do, never escaping an event listener to crash the process. */
+    const answer = (make: () => Response): void => {
+      try {
+        resolve(make());
+      } catch (error) {
+        response?.destroy();
+        signal?.removeEventListener('abort', onAbort);
+        reject(new TypeError('fetch failed', { cause: error }));
+      }
+    };
     request.once('response', (incoming) => {
       response = incoming;
       const status = incoming.statusCode ?? 502;
       const init2 = { status, statusText: incoming.statusMessage ?? '', headers: responseHeaders(incoming) };
+      if (status < 200 || status > 599) {
+        answer(() => {
+          throw new RangeError(`the server answered with HTTP status ${status}, outside 200-599`);
+        });
+        return;
+      }
       if (status === 204 || status === 304 || init.method === 'HEAD') {
         incoming.resume();
         signal?.removeEventListener('abort', onAbort);
-        resolve(new Response(null, init2));
+        answer(() => new Response(null, init2));
         return;
       }
       if (String(incoming.headers['content-type']).startsWith('text/event-stream')) {
         // A stream is read as it comes; an abort while reading ends it too.
         incoming.once('close', () => signal?.removeEventListener('abort', onAbort));
-        resolve(new Response(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, init2));
+        answer(() => new Response(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, init2));
         return;
       }
       // One JSON answer: read it whole here, without web streams.
@@ -106,7 +123,7 @@ export function lightFetch(input: string | URL | Request, init: RequestInit = {}
       });
       incoming.once('end', () => {
         signal?.removeEventListener('abort', onAbort);
-        resolve(new Response(Buffer.concat(chunks), init2));
+        answer(() => new Response(Buffer.concat(chunks), init2));
       });
     });
     request.end(body);
