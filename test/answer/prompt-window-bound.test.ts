@@ -45,7 +45,13 @@ describe('computeWindow against the real tokenizer', () => {
         fc.integer({ min: 40, max: 3000 }),
         fc.option(text, { nil: undefined }),
         (systemPrompt, turns, userText, maxTurns, maxTokens, summary) => {
-          const result = computeWindow({ systemPrompt, turns, userText, window: { maxTurns, maxTokens }, summary });
+          const result = computeWindow({
+            systemPrompt,
+            turns,
+            userText,
+            window: { maxTurns, maxTokens },
+            ...(summary === undefined ? {} : { summary }),
+          });
           const counted = requestTokens(result.messages);
           expect(counted).toBeLessThanOrEqual(maxTokens);
           expect(result.tokens).toBeGreaterThanOrEqual(counted);
