@@ -26,7 +26,7 @@ import { backendOf } from './memory/open-backend.js';
 import { type ConversationStoreHandle, openConversationStore } from './memory/open-store.js';
 import { lockSqliteStore, type StoreLock } from './memory/store-lock.js';
 import { type OpsHandle, startOps } from './ops/start-ops.js';
-import { carryOn, handedOver, takeOver } from './replica-handover.js';
+import { carryOn, takeOver } from './replica-handover.js';
 import { createReplicas, type LeaseTiming, type Replicas } from './replicas.js';
 import type { UpdateOffset } from './telegram/api-setup.js';
 import { checkToken, setupErrorText } from './telegram/check-token.js';
@@ -95,7 +95,6 @@ export async function startFleet(
   if (leases === undefined) for (const bot of config.bots) startNow(bot);
   else {
     const handOver = { leases, offsets: updateOffsets, logger };
-    const heldTokens = new Map<string, string>();
     const replicas = createReplicas(config.bots, {
       leases,
       logger,
@@ -103,15 +102,17 @@ export async function startFleet(
       paused: () => flags.reloading,
       startHeld: async (bot) => {
         await takeOver(bot, handOver);
-        heldTokens.set(bot.id, bot.token);
+        // A reload may have started it while its journal was read: never two pollers.
+        if (bots.has(bot.id)) return;
         startNow(bot);
       },
-      stopHeld: async (id, deadlineMs, cleanly) => {
+      // The journal is left to expire, even after a clean hand-over: a drain that ran out of
+      // time dropped updates Telegram had already confirmed, and the next holder replays them
+      // (the answered marks skip the rest).
+      stopHeld: async (id, deadlineMs) => {
         const bot = bots.get(id);
         await bot?.stop(deadlineMs);
         if (bots.get(id) === bot) bots.delete(id);
-        const token = heldTokens.get(id);
-        if (cleanly && token !== undefined) await handedOver(id, token, handOver);
       },
       ...(options.leaseTiming ? { timing: options.leaseTiming } : {}),
     });
@@ -121,7 +122,6 @@ export async function startFleet(
       if (!replicas.holds(bot.id)) return undefined;
       // Restarted by a reload while held: its offset goes on being stored (a new token: from 0).
       carryOn(bot, 0, [], handOver);
-      heldTokens.set(bot.id, bot.token);
       return startNow(bot);
     };
     await replicas.start();

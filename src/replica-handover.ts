@@ -7,7 +7,11 @@
  *     batch (polling from past it), and the answered marks skip what was answered. An update
  *     is thus never lost, and answered twice only if the killed replica delivered the reply but
  *     died before recording it.
- * A clean hand-over (drained first) deletes the journal: nothing in it is left unanswered.
+ * The journal is never deleted, only left to expire (JOURNAL_TTL_MS after the last batch): even a
+ * clean hand-over may have dropped queued updates at its drain deadline. It holds the newest
+ * JOURNAL_MAX_UPDATES (no more than a conversation's answered marks remember, ANSWERED_LIMIT, so
+ * a replay never answers again what the marks forgot); a holder killed with more fetched but
+ * unanswered updates than that, or restarted after the journal expired, loses the oldest.
  */
 import type { BotConfig } from './config/types.js';
 import { JOURNAL_MAX_UPDATES, JOURNAL_TTL_MS } from './defaults.js';
@@ -88,16 +92,4 @@ export function carryOn(bot: BotConfig, stored: number, replays: Update[], deps:
       pending = [...updates, ...pending];
     },
   });
-}
-
-/** After a clean hand-over of `bot` (drained): its journal holds nothing left to answer. */
-export async function handedOver(botId: string, token: string, deps: HandOverDeps): Promise<void> {
-  await deps.leases.clearJournal(botId, telegramIdOf(token)).catch(warnOf(deps.logger, botId));
-}
-
-function warnOf(logger: Logger, bot: string): (error: unknown) => void {
-  return (error) => {
-    // Handled: the journal expires on its own; a new holder replays answered updates, skipped.
-    logger.warn({ bot, err: errorMessage(error) }, 'could not delete the update journal');
-  };
 }

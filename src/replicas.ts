@@ -40,9 +40,8 @@ export interface ReplicaDeps {
   /** Starts a bot whose lease was just taken; resolves once it was started (or could not be). */
   readonly startHeld: (bot: BotConfig) => Promise<void>;
   /** Stops a held bot (polling at once, in-flight replies drained within `deadlineMs`) and
-   * forgets it; a bot not running resolves at once. `handOver`: a clean hand-over (the bot was
-   * drained before its lease goes), not a lease lost. */
-  readonly stopHeld: (id: string, deadlineMs: number, handOver: boolean) => Promise<void>;
+   * forgets it; a bot not running resolves at once. */
+  readonly stopHeld: (id: string, deadlineMs: number) => Promise<void>;
   /** How long a bot given up to another replica may drain. */
   readonly drainMs: number;
   /** True while a reload changes the bots: nothing is taken or given up meanwhile. */
@@ -74,6 +73,8 @@ interface Held {
   /** performance.now() when the last successful renewal (or the acquisition) was sent. */
   renewedAt: number;
   releasing: boolean;
+  /** Fires `safeMs` after `renewedAt`: the bot stops polling, whatever the ticks are doing. */
+  safety: NodeJS.Timeout;
 }
 
 /** The coordinator for `wanted`, idle until start(). */
@@ -88,12 +89,30 @@ export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps):
   let ticking: Promise<void> = Promise.resolve();
   const rank = (id: string): number => createHash('sha1').update(`${leases.owner}\0${id}`).digest().readUInt32BE(0);
 
+  /** Arms (or re-arms, after a renewal) the safety stop of `lease`: on its own timer, so a tick
+   * stuck on a slow Redis never keeps a bot polling past `safeMs` (inside the TTL). */
+  const arm = (id: string, lease: Held): void => {
+    clearTimeout(lease.safety);
+    const left = Math.max(0, lease.renewedAt + timing.safeMs - performance.now());
+    lease.safety = setTimeout(() => lose(id, 'not renewed in time'), left);
+    lease.safety.unref();
+  };
+
+  /** A lease lost (taken, or not renewed in time): another replica may hold it at any moment and
+   * replay what this one fetched, so nothing here may answer any more. The bot stops at once (its
+   * model requests aborted, nothing stored; the new holder answers those updates from the
+   * journal), and only then is the lease released. */
   const lose = (id: string, why: string): void => {
-    if (!held.delete(id)) return;
-    logger.warn({ bot: id, replica: leases.owner }, `lease lost (${why}); this replica stops polling the bot`);
-    void deps.stopHeld(id, deps.drainMs, false);
-    // Harmless if someone else holds it now: only our own value is deleted.
-    leases.release([id]).catch((error: unknown) => logger.debug({ err: errorMessage(error) }, 'release failed'));
+    const lease = held.get(id);
+    if (lease === undefined) return;
+    held.delete(id);
+    clearTimeout(lease.safety);
+    logger.warn({ bot: id, replica: leases.owner }, `lease lost (${why}); this replica stops the bot at once`);
+    void deps
+      .stopHeld(id, 0)
+      // Harmless if someone else holds it now: only our own value is deleted.
+      .then(() => leases.release([id]))
+      .catch((error: unknown) => logger.debug({ err: errorMessage(error) }, 'release failed'));
   };
 
   const renew = async (): Promise<void> => {
@@ -106,24 +125,25 @@ export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps):
       for (const id of ids) {
         const lease = held.get(id);
         if (lease === undefined) continue;
-        if (still.has(id)) lease.renewedAt = sentAt;
-        else lose(id, 'taken by another replica');
+        if (still.has(id)) {
+          lease.renewedAt = sentAt;
+          arm(id, lease);
+        } else lose(id, 'taken by another replica');
       }
     } catch (error) {
-      // Not renewed: the safety check below stops what is too old; the next tick tries again.
+      // Not renewed: each lease's safety timer stops its bot in time; the next tick tries again.
       logger.warn({ err: errorMessage(error) }, 'lease renewal failed');
     }
-    const now = performance.now();
-    for (const [id, lease] of held) if (now - lease.renewedAt > timing.safeMs) lose(id, 'not renewed in time');
   };
 
   const giveUp = (id: string, lease: Held): void => {
     lease.releasing = true;
     logger.info({ bot: id, replica: leases.owner }, 'handing the bot over to another replica');
     void (async () => {
-      await deps.stopHeld(id, deps.drainMs, true);
+      await deps.stopHeld(id, deps.drainMs);
       if (held.get(id) !== lease) return; // lost meanwhile
       held.delete(id);
+      clearTimeout(lease.safety);
       await leases.release([id]);
     })().catch((error: unknown) => logger.warn({ bot: id, err: errorMessage(error) }, 'lease release failed'));
   };
@@ -138,7 +158,9 @@ export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps):
           await leases.release([id]);
           return;
         }
-        held.set(id, { renewedAt: sentAt, releasing: false });
+        const lease: Held = { renewedAt: sentAt, releasing: false, safety: setTimeout(() => undefined, 0) };
+        held.set(id, lease);
+        arm(id, lease);
         holders.set(id, leases.owner);
         logger.info({ bot: id, replica: leases.owner }, 'lease taken; this replica polls the bot');
         await deps.startHeld(bot);
@@ -197,11 +219,15 @@ export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps):
     },
     async stop(deadlineMs) {
       stopping = true;
-      await ticking;
-      await Promise.all([...held.keys()].map((id) => deps.stopHeld(id, deadlineMs, true)));
+      // Drains start at once (ticks go on renewing meanwhile); a tick in flight may still start
+      // a bot whose lease it took just before: that one is stopped once the tick is over.
+      const stopAll = () => Promise.all([...held.keys()].map((id) => deps.stopHeld(id, deadlineMs)));
+      await Promise.all([stopAll(), ticking]);
+      await stopAll();
       clearTimeout(timer);
       timer = undefined;
       await ticking;
+      for (const lease of held.values()) clearTimeout(lease.safety);
       try {
         await leases.release([...held.keys()]);
         held.clear();

@@ -45,8 +45,6 @@ export interface LeaseStore {
   journal(botId: string, telegramId: string, updates: readonly string[], ttlMs: number, max: number): Promise<void>;
   /** The journal, oldest first. */
   readJournal(botId: string, telegramId: string): Promise<string[]>;
-  /** Deletes the journal (its holder drained every update in it). */
-  clearJournal(botId: string, telegramId: string): Promise<void>;
   /** Closes the connection; bounded, never rejects. */
   close(): Promise<void>;
 }
@@ -197,9 +195,6 @@ export async function openLeases(options: LeaseStoreOptions): Promise<LeaseStore
       await eval_(JOURNAL, [journalKey(namespace, botId, telegramId)], [String(ttlMs), String(max), ...updates]);
     },
     readJournal: (botId, telegramId) => run(client.lRange(journalKey(namespace, botId, telegramId), 0, -1)),
-    async clearJournal(botId, telegramId) {
-      await run(client.del(journalKey(namespace, botId, telegramId)));
-    },
     async close() {
       if (!client.isOpen) return;
       try {
