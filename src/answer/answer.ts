@@ -109,7 +109,7 @@ function requestFor(input: AnswerInput, deps: AnswerDeps): { request: Completion
     systemPrompt: config.systemPrompt,
     turns: input.turns,
     userText: input.userText,
-    window: config.window,
+    window: windowFor(config, input.turns.length),
     ...(config.window.summary !== null && input.summary !== undefined ? { summary: input.summary.text } : {}),
   });
   log.debug({ text: input.userText, messages: messages.length }, 'asking the model');
@@ -121,6 +121,15 @@ function requestFor(input: AnswerInput, deps: AnswerDeps): { request: Completion
     signal: deps.signal,
   };
   return { request, promptTokens: tokens };
+}
+
+/** The window limits for `storedTurns` turns. With window.summary on, every stored turn is one
+ * the summary does not cover yet (storing a summary drops the turns it covers), so all of them
+ * are candidates, still bounded by maxTokens: a turn that just left `maxTurns` is never in
+ * neither the summary nor the request while its summary is being written (or keeps failing). */
+function windowFor(config: BotConfig, storedTurns: number): { maxTurns: number; maxTokens: number } {
+  const { maxTurns, maxTokens, summary } = config.window;
+  return { maxTurns: summary === null ? maxTurns : Math.max(maxTurns, storedTurns), maxTokens };
 }
 
 /** Wraps the model's stream: collects the text, calls `onFirst` before the first delta is

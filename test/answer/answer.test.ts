@@ -102,6 +102,33 @@ describe('answer', () => {
     expect(asked?.messages.map((m) => `${m.role}: ${m.content}`)).toEqual(['system: Be brief.', 'user: hi']);
   });
 
+  it('with window.summary on, sends the turns still waiting for their summary too (while they fit maxTokens)', async () => {
+    const summarising: BotConfig = {
+      ...config,
+      window: {
+        ...config.window,
+        maxTurns: 2,
+        summary: { provider: config.provider, model: 'm', maxTokens: 500, prompt: 'Summarise.' },
+      },
+    };
+    let asked: CompletionRequest | undefined;
+    const llm = modelClient(async function* (request) {
+      asked = request;
+      yield 'ok';
+    });
+    // Turn 1 left the window (maxTurns 2) but its summary has not been stored yet.
+    const turns: Turn[] = ['my name is Ada', 'two', 'three'].map((user, i) => ({
+      user,
+      assistant: `re ${user}`,
+      userAt: i,
+      assistantAt: i,
+    }));
+    const input = { conversation, turns, userText: 'who am I?', updateId: 9 };
+    const deps = { config: summarising, memory: recordingMemory(), llm, sink: recordingSink() };
+    await answer(input, { ...deps, signal: new AbortController().signal, log: captureLog().logger });
+    expect(asked?.messages.map((m) => m.content)).toContain('my name is Ada');
+  });
+
   it('logs a model failure, apologises and stores nothing', async () => {
     const sink = recordingSink();
     const memory = recordingMemory();
