@@ -14,6 +14,8 @@ import { keep } from './secrets.js';
 export interface FleetBot {
   readonly id: string;
   readonly token: string;
+  /** More settings of this bot, YAML flow-mapping entries (`model: x, streaming: off`). */
+  readonly extra?: string;
 }
 
 /** What the YAML is made of. */
@@ -32,6 +34,9 @@ export interface FleetSpec {
   readonly provider?: readonly string[];
   readonly serverPort?: number;
   readonly maxTurns?: number;
+  /** More providers, whole YAML lines under `providers:` (without their indent); the key may be
+   * written as `\${FAULT_API_KEY}`. */
+  readonly providers?: readonly string[];
 }
 
 /** The config file for `spec`; tokens and the key come from the environment (`env(spec)`). */
@@ -43,13 +48,16 @@ export function fleetYaml(spec: FleetSpec): string {
     ...(spec.serverPort === undefined ? [] : [`server: { port: ${spec.serverPort} }`]),
     'providers:',
     `  fake: { baseUrl: "${spec.baseUrl}", apiKey: "\${FAULT_API_KEY}"${(spec.provider ?? []).map((p) => `, ${p}`).join('')} }`,
+    ...(spec.providers ?? []).map((line) => `  ${line}`),
     'defaults:',
     '  provider: fake',
     `  window: { maxTurns: ${spec.maxTurns ?? 1000}, maxTokens: 100000 }`,
     `  access: { users: ${users} }`,
     ...(spec.defaults ?? []).map((line) => `  ${line}`),
     'bots:',
-    ...spec.bots.map((bot, i) => `  ${bot.id}: { token: "\${FAULT_TOKEN_${i}}" }`),
+    ...spec.bots.map(
+      (bot, i) => `  ${bot.id}: { token: "\${FAULT_TOKEN_${i}}"${bot.extra === undefined ? '' : `, ${bot.extra}`} }`,
+    ),
     '',
   ].join('\n');
 }
