@@ -77,7 +77,7 @@ export async function exchange(
     messages = await finalTexts(fakes, token, userId, (await sentTo(fakes, token, userId, after)).messages);
     outcome = classify(text, messages);
     if (outcome !== undefined) break;
-    await new Promise((r) => setTimeout(r, 40));
+    await new Promise((r) => setTimeout(r, 60));
   }
   if (outcome === 'answer' && (options.settleMs ?? 250) > 0) {
     await new Promise((r) => setTimeout(r, options.settleMs ?? 250));

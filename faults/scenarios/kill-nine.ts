@@ -25,7 +25,7 @@ const textOf = (bot: number, chat: number, n: number): string => `Q${bot}-${chat
 
 export async function killNine(ctx: Context, storage: 'sqlite' | 'redis'): Promise<ScenarioResult> {
   const scenario = `kill -9 under load (${storage === 'sqlite' ? 'SQLite' : 'Redis'})`;
-  const trials = ctx.quick ? 3 : 50;
+  const trials = ctx.quick ? 2 : 50;
   const fakes = await startFakes({ modelMs: 30 });
   const dir = await mkdtemp(join(tmpdir(), 'botfleet-faults-kill-'));
   const namespace = `faults-kill-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -80,7 +80,7 @@ export async function killNine(ctx: Context, storage: 'sqlite' | 'redis'): Promi
     const since = await callCursor(fakes);
     const fleet = startFleet(dir, env, { label: `${scenario} final run` });
     await Promise.all(tokens.map((t) => waitForCall(fakes, t, 'getUpdates', since)));
-    await sleep(1000);
+    await sleep(ctx.quick ? 500 : 1000);
     streaming = false;
     await stream;
     const answeredAll = async (): Promise<boolean> => {
@@ -96,7 +96,7 @@ export async function killNine(ctx: Context, storage: 'sqlite' | 'redis'): Promi
         if (await answeredAll()) return true;
         const count = (await Promise.all(tokens.map((t) => fakes.sent(t)))).flat().length;
         if (count !== lastCount) [lastCount, lastChange] = [count, Date.now()];
-        return Date.now() - lastChange > 8000;
+        return Date.now() - lastChange > (ctx.quick ? 4000 : 8000);
       },
       120_000,
       'every message to be answered',

@@ -26,15 +26,29 @@ const BIG = Array.from({ length: 1 << 18 }, (_, i) => `w${i % 1000}`)
   .slice(0, 1 << 20);
 
 const MODES: readonly Mode[] = [
-  { name: '429 with retry-after 1 s (3 times)', failure: { status: 429, retryAfterSeconds: 1, times: 3 }, retryAfterSeconds: 1 },
-  { name: '429 with retry-after 2 s (always)', failure: { status: 429, retryAfterSeconds: 2, times: null }, retryAfterSeconds: 2 },
+  {
+    name: '429 with retry-after 1 s (3 times)',
+    failure: { status: 429, retryAfterSeconds: 1, times: 3 },
+    retryAfterSeconds: 1,
+  },
+  {
+    name: '429 with retry-after 2 s (always)',
+    failure: { status: 429, retryAfterSeconds: 2, times: null },
+    retryAfterSeconds: 2,
+  },
   { name: '429 without retry-after (always)', failure: { status: 429, times: null } },
   { name: '500 (always)', failure: { status: 500, times: null } },
   { name: 'timeout: no answer (always)', failure: { kind: 'hang', times: null } },
   { name: 'malformed JSON (always)', failure: { kind: 'malformed', times: null } },
-  { name: 'stream error event after a chunk', failure: { kind: 'stream-error', partialContent: 'Half an ', times: null } },
+  {
+    name: 'stream error event after a chunk',
+    failure: { kind: 'stream-error', partialContent: 'Half an ', times: null },
+  },
   { name: 'stream cut halfway (connection reset)', failure: { kind: 'cut', partialContent: 'Half an ', times: null } },
-  { name: 'stream that stops halfway (no finish, no [DONE])', failure: { kind: 'truncated', partialContent: 'Half an ', times: null } },
+  {
+    name: 'stream that stops halfway (no finish, no [DONE])',
+    failure: { kind: 'truncated', partialContent: 'Half an ', times: null },
+  },
   { name: 'reply of 1 MB', reply: BIG },
 ];
 
@@ -48,7 +62,7 @@ function answeredOrApologised(ex: Exchange, mode: Mode): boolean {
   return ex.outcome === 'answer' || ex.outcome === 'modelError' || ex.outcome === 'cutOff';
 }
 
-export async function modelStorm(_ctx: Context): Promise<ScenarioResult> {
+export async function modelStorm(ctx: Context): Promise<ScenarioResult> {
   const scenario = 'model storms';
   const fakes = await startFakes({ modelMs: 10 });
   const dir = await mkdtemp(join(tmpdir(), 'botfleet-faults-model-'));
@@ -83,7 +97,7 @@ export async function modelStorm(_ctx: Context): Promise<ScenarioResult> {
     const storm = async (mode: Mode, i: number): Promise<{ mode: Mode; exchanges: Exchange[] }> => {
       const token = tokens[i] as string;
       const exchanges: Exchange[] = [];
-      for (const user of USERS) {
+      for (const user of ctx.quick ? USERS.slice(0, 1) : USERS) {
         const ex = await exchange(fakes, token, user, `M${i}-${user}Z`, { timeoutMs: 120_000, settleMs: 500 });
         exchanges.push(ex);
       }
@@ -126,13 +140,24 @@ export async function modelStorm(_ctx: Context): Promise<ScenarioResult> {
         info(
           scenario,
           `${mode.name}: outcomes`,
-          exchanges.map((ex) => (mode.reply !== undefined && answeredOrApologised(ex, mode) && ex.outcome !== 'modelError' ? `answer (${ex.texts.length} messages)` : ex.outcome)).join(', '),
+          exchanges
+            .map((ex) =>
+              mode.reply !== undefined && answeredOrApologised(ex, mode) && ex.outcome !== 'modelError'
+                ? `answer (${ex.texts.length} messages)`
+                : ex.outcome,
+            )
+            .join(', '),
         ),
       );
     }
     rows.push(
       atMost(scenario, 'users left without an answer or an apology', without, 0),
-      atMost(scenario, `requests sent again sooner than retry-after allows (of ${retried} retries after a 429 with retry-after)`, early, 0),
+      atMost(
+        scenario,
+        `requests sent again sooner than retry-after allows (of ${retried} retries after a 429 with retry-after)`,
+        early,
+        0,
+      ),
       atMost(scenario, 'process crashes', crashes, 0),
     );
     return {
