@@ -64,7 +64,7 @@ export async function exchange(
   token: string,
   userId: number,
   text: string,
-  options: { timeoutMs?: number; settleMs?: number } = {},
+  options: { timeoutMs?: number; settleMs?: number; answered?: (texts: readonly string[]) => boolean } = {},
 ): Promise<Exchange> {
   const before = await sentTo(fakes, token, userId, 0);
   const after = before.next;
@@ -76,6 +76,7 @@ export async function exchange(
   while (Date.now() < deadline) {
     messages = await finalTexts(fakes, token, userId, (await sentTo(fakes, token, userId, after)).messages);
     outcome = classify(text, messages);
+    if (outcome === undefined && options.answered?.(messages.map((m) => m.text)) === true) outcome = 'answer';
     if (outcome !== undefined) break;
     await new Promise((r) => setTimeout(r, 60));
   }
@@ -83,6 +84,8 @@ export async function exchange(
     await new Promise((r) => setTimeout(r, options.settleMs ?? 250));
     messages = await finalTexts(fakes, token, userId, (await sentTo(fakes, token, userId, after)).messages);
     outcome = classify(text, messages) ?? outcome;
+    if (options.answered !== undefined && outcome === 'answer' && !options.answered(messages.map((m) => m.text)))
+      outcome = 'other';
   }
   return {
     text,

@@ -215,7 +215,7 @@ export async function badInput(ctx: Context): Promise<ScenarioResult> {
     await attack;
     await sleep(2000);
     // Still answering afterwards?
-    const after = await exchange(fakes, token, WEIRD, 'still there?Z', { timeoutMs: 30_000 });
+    const after = await exchange(fakes, token, OTHERS[0] as number, 'still there?Z', { timeoutMs: 30_000 });
     if (fleet.child.exitCode !== null) crashes++;
     const exit = await fleet.stop();
     if (exit.code !== 0) crashes++;
@@ -238,7 +238,7 @@ export async function badInput(ctx: Context): Promise<ScenarioResult> {
         2,
         '×',
       ),
-      info(scenario, 'a normal message after the attack', after.outcome),
+      info(scenario, 'another user’s message after the attack', after.outcome),
     ];
     if (errors > 0)
       ctx.progress(

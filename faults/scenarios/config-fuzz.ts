@@ -69,9 +69,9 @@ function spawnCheck(dir: string, file: string, env: Record<string, string>): Pro
 
 export async function configFuzz(ctx: Context): Promise<ScenarioResult> {
   const scenario = 'config fuzz';
-  const total = ctx.quick ? 300 : 10_000;
-  const spawned = ctx.quick ? 3 : 100;
-  const reloads = ctx.quick ? 3 : 50;
+  const total = ctx.quick ? 250 : 10_000;
+  const spawned = ctx.quick ? 3 : 50;
+  const reloads = ctx.quick ? 2 : 30;
   const fakes = await startFakes({ modelMs: 5 });
   const dir = await mkdtemp(join(tmpdir(), 'botfleet-faults-fuzz-'));
   const tokens = [newToken(7_500_001), newToken(7_500_002)];

@@ -105,7 +105,7 @@ async function runOutage(ctx: Context, outage: Outage): Promise<ScenarioResult> 
       ),
     );
     const outsider = fakes.say(token, 990_002, 'OUTSIDER during the outage');
-    await sleep(ctx.quick ? 1500 : 4000);
+    await sleep(ctx.quick ? 1000 : 4000);
     await outage.fault(dir);
     phase = 'outage';
     const faultAt = Date.now();
@@ -115,7 +115,7 @@ async function runOutage(ctx: Context, outage: Outage): Promise<ScenarioResult> 
     await outage.recover(dir);
     const recoveredAt = Date.now();
     phase = 'after';
-    await sleep(ctx.quick ? 4000 : 10_000);
+    await sleep(ctx.quick ? 3000 : 10_000);
     running = false;
     await Promise.all(talkers);
     await outsider;
@@ -235,7 +235,7 @@ export async function storageOutage(ctx: Context): Promise<ScenarioResult[]> {
         fault: () => redis.kill(),
         recover: () => redis.start(),
         read: (_dir, namespace) => readRedis(redis.port, namespace),
-        outageMs: ctx.quick ? 3000 : 30_000,
+        outageMs: ctx.quick ? 2000 : 30_000,
       }),
     );
   } finally {
@@ -251,7 +251,7 @@ export async function storageOutage(ctx: Context): Promise<ScenarioResult[]> {
       recover: async (dir) => chattr('-i', dir),
       cleanup: async (dir) => chattr('-i', dir),
       read: async (dir, namespace) => readSqlite(join(dir, 'data', 'faults.sqlite'), namespace),
-      outageMs: ctx.quick ? 3000 : 15_000,
+      outageMs: ctx.quick ? 2000 : 15_000,
     }),
   );
   ctx.progress('outage: data volume full');
@@ -279,7 +279,7 @@ export async function storageOutage(ctx: Context): Promise<ScenarioResult[]> {
           // Already unmounted (or never mounted): nothing to undo.
         }
       },
-      outageMs: ctx.quick ? 3000 : 15_000,
+      outageMs: ctx.quick ? 2000 : 15_000,
     }),
   );
   return results;

@@ -50,7 +50,7 @@ const USERS = [8001, 8002];
 
 export async function telegramStorm(ctx: Context): Promise<ScenarioResult> {
   const scenario = 'Telegram storms';
-  const stormMs = ctx.quick ? 5000 : 60_000;
+  const stormMs = ctx.quick ? 4000 : 60_000;
   const fakes = await startFakes({ modelMs: 10 });
   const dir = await mkdtemp(join(tmpdir(), 'botfleet-faults-telegram-'));
   const tokens = STORMS.map((_, i) => newToken(7_400_001 + i));
