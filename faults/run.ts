@@ -3,7 +3,7 @@
  * model and Telegram storms, fuzzed configs, bad input) over the HTTP fakes, the real Redis and
  * real SQLite files, and writes the figures with their goals to faults/results/latest.md
  * (`--quick`: a CI-sized run, written to results/quick.md). `--only NAME[,NAME]` runs some.
- * Exit 1 when a goal is missed.
+ * Exit 1 when a goal is missed, unless a known, open bug (named in the report) explains it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -35,11 +35,12 @@ const SCENARIOS: Record<string, (ctx: Context) => Promise<ScenarioResult[]>> = {
 };
 
 function table(rows: readonly Row[]): string {
-  const mark = (met: boolean | null): string => (met === null ? '' : met ? 'met' : '**missed**');
+  const mark = (r: Row): string =>
+    r.met === null ? '' : r.met ? 'met' : r.known === undefined ? '**missed**' : `**missed** (known: ${r.known})`;
   return [
     '| scenario | figure | goal | value | |',
     '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.scenario} | ${r.figure} | ${r.goal} | ${r.value} | ${mark(r.met)} |`),
+    ...rows.map((r) => `| ${r.scenario} | ${r.figure} | ${r.goal} | ${r.value} | ${mark(r)} |`),
   ].join('\n');
 }
 
@@ -107,7 +108,8 @@ async function main(): Promise<number> {
   const path = join(RESULTS_DIR, `${name}.md`);
   writeFileSync(path, `${markdown}\n`);
   process.stdout.write(`${markdown}\n\nWritten: ${relative(REPO_ROOT, path)}\n`);
-  return [...rows, ...secretRows].some((r) => r.met === false) ? 1 : 0;
+  // A miss fails the run (and CI), except one a known, open bug explains.
+  return [...rows, ...secretRows].some((r) => r.met === false && r.known === undefined) ? 1 : 0;
 }
 
 process.exitCode = await main();

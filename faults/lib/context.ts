@@ -8,6 +8,9 @@ export interface Row {
   readonly value: string;
   /** null: not judged (informational). */
   readonly met: boolean | null;
+  /** A known, open bug this figure shows (the report says which); a miss then does not fail
+   * the run. */
+  readonly known?: string;
 }
 
 /** A scenario's result. */

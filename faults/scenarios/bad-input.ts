@@ -12,7 +12,8 @@ import { exchange, REPLIES_YAML, requestsWith } from '../lib/conversation.js';
 import { type Fakes, startFakes } from '../lib/fakes.js';
 import { type FleetSpec, fleetEnv, fleetYaml, startFleet } from '../lib/fleet.js';
 import { callCursor, waitForCall } from '../lib/polling.js';
-import { newApiKey, newToken } from '../lib/secrets.js';
+import { freePort } from '../lib/redis.js';
+import { keep, newApiKey, newToken } from '../lib/secrets.js';
 
 const OTHERS = Array.from({ length: 20 }, (_, i) => 9201 + i);
 const BURSTER = 9300;
@@ -179,6 +180,7 @@ export async function badInput(ctx: Context): Promise<ScenarioResult> {
   const dir = await mkdtemp(join(tmpdir(), 'botfleet-faults-input-'));
   const token = newToken(7_600_001);
   await fakes.addBot(token);
+  const serverPort = await freePort();
   const spec: FleetSpec = {
     storageUrl: 'sqlite://data/faults.sqlite',
     namespace: 'faults',
@@ -187,6 +189,7 @@ export async function badInput(ctx: Context): Promise<ScenarioResult> {
     apiKey: newApiKey(),
     bots: [{ id: 'i0', token }],
     users: [...OTHERS, BURSTER, WEIRD],
+    serverPort,
     defaults: [REPLIES_YAML, `telegram: { apiRoot: "${fakes.apiRoot}" }`, 'groups: { reply: always }'],
   };
   await writeFile(join(dir, 'bots.yaml'), fleetYaml(spec));
@@ -216,6 +219,11 @@ export async function badInput(ctx: Context): Promise<ScenarioResult> {
     await sleep(2000);
     // Still answering afterwards?
     const after = await exchange(fakes, token, OTHERS[0] as number, 'still there?Z', { timeoutMs: 30_000 });
+    // The ops server's bodies go into the secret scan.
+    for (const path of ['/metrics', '/readyz', '/healthz']) {
+      const res = await fetch(`http://127.0.0.1:${serverPort}${path}`);
+      keep(`${scenario}: GET ${path} (${res.status})`, await res.text());
+    }
     if (fleet.child.exitCode !== null) crashes++;
     const exit = await fleet.stop();
     if (exit.code !== 0) crashes++;
@@ -231,13 +239,19 @@ export async function badInput(ctx: Context): Promise<ScenarioResult> {
         `p99 reply latency of ${OTHERS.length} other chats: normal / during a burst of ${burst} from one user`,
         `${normalP99.toFixed(0)} ms / ${loadedP99.toFixed(0)} ms`,
       ),
-      atMost(
-        scenario,
-        'other chats’ p99 latency during the burst, as a multiple of normal',
-        loadedP99 / normalP99,
-        2,
-        '×',
-      ),
+      ctx.quick
+        ? info(
+            scenario,
+            'other chats’ p99 latency during the burst, as a multiple of normal (--quick: too few samples to judge)',
+            `${(loadedP99 / normalP99).toFixed(2)}×`,
+          )
+        : atMost(
+            scenario,
+            'other chats’ p99 latency during the burst, as a multiple of normal',
+            loadedP99 / normalP99,
+            2,
+            '×',
+          ),
       info(scenario, 'another user’s message after the attack', after.outcome),
     ];
     if (errors > 0)

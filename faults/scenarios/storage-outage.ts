@@ -66,7 +66,7 @@ async function runOutage(ctx: Context, outage: Outage): Promise<ScenarioResult> 
     await rm(dir, { recursive: true, force: true });
     return {
       rows: [info(scenario, 'not run', 'this machine cannot make it (see notes)')],
-      notes: [`${scenario}: not run: mounting a tmpfs failed here.`],
+      notes: [`${scenario}: not run: this machine cannot make the fault (mount or chattr failed).`],
       outsiderModelCalls: 0,
       crashes: 0,
     };
@@ -247,6 +247,17 @@ export async function storageOutage(ctx: Context): Promise<ScenarioResult[]> {
     await runOutage(ctx, {
       name: 'SQLite file read-only (chattr +i), then writable',
       storageUrl: () => 'sqlite://data/faults.sqlite',
+      prepare: async (dir) => {
+        try {
+          await writeFile(join(dir, 'probe'), '');
+          execFileSync('chattr', ['+i', join(dir, 'probe')], { stdio: 'ignore' });
+          execFileSync('chattr', ['-i', join(dir, 'probe')], { stdio: 'ignore' });
+          return true;
+        } catch {
+          // No chattr, not root, or a file system without the immutable flag: reported as not run.
+          return false;
+        }
+      },
       fault: async (dir) => chattr('+i', dir),
       recover: async (dir) => chattr('-i', dir),
       cleanup: async (dir) => chattr('-i', dir),
