@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atLeast, atMost, type Context, info, type Row, type ScenarioResult, sleep } from '../lib/context.js';
-import { type Exchange, exchange, historyTurns, REPLIES_YAML, requestsWith } from '../lib/conversation.js';
+import { type Exchange, exchange, historyTurns, REPLIES, REPLIES_YAML, requestsWith } from '../lib/conversation.js';
 import { type Fakes, startFakes } from '../lib/fakes.js';
 import { type FleetSpec, fleetEnv, fleetYaml, startFleet } from '../lib/fleet.js';
 import { callCursor, waitForCall } from '../lib/polling.js';
@@ -124,6 +124,16 @@ async function runOutage(ctx: Context, outage: Outage): Promise<ScenarioResult> 
     if (exit.code !== 0) crashes++;
     const requests = await fakes.requests();
     const contents = await outage.read(dir, namespace);
+    // A replies.storeFailed note may come long after its answer (a write that fails slowly),
+    // after the next message was sent: charge each note to the answer before it in its chat.
+    const sent = await fakes.sent(token);
+    for (const user of USERS) {
+      const mine = exchanges.filter((ex) => ex.user === user);
+      for (const note of sent.filter((m) => m.chatId === user && m.text === REPLIES.storeFailed)) {
+        const answer = [...mine].reverse().find((ex) => ex.repliedAt !== undefined && ex.repliedAt <= note.wallAt);
+        if (answer?.outcome === 'answer') Object.assign(answer, { outcome: 'answer+storeFailed' });
+      }
+    }
 
     // Judge each exchange in order per chat: acknowledged turns so far vs the history the model saw.
     const judged: Judged[] = [];
@@ -140,7 +150,9 @@ async function runOutage(ctx: Context, outage: Outage): Promise<ScenarioResult> 
       (j) => (j.outcome === 'answer' || j.outcome === 'answer+storeFailed') && (j.history ?? -1) < j.acknowledged,
     ).length;
     const told = judged.filter((j) => j.outcome === 'storageError').length;
-    const unanswered = judged.filter((j) => !served(j) && j.outcome !== 'storageError').length;
+    const unanswered = judged.filter(
+      (j) => !served(j) && j.outcome !== 'storageError' && j.outcome !== 'answer' && j.outcome !== 'answer+storeFailed',
+    ).length;
     const notServed = told + emptyMemory + unanswered;
     // Full service: the first answer (whole, stored, full history) after the last message that was not.
     const lastBad = judged.filter((j) => !(j.outcome === 'answer' && served(j))).sort((a, b) => b.sentAt - a.sentAt)[0];

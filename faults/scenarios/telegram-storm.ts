@@ -46,7 +46,10 @@ const STORMS: readonly Storm[] = [
   },
 ];
 
-const USERS = [8001, 8002];
+/** Users per bot; each writes every WRITE_EVERY_MS, so no conversation has more than
+ * maxWaitingPerConversation (10) messages waiting when polling comes back. */
+const USERS = [8001, 8002, 8003, 8004, 8005, 8006];
+const WRITE_EVERY_MS = 7000;
 
 export async function telegramStorm(ctx: Context): Promise<ScenarioResult> {
   const scenario = 'Telegram storms';
@@ -86,7 +89,7 @@ export async function telegramStorm(ctx: Context): Promise<ScenarioResult> {
           await fakes.say(token, user, text);
           sentTexts[i]?.push(text);
           if (n === 2) await fakes.say(token, 990_004, `OUTSIDER storm ${i}`);
-          await sleep(1000);
+          await sleep(WRITE_EVERY_MS);
         }
       }),
     );
@@ -146,7 +149,7 @@ export async function telegramStorm(ctx: Context): Promise<ScenarioResult> {
     return {
       rows,
       notes: [
-        `${scenario}: each storm lasted ${(stormMs / 1000).toFixed(0)} s on its own bot; two users per bot wrote once a second. A message counts as handled when a sendMessage carrying its answer reached the fake (a 5xx on sendMessage is not resent by design: the user may miss that reply, the update was still handled).`,
+        `${scenario}: each storm lasted ${(stormMs / 1000).toFixed(0)} s on its own bot; ${USERS.length} users per bot wrote every ${WRITE_EVERY_MS / 1000} s (fewer than 10 waiting per conversation, the default maxWaitingPerConversation). A message counts as handled when a sendMessage carrying its answer reached the fake (a 5xx on sendMessage is not resent by design: the user may miss that reply, the update was still handled).`,
       ],
       outsiderModelCalls: requestsWith(requests, 'OUTSIDER'),
       crashes,
