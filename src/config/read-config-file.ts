@@ -29,7 +29,12 @@ export async function readConfigFile(path: string, file: string): Promise<ReadRe
     return fail(describeFsError(error));
   }
   if (size > MAX_CONFIG_BYTES) {
-    return fail(`file is ${formatMb(size)}, over the ${formatMb(MAX_CONFIG_BYTES)} limit; is this the right file?`);
+    // At 1:1 like the other whole-file problems, so every error a user reads has FILE:LINE:COL.
+    return fail(
+      `file is ${formatMb(size)}, over the ${formatMb(MAX_CONFIG_BYTES)} limit; is this the right file?`,
+      1,
+      1,
+    );
   }
   let bytes: Buffer;
   try {

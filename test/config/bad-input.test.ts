@@ -153,7 +153,7 @@ describe('botfleet check on bad input', () => {
       ['an empty (zero-byte) file', 'zero.yaml', ':1:1: file is empty; start from config/bots.example.yaml'],
       ['a non-UTF-8 file', 'latin1.yaml', ':3:6: file is not valid UTF-8 (byte 0xE9); save it as UTF-8'],
       ['a UTF-16 file', 'utf16.yaml', ':1:1: file is UTF-16 text; save it as UTF-8'],
-      ['a 10 MB file', 'huge.yaml', ': file is 10.0 MB, over the 1.0 MB limit; is this the right file?'],
+      ['a 10 MB file', 'huge.yaml', ':1:1: file is 10.0 MB, over the 1.0 MB limit; is this the right file?'],
     ])('reports %s, exit 2', async (_name, name, suffix) => {
       const file = join(dir, name);
       const result = await runCli(['check', '--config', file]);

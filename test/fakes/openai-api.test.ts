@@ -152,6 +152,26 @@ describe('fake OpenAI API with the real openai SDK', () => {
     expect(await rejection(drain())).toBeInstanceOf(APIError);
   });
 
+  it('cuts a stream halfway or lets it just stop', async () => {
+    const open = () =>
+      client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'x' }],
+        stream: true,
+      });
+    const read = async (stream: Awaited<ReturnType<typeof open>>): Promise<string> => {
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      return text;
+    };
+    fake.failNext({ kind: 'cut', partialContent: 'Half' });
+    expect(await rejection(open().then(read))).toBeInstanceOf(Error); // undici: "terminated"
+    expect(fake.lastRequest()?.outcome).toMatchObject({ kind: 'cut', injected: true });
+    fake.failNext({ kind: 'truncated', partialContent: 'Half' });
+    expect(await read(await open())).toBe('Half');
+    expect(fake.lastRequest()?.outcome).toMatchObject({ kind: 'truncated', injected: true });
+  });
+
   it('applies latency and lists models', async () => {
     fake.setLatency(150);
     const started = performance.now();

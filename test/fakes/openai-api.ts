@@ -223,13 +223,20 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         'cache-control': 'no-cache',
         ...headersFor(request),
       });
-      res.write(
-        `data: ${JSON.stringify(chunkBody(meta, { role: 'assistant', content: failure.partialContent ?? '' }, null, false))}\n\n`,
-      );
+      const first = `data: ${JSON.stringify(chunkBody(meta, { role: 'assistant', content: failure.partialContent ?? '' }, null, false))}\n\n`;
+      if (kind === 'cut') {
+        // The chunk goes out first, then the connection breaks, as a proxy resetting it halfway.
+        res.write(first, () => setTimeout(() => res.socket?.destroy(), 20));
+        settle(request, { ...base, status: 200, kind });
+        return;
+      }
+      res.write(first);
       res.end(
-        kind === 'malformed'
-          ? 'data: {"id": "chatcmpl-broken", "choices": [\n\n'
-          : `data: ${JSON.stringify(errorBody(500, meta.model))}\n\n`,
+        kind === 'truncated'
+          ? undefined
+          : kind === 'malformed'
+            ? 'data: {"id": "chatcmpl-broken", "choices": [\n\n'
+            : `data: ${JSON.stringify(errorBody(500, meta.model))}\n\n`,
       );
     } else if (kind === 'malformed') {
       sendRaw(res, 200, '{"id": "chatcmpl-broken", "object": "chat.completion", "choices": [', 'application/json');

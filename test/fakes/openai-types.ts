@@ -10,7 +10,17 @@ export interface RequestOutcome {
   /** 'reply' (completion or full stream), 'error' (an error status), the injected failure kinds
    * ('malformed', 'missing-choices', 'stream-error', 'hang', 'drop'), or 'aborted' when the
    * client went away before the answer was complete. */
-  readonly kind: 'reply' | 'error' | 'malformed' | 'missing-choices' | 'stream-error' | 'hang' | 'drop' | 'aborted';
+  readonly kind:
+    | 'reply'
+    | 'error'
+    | 'malformed'
+    | 'missing-choices'
+    | 'stream-error'
+    | 'cut'
+    | 'truncated'
+    | 'hang'
+    | 'drop'
+    | 'aborted';
   /** The assistant text sent (for 'reply'; a stream's chunks joined). */
   readonly content: string | undefined;
   /** `performance.now()` when the first byte of the answer was written, if any was. */
@@ -78,8 +88,10 @@ export interface OpenAIFailure {
   /** 'status' (default): an error status with OpenAI's `{error}` body; 'malformed': 200 with
    * invalid JSON (a stream: an invalid data line); 'missing-choices': 200 without `choices`;
    * 'stream-error': a stream that sends one chunk, then an `{error}` event; 'hang': never answer
-   * until the client aborts; 'drop': destroy the connection. */
-  readonly kind?: 'status' | 'malformed' | 'missing-choices' | 'stream-error' | 'hang' | 'drop';
+   * until the client aborts; 'drop': destroy the connection. Streams only: 'cut' sends one
+   * chunk, then destroys the connection (a reset halfway); 'truncated' sends one chunk, then
+   * ends the response cleanly without a finish reason or `[DONE]` (a stream that just stops). */
+  readonly kind?: 'status' | 'malformed' | 'missing-choices' | 'stream-error' | 'cut' | 'truncated' | 'hang' | 'drop';
   /** HTTP status for 'status' (default 500): 400, 401, 403, 404, 429, 500, 502, 503, … */
   readonly status?: number;
   /** Replaces the `{error}` body (objects are sent as JSON, strings raw as text/plain). */
@@ -92,7 +104,7 @@ export interface OpenAIFailure {
   readonly retryAfterSeconds?: number;
   /** How many matching requests fail (default 1; `Infinity` for all). */
   readonly times?: number;
-  /** 'stream-error' only: the content of the one chunk sent before the error (default ''). */
+  /** 'stream-error', 'cut', 'truncated': the content of the one chunk sent first (default ''). */
   readonly partialContent?: string;
   /** Only requests for this model fail. */
   readonly model?: string;

@@ -145,6 +145,24 @@ describe('fake Bot API with the real grammY client', () => {
     expect((await grammyError(bot.api.sendMessage(1, 'still revoked?'))).error_code).toBe(401);
   });
 
+  it('ends a storm with clearFailures and forces updates past allowed_updates', async () => {
+    tg.failNext(TOKEN, '*', { status: 409, times: Infinity });
+    tg.failNext('*', 'getMe', { status: 502, times: Infinity });
+    expect((await grammyError(bot.api.getMe())).error_code).toBe(409);
+    tg.clearFailures(TOKEN);
+    expect((await grammyError(bot.api.getMe())).error_code).toBe(502);
+    tg.clearFailures();
+    await expect(bot.api.getMe()).resolves.toMatchObject({ id: 123456 });
+
+    await bot.api.getUpdates({ allowed_updates: ['message'], timeout: 0 });
+    const date = Math.floor(Date.now() / 1000);
+    const post = { message_id: 1, date, chat: { id: -100, type: 'channel' as const, title: 'C' }, text: 'p' };
+    const skipped = tg.sendUpdate(TOKEN, { channel_post: post });
+    const forced = tg.sendUpdate(TOKEN, { channel_post: post }, { force: true });
+    expect(tg.updateTiming(TOKEN, skipped)?.dropped).toBe(true);
+    expect((await bot.api.getUpdates({ timeout: 0 })).map((u) => u.update_id)).toEqual([forced]);
+  });
+
   it('answers the older of two concurrent long polls with 409 Conflict', async () => {
     const older = bot.api.getUpdates({ timeout: 30 });
     await waitFor(() => tg.isPolling(TOKEN), { what: 'the first poll to be held' });

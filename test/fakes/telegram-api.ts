@@ -55,7 +55,7 @@ export interface FakeTelegram {
   addBot(token: string, profile?: BotProfile): number;
   /** Queues an update for `token` and wakes its long poll; returns the `update_id`. Throws for
    * an unknown token. */
-  sendUpdate(token: string, update: UpdateInput): number;
+  sendUpdate(token: string, update: UpdateInput, options?: { readonly force?: boolean }): number;
   /** Queues a user's text message (see `SendTextOptions`); returns the `update_id`. Throws for an
    * unknown token or a reply target that does not exist. */
   sendText(token: string, options: SendTextOptions): number;
@@ -92,6 +92,9 @@ export interface FakeTelegram {
   /** Makes the next `failure.times` (default 1) calls of `method` ('*' = any) by `token`
    * ('*' = any) fail as described; rules are used in the order added. */
   failNext(token: string, method: string, failure: TelegramFailure): void;
+  /** Drops every `failNext` rule not used up yet, of `token` ('*' = the rules for any token)
+   * or of every token (undefined): a storm injected with `times: Infinity` ends. */
+  clearFailures(token?: string): void;
   /** Delays every answer to `method` ('*' = any) by `ms` (0 removes), for `token` or all. */
   setDelay(method: string, ms: number, token?: string): void;
   /** sendMessage/sendChatAction/drafts to `chatId` answer 403 "bot was blocked by the user". */
@@ -367,7 +370,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       bots.set(token, bot);
       return bot.me.id;
     },
-    sendUpdate(token, update) {
+    sendUpdate(token, update, sendOptions) {
       const bot = requireBot(token);
       const message =
         (update as unknown as { message?: FakeMessage }).message ??
@@ -376,7 +379,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
         bot.chats.set(message.chat.id, message.chat);
         bot.putMessage(message);
       }
-      const timing = bot.enqueue(update as Omit<Update, 'update_id'>, now());
+      const timing = bot.enqueue(update as Omit<Update, 'update_id'>, now(), sendOptions?.force === true);
       scheduleFlush(bot);
       return timing.updateId;
     },
@@ -470,6 +473,11 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       };
       if (token === '*') globalFailures.push(rule);
       else requireBot(token).failures.push(rule);
+    },
+    clearFailures(token) {
+      if (token === undefined || token === '*') globalFailures.length = 0;
+      if (token === undefined) for (const bot of bots.values()) bot.failures.length = 0;
+      else if (token !== '*') requireBot(token).failures.length = 0;
     },
     setDelay(method, ms, token) {
       const key = `${token ?? '*'}\n${method === '*' ? '*' : method.toLowerCase()}`;

@@ -48,10 +48,13 @@ export interface BotState {
   deleteMessage(chatId: number, messageId: number): boolean;
   /** Id of the bot's latest message in the chat, in `threadId` when given. */
   lastBotMessage(chatId: number, threadId: number | undefined): number | undefined;
-  /** Queues an update (assigning `update_id` when absent) unless `allowed_updates` excludes it. */
+  /** Queues an update (assigning `update_id` when absent) unless `allowed_updates` excludes it
+   * and `force` is not set (`force`: as Telegram delivers updates queued before a change of
+   * `allowed_updates`). */
   enqueue(
     update: Omit<Update, 'update_id'> & { update_id?: number },
     now: { at: number; wallAt: number },
+    force?: boolean,
   ): UpdateTiming;
   /** Applies a getUpdates `offset`: confirms (forgets) lower ids, or keeps the last -offset. */
   confirm(offset: number, at: number): void;
@@ -133,14 +136,15 @@ export function createBotState(token: string, id: number, profile: BotProfile, f
     getMessage: (chatId, messageId) => messages.get(key(chatId, messageId)),
     deleteMessage: (chatId, messageId) => messages.delete(key(chatId, messageId)),
     lastBotMessage: (chatId, threadId) => lastBot.get(threadId === undefined ? String(chatId) : key(chatId, threadId)),
-    enqueue(input, now) {
+    enqueue(input, now, force = false) {
       const updateId = input.update_id ?? nextUpdateId;
       nextUpdateId = Math.max(nextUpdateId, updateId + 1);
       const update = { ...input, update_id: updateId } as Update;
       const type = updateType(update) ?? '';
       const allowed = state.allowedUpdates;
       const dropped =
-        allowed === undefined || allowed.length === 0 ? OPT_IN_UPDATE_TYPES.has(type) : !allowed.includes(type);
+        !force &&
+        (allowed === undefined || allowed.length === 0 ? OPT_IN_UPDATE_TYPES.has(type) : !allowed.includes(type));
       const message = (update as unknown as { message?: FakeMessage }).message;
       const timing: UpdateTiming = {
         updateId,

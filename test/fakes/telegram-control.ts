@@ -7,7 +7,8 @@
  * - `POST /__fake/bots` `{token, username?, firstName?, canReadAllGroupMessages?}` → `{id}`
  * - `POST /__fake/sendText` `{token, chatId, userId, text, ...SendTextOptions}` → `{update_id}`
  * - `POST /__fake/sendTexts` `{items: [{token, ...SendTextOptions}]}` → `{update_ids}`
- * - `POST /__fake/sendUpdate` `{token, update}` → `{update_id}`
+ * - `POST /__fake/sendUpdate` `{token, update, force?}` → `{update_id}` (`force`: queued even when
+ *   `allowed_updates` excludes its type, as updates queued before a change of it are)
  * - `GET  /__fake/calls?since=SEQ&token=&method=&limit=&wait=MS&responses=1` →
  *   `{calls, next}`: calls with seq ≥ since (filtered), at most `limit` (default 10000) examined;
  *   `next` is the cursor for the following request. With `wait`, the answer is held up to that
@@ -17,6 +18,7 @@
  * - `GET  /__fake/timings?token=&from=UPDATE_ID` → `{timings}`
  * - `GET  /__fake/message?token=&chatId=&messageId=` → `{message}` (null when absent)
  * - `POST /__fake/failNext` `{token, method, ...TelegramFailure}` (`times: null` = Infinity)
+ * - `POST /__fake/clearFailures` `{token?}`: drops the `failNext` rules not used up yet
  * - `POST /__fake/delay` `{method, ms, token?}`
  * - `POST /__fake/block` `{token, chatId, blocked?: boolean}` (default true)
  * - `POST /__fake/flood` `{on: boolean, ...FloodLimits}`: flood-limit emulation on (with
@@ -133,7 +135,11 @@ function post(fake: FakeTelegram, path: string, body: Json): Json {
       };
     }
     case '/__fake/sendUpdate':
-      return { update_id: fake.sendUpdate(str(body.token, 'token'), body.update as UpdateInput) };
+      return {
+        update_id: fake.sendUpdate(str(body.token, 'token'), body.update as UpdateInput, {
+          force: body.force === true,
+        }),
+      };
     case '/__fake/failNext': {
       const failure = {
         ...body,
@@ -143,6 +149,9 @@ function post(fake: FakeTelegram, path: string, body: Json): Json {
       fake.failNext(str(body.token, 'token'), str(body.method, 'method'), failure);
       return {};
     }
+    case '/__fake/clearFailures':
+      fake.clearFailures(typeof body.token === 'string' ? body.token : undefined);
+      return {};
     case '/__fake/delay':
       fake.setDelay(
         str(body.method, 'method'),
