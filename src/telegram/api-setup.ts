@@ -49,6 +49,9 @@ export interface UpdateOffset {
   replay?(): Update[];
   /** Gives back what `replay` handed over when the poll carrying it failed. */
   replayLater?(updates: Update[]): void;
+  /** The updates `replay` handed over, as handed to the bot (filled by keepUpdateOffset): the
+   * conversation queue lets them wait past its bound (see conversation-queue.ts). */
+  replayed?: WeakSet<Update>;
 }
 
 /** auto-retry for every call; a call that shows the user a new message (`showsTheUser`:
@@ -121,6 +124,8 @@ export function keepUpdateOffset(offset: UpdateOffset = { next: 0 }): Transforme
       offset.next = Math.max(offset.next, newest.update_id + 1);
     }
     if (replays.length === 0) return response;
+    offset.replayed ??= new WeakSet();
+    for (const update of replays) offset.replayed.add(update);
     const fresh = new Set(updates.map((update) => update.update_id));
     const result = [...replays.filter((u) => !fresh.has(u.update_id)), ...updates];
     return { ...response, result } as typeof response;

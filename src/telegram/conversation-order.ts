@@ -22,6 +22,7 @@ export type ReplyTo = (ctx: Context, text: string, log: Logger) => Promise<boole
 export function conversationOrder(bot: Bot, deps: HandlerDeps, replyTo: ReplyTo): ConversationQueue {
   return createConversationQueue({
     keyOf: (ctx) => orderingKey(ctx, deps.config()),
+    isReplay: (ctx) => deps.isReplay?.(ctx.update) === true,
     takeTogether: (waiting) => collected(waiting, deps.config()),
     limits: () => {
       const telegram = deps.config().telegram;

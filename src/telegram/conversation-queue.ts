@@ -59,6 +59,10 @@ export interface ConversationQueueLimits {
 export interface ConversationQueueDeps {
   /** The conversation an update belongs to; undefined: not ordered, run at once in its slot. */
   readonly keyOf: (ctx: Context) => string | undefined;
+  /** A replayed update (the journal of a previous holder, at most JOURNAL_MAX_UPDATES): it may
+   * be answered already (then skipped at its turn), so it never takes a new message's place in
+   * the waiting list nor gets `onFull`: it waits past `maxWaitingPerConversation`, uncounted. */
+  readonly isReplay?: (ctx: Context) => boolean;
   readonly limits: () => ConversationQueueLimits;
   /** Runs in the update's slot for an update whose conversation's waiting list is full (it is
    * not handled). `first`: none was reported since that conversation last took a message. */
@@ -94,12 +98,16 @@ interface Waiting {
   /** Settles the tracked promise: the update was handled or dropped. */
   readonly settle: () => void;
   released: boolean;
+  /** A replayed update (see isReplay): not counted against the conversation's bound. */
+  readonly replay: boolean;
 }
 
 interface Conversation {
   readonly key: string;
   readonly waiting: Waiting[];
   running: boolean;
+  /** How many of `waiting` are replays. */
+  replays: number;
   /** `onFull` reported one since the conversation last took a message. */
   told: boolean;
 }
@@ -124,7 +132,8 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
       deps.track(start(conversation, ctx, next));
       return;
     }
-    if (conversation.waiting.length >= limits.maxWaitingPerConversation) {
+    const replay = deps.isReplay?.(ctx) === true;
+    if (!replay && conversation.waiting.length - conversation.replays >= limits.maxWaitingPerConversation) {
       const first = !conversation.told;
       conversation.told = true;
       return deps.onFull(ctx, first);
@@ -132,8 +141,9 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
     return new Promise<void>((release) => {
       let settle: () => void = () => undefined;
       deps.track(new Promise<void>((resolve) => (settle = resolve)));
-      const item: Waiting = { ctx, next, release, settle, released: false };
+      const item: Waiting = { ctx, next, release, settle, released: false, replay };
       conversation.waiting.push(item);
+      if (replay) conversation.replays += 1;
       if (!conversation.running && conversation.waiting.length === 1) turns.push(conversation);
       if (released < limits.maxWaitingUpdates) giveSlotBack(item);
       else held.push(item);
@@ -144,7 +154,7 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
   function conversationOf(key: string): Conversation {
     let conversation = conversations.get(key);
     if (conversation === undefined) {
-      conversation = { key, waiting: [], running: false, told: false };
+      conversation = { key, waiting: [], running: false, replays: 0, told: false };
       conversations.set(key, conversation);
     }
     return conversation;
@@ -172,6 +182,7 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
     while (turns.length > 0 && running < deps.limits().maxRunning) {
       const conversation = turns.shift() as Conversation;
       const items = conversation.waiting.splice(0, together(conversation.waiting));
+      conversation.replays -= items.filter((item) => item.replay).length;
       conversation.told = false;
       for (const item of items) {
         if (item.released) released -= 1;
@@ -206,6 +217,7 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
   function dropAll(): void {
     const dropped: Context[] = [];
     for (const conversation of conversations.values()) {
+      conversation.replays = 0;
       for (const item of conversation.waiting.splice(0)) {
         item.release();
         item.settle();

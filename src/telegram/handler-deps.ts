@@ -49,6 +49,9 @@ export interface HandlerDeps {
   /** Given work that outlives its update's runner slot (messages waiting for their
    * conversation's turn, and their answers); never rejects. Shutdown waits for it. */
   readonly track?: (work: Promise<void>) => void;
+  /** Whether an update is a replay of the journal (an update a previous holder fetched, maybe
+   * answered): it waits its turn past the conversation's bound and never gets `replies.busy`. */
+  readonly isReplay?: (update: object) => boolean;
   /** Where updates, replies, model requests and errors are counted; none: not counted. */
   readonly metrics?: BotMetrics;
 }

@@ -119,7 +119,8 @@ function createRun(config: BotConfig, log: Logger, options: BotLifecycleOptions,
 function installUpdateHandling(self: BotRun, deps: BotDeps): void {
   const { bot, log } = self;
   const shutdown = { deadline: self.deadlineReached.signal, all: self.abortReplies.signal };
-  installApiTransformers(bot, shutdown, offsetFor(self.config.token, deps.updateOffsets));
+  const offset = offsetFor(self.config.token, deps.updateOffsets);
+  installApiTransformers(bot, shutdown, offset);
   bot.use(async (_ctx, next) => {
     const work = next();
     trackUntilSettled(self.inFlight, work);
@@ -132,7 +133,8 @@ function installUpdateHandling(self: BotRun, deps: BotDeps): void {
     trackUntilSettled(self.pending, work);
   };
   const config = (): BotConfig => self.config;
-  installHandlers(bot, { ...deps, logger: log, config, signal: self.deadlineReached.signal, track });
+  const isReplay = (update: object): boolean => offset.replayed?.has(update as never) === true;
+  installHandlers(bot, { ...deps, logger: log, config, signal: self.deadlineReached.signal, track, isReplay });
   bot.catch((error) => {
     deps.metrics?.error(self.config.id, 'unexpected');
     // One bad update never disturbs the others: log it with its update id and carry on.
