@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { startFakes } from './fakes.js';
 import { callCursor, waitForPolling } from './polling.js';
+import type { PrefillSpec } from './prefill.js';
 import { cpuSeconds } from './proc.js';
 import { messageTimings, recordCursors } from './records.js';
 import { type Distribution, distribution } from './stats.js';
@@ -35,6 +36,8 @@ export interface LoadSpec {
   readonly serverPort?: number;
   /** botfleet only: more YAML lines under `defaults:` (see SystemOptions.defaults). */
   readonly defaults?: readonly string[];
+  /** botfleet only: stored conversations written before it starts (see prefill.ts). */
+  readonly prefill?: PrefillSpec;
 }
 
 /** How often a run with the ops server scrapes /metrics: more often than Prometheus would. */
@@ -103,6 +106,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadSummary> {
       storage: spec.storage,
       ...(spec.serverPort !== undefined && { serverPort: spec.serverPort }),
       ...(spec.defaults !== undefined && { defaults: spec.defaults }),
+      ...(spec.prefill !== undefined && { prefill: spec.prefill }),
       ...(spec.profileDir !== undefined && { profile: { dir: spec.profileDir, name: profileName } }),
     });
     const stopScraping = scrapeEvery(spec.serverPort);

@@ -94,3 +94,14 @@ export async function deleteRedisKeys(pattern: string): Promise<number> {
   }
   return deleted;
 }
+
+/** Writes `pairs` with one MSET (the run's own namespace: `deleteRedisKeys` removes them). */
+export async function setRedisValues(pairs: readonly (readonly [string, string])[]): Promise<void> {
+  const socket = await connect(10_000);
+  try {
+    const reply = await command(socket, ['MSET', ...pairs.flat()]);
+    if (reply !== 'OK') throw new Error(`redis: MSET answered ${String(reply)}`);
+  } finally {
+    socket.destroy();
+  }
+}

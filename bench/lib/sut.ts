@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { Fakes } from './fakes.js';
 import { BASELINE_ENTRY, CLI_PATH, GC_PRELOAD } from './paths.js';
+import { type PrefillSpec, prefillConversations } from './prefill.js';
 import { cpuSeconds, memoryMb } from './proc.js';
 import { deleteRedisKeys, REDIS_URL } from './redis.js';
 
@@ -47,6 +48,8 @@ export interface SystemOptions {
   /** botfleet only: more YAML lines under `defaults:` (without their indent), other than
    * `provider` and `window`; a `telegram: { … }` line is merged with the apiRoot. */
   readonly defaults?: readonly string[];
+  /** botfleet, SQLite or Redis only: writes stored conversations before the process starts. */
+  readonly prefill?: PrefillSpec;
 }
 
 /** A running system under test. */
@@ -137,6 +140,11 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     configPath = join(dir, 'bots.yaml');
     await writeFile(configPath, fleetYaml(options, options.tokens, namespace));
     entryArgs = [CLI_PATH, 'run', '--config', 'bots.yaml'];
+    if (options.prefill !== undefined) {
+      if (options.storage === 'memory') throw new Error('bench: memory:// cannot be filled before the start');
+      const sqlitePath = join(dir, 'data', 'bench.sqlite'); // fleetYaml's sqlite://data/bench.sqlite
+      await prefillConversations(options.prefill, { storage: options.storage, namespace, sqlitePath });
+    }
   } else {
     if (options.storage === 'memory') throw new Error('bench: the baseline has no memory storage');
     configPath = join(dir, 'baseline.json');

@@ -61,11 +61,14 @@ export interface LoadResult {
  * to spread arrivals, large enough not to load the fakes with control calls. */
 const TICK_MS = 10;
 
+/** The chat id of each bot's first chat (the next ones follow it). */
+export const FIRST_CHAT_ID = 100_000;
+
 /** Chats ordered so that consecutive ones belong to different bots. */
 export function makeChats(tokens: readonly string[], chatsPerBot: number): Chat[] {
   const chats: Chat[] = [];
   for (let c = 0; c < chatsPerBot; c++) {
-    for (const [bot, token] of tokens.entries()) chats.push({ token, bot, chatId: 100_000 + c, sent: 0 });
+    for (const [bot, token] of tokens.entries()) chats.push({ token, bot, chatId: FIRST_CHAT_ID + c, sent: 0 });
   }
   return chats;
 }
