@@ -92,9 +92,18 @@ export async function startFleet(
     `starting ${config.bots.length} bot(s)`,
   );
   let start = startNow;
-  if (leases === undefined) for (const bot of config.bots) startNow(bot);
-  else {
-    const handOver = { leases, offsets: updateOffsets, logger };
+  const handOver = { journal: leases ?? store.updateJournal, offsets: updateOffsets, logger };
+  if (leases === undefined) {
+    // One process per store: each bot replays what the last run fetched but may not have
+    // answered (killed mid-reply), then goes on journaling. Read for every bot at once.
+    await Promise.all(config.bots.map((bot) => takeOver(bot, handOver)));
+    for (const bot of config.bots) startNow(bot);
+    // Restarted by a reload: its offset goes on being stored (a new token: from 0).
+    start = (bot) => {
+      carryOn(bot, 0, [], handOver);
+      return startNow(bot);
+    };
+  } else {
     const replicas = createReplicas(config.bots, {
       leases,
       logger,
