@@ -29,6 +29,11 @@ export interface HandOverDeps {
   readonly journal: UpdateJournal;
   readonly offsets: Map<string, UpdateOffset>;
   readonly logger: Logger;
+  /** Which of `updates` were already answered (the conversation store's marks): these are not
+   * replayed, so a replay never fills a conversation's waiting list with updates that would
+   * only be skipped, and new messages are not turned away as busy meanwhile. Rejects when the
+   * store cannot tell (then every update is replayed, and the marks skip them one by one). */
+  readonly answered?: (bot: BotConfig, updates: readonly Update[]) => Promise<ReadonlySet<number>>;
 }
 
 /** The public bot id before a token's colon (never the secret after it). */
@@ -55,8 +60,24 @@ export async function takeOver(bot: BotConfig, deps: HandOverDeps): Promise<void
   }
   const unique = [...new Map(replays.map((update) => [update.update_id, update])).values()];
   const past = unique.reduce((max, update) => Math.max(max, update.update_id + 1), 0);
-  if (unique.length > 0) deps.logger.info({ bot: bot.id, updates: unique.length }, 'replaying the journal');
-  carryOn(bot, Math.max(stored, past), unique, deps);
+  const pending = await unanswered(bot, unique, deps);
+  if (pending.length > 0) deps.logger.info({ bot: bot.id, updates: pending.length }, 'replaying the journal');
+  carryOn(bot, Math.max(stored, past), pending, deps);
+}
+
+/** `updates` less those already answered (all of them when that cannot be read). */
+async function unanswered(bot: BotConfig, updates: Update[], deps: HandOverDeps): Promise<Update[]> {
+  if (updates.length === 0 || deps.answered === undefined) return updates;
+  try {
+    const done = await deps.answered(bot, updates);
+    if (done.size > 0)
+      deps.logger.info({ bot: bot.id, answered: done.size }, 'journaled updates answered before: not replayed');
+    return updates.filter((update) => !done.has(update.update_id));
+  } catch (error) {
+    // Handled: replaying an answered update is safe, its mark makes the handler skip it.
+    deps.logger.warn({ bot: bot.id, err: errorMessage(error) }, 'could not read which journaled updates were answered');
+    return updates;
+  }
 }
 
 /** Makes the fleet's offset entry for `bot`'s token one that stores its offset and journals
