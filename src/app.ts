@@ -26,8 +26,9 @@ import { backendOf } from './memory/open-backend.js';
 import { type ConversationStoreHandle, openConversationStore } from './memory/open-store.js';
 import { lockSqliteStore, type StoreLock } from './memory/store-lock.js';
 import { type OpsHandle, startOps } from './ops/start-ops.js';
-import { carryOn, takeOver } from './replica-handover.js';
+import { carryOn, type HandOverDeps, takeOver } from './replica-handover.js';
 import { createReplicas, type LeaseTiming, type Replicas } from './replicas.js';
+import { conversationOf } from './telegram/addressing.js';
 import type { UpdateOffset } from './telegram/api-setup.js';
 import { checkToken, setupErrorText } from './telegram/check-token.js';
 import type { MemoryPort } from './telegram/handler-deps.js';
@@ -92,9 +93,23 @@ export async function startFleet(
     `starting ${config.bots.length} bot(s)`,
   );
   let start = startNow;
-  if (leases === undefined) for (const bot of config.bots) startNow(bot);
-  else {
-    const handOver = { leases, offsets: updateOffsets, logger };
+  const handOver: HandOverDeps = {
+    journal: leases ?? store.updateJournal,
+    offsets: updateOffsets,
+    logger,
+    answered: answeredIn(store),
+  };
+  if (leases === undefined) {
+    // One process per store: each bot replays what the last run fetched but may not have
+    // answered (killed mid-reply), then goes on journaling. Read for every bot at once.
+    await Promise.all(config.bots.map((bot) => takeOver(bot, handOver)));
+    for (const bot of config.bots) startNow(bot);
+    // Restarted by a reload: its offset goes on being stored (a new token: from 0).
+    start = (bot) => {
+      carryOn(bot, 0, [], handOver);
+      return startNow(bot);
+    };
+  } else {
     const replicas = createReplicas(config.bots, {
       leases,
       logger,
@@ -130,6 +145,30 @@ export async function startFleet(
   const reloads = createReloadApplier({ current: config, bots, start, checkNoBotLeft: noBotLeft.check, flags });
   const closers = { lock, leases, replicas: placement.replicas };
   return fleetHandle({ bots, store, ops, flags, reloads, noBotLeft: noBotLeft.promise, logger, closers });
+}
+
+/** Which journaled updates `store` already records as answered, reading each conversation once
+ * (an update that is no message is never counted answered: the handler decides). */
+function answeredIn(store: ConversationStoreHandle): NonNullable<HandOverDeps['answered']> {
+  return async (bot, updates) => {
+    const byConversation = new Map<string, { key: ReturnType<typeof conversationOf>; ids: number[] }>();
+    for (const update of updates) {
+      if (update.message === undefined) continue;
+      const key = conversationOf(bot.id, update.message, bot.groups.memory);
+      const id = JSON.stringify(key);
+      const entry = byConversation.get(id) ?? { key, ids: [] };
+      entry.ids.push(update.update_id);
+      byConversation.set(id, entry);
+    }
+    const done = new Set<number>();
+    await Promise.all(
+      [...byConversation.values()].map(async ({ key, ids }) => {
+        const marks = new Set((await store.read(key)).answered);
+        for (const id of ids) if (marks.has(id)) done.add(id);
+      }),
+    );
+    return done;
+  };
 }
 
 /** The store and the ops server (when `server` is on), opened in that order; a failure of the

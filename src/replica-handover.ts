@@ -1,5 +1,6 @@
 /**
- * What a bot carries from one replica to the next (memory/leases.ts keeps it in Redis):
+ * What a bot carries from one replica to the next, or from a killed `botfleet run` to its restart
+ * (memory/leases.ts keeps it in Redis, memory/update-journal.ts in a SQLite or memory:// store):
  *   - its update offset: when a getUpdates returns updates (the transformer raises `next`), the
  *     offset that request was sent with, i.e. what Telegram has confirmed;
  *   - its journal: every update fetched lately. A replica killed mid-reply had its next poll
@@ -17,16 +18,22 @@ import type { BotConfig } from './config/types.js';
 import { JOURNAL_MAX_UPDATES, JOURNAL_TTL_MS } from './defaults.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
-import type { LeaseStore } from './memory/leases.js';
+import type { UpdateJournal } from './memory/update-journal.js';
 import type { UpdateOffset } from './telegram/api-setup.js';
 
 type Update = ReturnType<NonNullable<UpdateOffset['replay']>>[number];
 
-/** What the hand-over works with: the fleet's offsets by token. */
+/** What the hand-over works with: where offsets and journals are kept (the Redis leases, or the
+ * SQLite/memory store itself), and the fleet's offsets by token. */
 export interface HandOverDeps {
-  readonly leases: LeaseStore;
+  readonly journal: UpdateJournal;
   readonly offsets: Map<string, UpdateOffset>;
   readonly logger: Logger;
+  /** Which of `updates` were already answered (the conversation store's marks): these are not
+   * replayed, so a replay never fills a conversation's waiting list with updates that would
+   * only be skipped, and new messages are not turned away as busy meanwhile. Rejects when the
+   * store cannot tell (then every update is replayed, and the marks skip them one by one). */
+  readonly answered?: (bot: BotConfig, updates: readonly Update[]) => Promise<ReadonlySet<number>>;
 }
 
 /** The public bot id before a token's colon (never the secret after it). */
@@ -42,8 +49,8 @@ export async function takeOver(bot: BotConfig, deps: HandOverDeps): Promise<void
   let replays: Update[] = [];
   try {
     const [offset, journal] = await Promise.all([
-      deps.leases.readOffset(bot.id, telegramId),
-      deps.leases.readJournal(bot.id, telegramId),
+      deps.journal.readOffset(bot.id, telegramId),
+      deps.journal.readJournal(bot.id, telegramId),
     ]);
     stored = offset;
     replays = journal.map((text) => JSON.parse(text) as Update);
@@ -53,15 +60,31 @@ export async function takeOver(bot: BotConfig, deps: HandOverDeps): Promise<void
   }
   const unique = [...new Map(replays.map((update) => [update.update_id, update])).values()];
   const past = unique.reduce((max, update) => Math.max(max, update.update_id + 1), 0);
-  if (unique.length > 0) deps.logger.info({ bot: bot.id, updates: unique.length }, 'replaying the journal');
-  carryOn(bot, Math.max(stored, past), unique, deps);
+  const pending = await unanswered(bot, unique, deps);
+  if (pending.length > 0) deps.logger.info({ bot: bot.id, updates: pending.length }, 'replaying the journal');
+  carryOn(bot, Math.max(stored, past), pending, deps);
+}
+
+/** `updates` less those already answered (all of them when that cannot be read). */
+async function unanswered(bot: BotConfig, updates: Update[], deps: HandOverDeps): Promise<Update[]> {
+  if (updates.length === 0 || deps.answered === undefined) return updates;
+  try {
+    const done = await deps.answered(bot, updates);
+    if (done.size > 0)
+      deps.logger.info({ bot: bot.id, answered: done.size }, 'journaled updates answered before: not replayed');
+    return updates.filter((update) => !done.has(update.update_id));
+  } catch (error) {
+    // Handled: replaying an answered update is safe, its mark makes the handler skip it.
+    deps.logger.warn({ bot: bot.id, err: errorMessage(error) }, 'could not read which journaled updates were answered');
+    return updates;
+  }
 }
 
 /** Makes the fleet's offset entry for `bot`'s token one that stores its offset and journals
- * its batches in Redis, starting from `stored` (or further, if this process got further), and
+ * its batches in the store, starting from `stored` (or further, if this process got further), and
  * hands `replays` to the first poll. */
 export function carryOn(bot: BotConfig, stored: number, replays: Update[], deps: HandOverDeps): void {
-  const { leases, logger } = deps;
+  const { journal, logger } = deps;
   const telegramId = telegramIdOf(bot.token);
   let next = Math.max(deps.offsets.get(bot.token)?.next ?? 0, stored);
   let pending = replays;
@@ -77,11 +100,11 @@ export function carryOn(bot: BotConfig, stored: number, replays: Update[], deps:
       if (value <= next) return;
       const confirmed = next;
       next = value;
-      if (confirmed > 0) leases.writeOffset(bot.id, telegramId, confirmed).catch(warn('update offset'));
+      if (confirmed > 0) journal.writeOffset(bot.id, telegramId, confirmed).catch(warn('update offset'));
     },
     fetched(updates) {
       const texts = updates.map((update) => JSON.stringify(update));
-      leases.journal(bot.id, telegramId, texts, JOURNAL_TTL_MS, JOURNAL_MAX_UPDATES).catch(warn('update journal'));
+      journal.journal(bot.id, telegramId, texts, JOURNAL_TTL_MS, JOURNAL_MAX_UPDATES).catch(warn('update journal'));
     },
     replay() {
       const out = pending;

@@ -16,6 +16,7 @@ import { type ConversationStore, createKeyvConversationStore } from './conversat
 import { probeKey } from './keys.js';
 import { type Backend, backendOf, openBackend } from './open-backend.js';
 import { describeCause, type StoreBackend, StoreError, withDeadline } from './store-error.js';
+import { createKeyvUpdateJournal, type UpdateJournal } from './update-journal.js';
 
 /** What openConversationStore needs. */
 export interface OpenStoreOptions {
@@ -38,6 +39,8 @@ export interface ConversationStoreHandle extends ConversationStore {
   readonly backend: StoreBackend;
   /** The storage URL with any password masked, for logs and summaries. */
   readonly description: string;
+  /** The bots' update offsets and journals in this store (update-journal.ts). */
+  readonly updateJournal: UpdateJournal;
   /** The start-up round trip again (write, read back, delete a probe key) within `timeoutMs`;
    * throws StoreError (operation 'ping', retryable) naming the masked URL when it fails. */
   ping(timeoutMs: number): Promise<void>;
@@ -77,11 +80,24 @@ export async function openStoreWithKeyv(
     logger,
     operationTimeoutMs,
   });
+  const updateJournal = createKeyvUpdateJournal({
+    keyv: backend.keyv,
+    namespace: storage.namespace,
+    backend: kind,
+    url,
+    operationTimeoutMs,
+  });
   let closing: Promise<void> | undefined;
   logger.debug({ storage: url }, 'storage opened');
   const handle: ConversationStoreHandle = {
     backend: kind,
     description: url,
+    updateJournal: {
+      readOffset: updateJournal.readOffset,
+      writeOffset: updateJournal.writeOffset,
+      journal: updateJournal.journal,
+      readJournal: updateJournal.readJournal,
+    },
     load: store.load,
     read: store.read,
     append: store.append,
@@ -102,7 +118,7 @@ export async function openStoreWithKeyv(
     },
     close() {
       closing ??= (async () => {
-        await store.drain();
+        await Promise.all([store.drain(), updateJournal.drain()]);
         await disconnectQuietly(backend, operationTimeoutMs, logger, url);
       })();
       return closing;

@@ -10,7 +10,16 @@ import { maskSecretIn } from '../mask.js';
 export type StoreBackend = 'sqlite' | 'redis' | 'memory';
 
 /** What the store was doing when it failed. */
-export type StoreOperation = 'open' | 'load' | 'append' | 'answered' | 'reset' | 'summary' | 'refusal' | 'ping';
+export type StoreOperation =
+  | 'open'
+  | 'load'
+  | 'append'
+  | 'answered'
+  | 'reset'
+  | 'summary'
+  | 'refusal'
+  | 'ping'
+  | 'journal';
 
 /** The memory engine failed. `retryable`: the backend was unreachable, slow or busy, so the
  * same call may succeed later (tell the user to retry); false: it will not (a closed store, a

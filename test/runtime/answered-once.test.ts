@@ -77,7 +77,14 @@ describe.each([
       'assistant: echo: after reset',
       'user: final',
     ]);
-    expect(h.logs().filter((line) => line.msg.includes('already answered'))).toHaveLength(ids.length);
+    // Each was skipped: by the handler (a redelivery), or before it, when the journal replay left
+    // out what the store marks answered (then Telegram's offset is past them too).
+    const skipped = h.logs().filter((line) => line.msg.includes('already answered')).length;
+    const notReplayed = h
+      .logs()
+      .filter((line) => line.msg.startsWith('journaled updates answered before'))
+      .reduce((sum, line) => sum + Number(line.answered ?? 0), 0);
+    expect(skipped + notReplayed).toBe(ids.length);
   });
 
   it('records the apology as the answer: a model error redelivered after a restart gets nothing more', async () => {
