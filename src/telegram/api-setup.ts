@@ -98,6 +98,9 @@ export function abortAlsoOn(shutdown: ShutdownSignals): Transformer {
  * handed the last unconfirmed batch a second time. A negative offset (Telegram's "the last
  * N") is passed through as given. */
 export function keepUpdateOffset(offset: UpdateOffset = { next: 0 }): Transformer {
+  // Replayed updates still unconfirmed at Telegram come again in a later batch when the first
+  // did not hold them all: each is handed to the bot once (dropped from the later batch).
+  const replayedIds = new Set<number>();
   return async (prev, method, payload, signal) => {
     if (method !== 'getUpdates') return prev(method, payload, signal);
     const asked = (payload as { offset?: number }).offset ?? 0;
@@ -117,17 +120,25 @@ export function keepUpdateOffset(offset: UpdateOffset = { next: 0 }): Transforme
       return response;
     }
     // grammY's generic response type does not narrow on `ok`: getUpdates answers updates.
-    const updates = (response as unknown as { result: Update[] }).result;
-    const newest = updates.at(-1);
+    const fetched = (response as unknown as { result: Update[] }).result;
+    const newest = fetched.at(-1);
     if (newest !== undefined) {
-      offset.fetched?.(updates);
+      offset.fetched?.(fetched);
       offset.next = Math.max(offset.next, newest.update_id + 1);
     }
-    if (replays.length === 0) return response;
+    const updates = replayedIds.size === 0 ? fetched : fetched.filter((u) => !replayedIds.delete(u.update_id));
+    if (replays.length === 0)
+      return updates === fetched ? response : ({ ...response, result: updates } as typeof response);
     offset.replayed ??= new WeakSet();
-    for (const update of replays) offset.replayed.add(update);
     const fresh = new Set(updates.map((update) => update.update_id));
-    const result = [...replays.filter((u) => !fresh.has(u.update_id)), ...updates];
+    const handed = replays.filter((u) => !fresh.has(u.update_id));
+    for (const update of handed) {
+      offset.replayed.add(update);
+      if (update.update_id >= sent && (newest === undefined || update.update_id > newest.update_id))
+        replayedIds.add(update.update_id);
+    }
+    // In Telegram's order: a replay newer than this batch's first update must not overtake it.
+    const result = [...handed, ...updates].sort((a, b) => a.update_id - b.update_id);
     return { ...response, result } as typeof response;
   };
 }
