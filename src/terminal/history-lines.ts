@@ -33,13 +33,20 @@ export interface SummaryLine {
 const FIELDS = ['bot', 'chat', 'topic', 'userId', 'user', 'assistant', 'userAt', 'assistantAt', 'updateId'] as const;
 const SUMMARY_FIELDS = ['bot', 'chat', 'topic', 'userId', 'summary', 'summaryTurns', 'throughUserAt', 'at'] as const;
 
-/** The export line of a conversation's summary (no newline). */
-export function formatSummaryLine({ conversation, summary }: SummaryLine): string {
-  return JSON.stringify({
+/** The fields naming a line's conversation, first on every export line. */
+function conversationFields(conversation: SummaryLine['conversation']) {
+  return {
     bot: conversation.botId,
     chat: conversation.chatId,
     topic: conversation.topicId ?? null,
     userId: conversation.userId ?? null,
+  };
+}
+
+/** The export line of a conversation's summary (no newline). */
+export function formatSummaryLine({ conversation, summary }: SummaryLine): string {
+  return JSON.stringify({
+    ...conversationFields(conversation),
     summary: summary.text,
     summaryTurns: summary.turns,
     throughUserAt: summary.throughUserAt,
@@ -50,10 +57,7 @@ export function formatSummaryLine({ conversation, summary }: SummaryLine): strin
 /** The export line of one turn (no newline). */
 export function formatTurnLine({ conversation, turn }: TurnLine): string {
   return JSON.stringify({
-    bot: conversation.botId,
-    chat: conversation.chatId,
-    topic: conversation.topicId ?? null,
-    userId: conversation.userId ?? null,
+    ...conversationFields(conversation),
     user: turn.user,
     assistant: turn.assistant,
     userAt: turn.userAt,
