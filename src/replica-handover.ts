@@ -102,9 +102,12 @@ export function carryOn(bot: BotConfig, stored: number, replays: Update[], deps:
       next = value;
       if (confirmed > 0) journal.writeOffset(bot.id, telegramId, confirmed).catch(warn('update offset'));
     },
+    // Awaited before the batch reaches the bot (keepUpdateOffset): the next poll confirms it.
     fetched(updates) {
       const texts = updates.map((update) => JSON.stringify(update));
-      journal.journal(bot.id, telegramId, texts, JOURNAL_TTL_MS, JOURNAL_MAX_UPDATES).catch(warn('update journal'));
+      return journal
+        .journal(bot.id, telegramId, texts, JOURNAL_TTL_MS, JOURNAL_MAX_UPDATES)
+        .catch(warn('update journal'));
     },
     replay() {
       const out = pending;

@@ -39,13 +39,17 @@ export interface ShutdownSignals {
 }
 
 /** The offset after the newest update fetched for one token; shared by every Bot built for
- * that token in this process (runner restarts, reload restarts). A replica on Redis adds the
- * two hooks: `fetched` sees every batch getUpdates returned (journaled in Redis), `replay`
- * hands over, once, the updates a killed holder fetched, to be handled before the next batch
- * (the answered marks skip those it answered). */
+ * that token in this process (runner restarts, reload restarts). The hand-over
+ * (replica-handover.ts) adds the hooks: `fetched` sees every batch getUpdates returned (journaled
+ * in the store), `replay` hands over, once, the updates a killed holder fetched, to be handled
+ * before the next batch (the answered marks skip those it answered). */
 export interface UpdateOffset {
   next: number;
-  fetched?(updates: readonly Update[]): void;
+  /** Journals a batch. The batch reaches the bot only once this settles: the runner's next
+   * getUpdates confirms it to Telegram, so a batch not yet journaled then would be lost to a
+   * kill -9. Must not reject (a failed write is the hook's to report), and should be bounded
+   * (the store's deadline). */
+  fetched?(updates: readonly Update[]): Promise<void> | void;
   replay?(): Update[];
   /** Gives back what `replay` handed over when the poll carrying it failed. */
   replayLater?(updates: Update[]): void;
@@ -123,7 +127,7 @@ export function keepUpdateOffset(offset: UpdateOffset = { next: 0 }): Transforme
     const fetched = (response as unknown as { result: Update[] }).result;
     const newest = fetched.at(-1);
     if (newest !== undefined) {
-      offset.fetched?.(fetched);
+      await offset.fetched?.(fetched);
       offset.next = Math.max(offset.next, newest.update_id + 1);
     }
     const updates = replayedIds.size === 0 ? fetched : fetched.filter((u) => !replayedIds.delete(u.update_id));

@@ -3,8 +3,13 @@
  * yet come back from Telegram too, maybe in a later batch than the replay's (a batch holds at
  * most `limit`); each update reaches the bot once, in Telegram's order.
  */
+import { PassThrough } from 'node:stream';
 import type { Update } from 'grammy/types';
 import { describe, expect, it } from 'vitest';
+import type { BotConfig } from '../../src/config/types.js';
+import { createLogger } from '../../src/logger.js';
+import type { UpdateJournal } from '../../src/memory/update-journal.js';
+import { carryOn } from '../../src/replica-handover.js';
 import { keepUpdateOffset, type UpdateOffset } from '../../src/telegram/api-setup.js';
 
 const update = (id: number): Update => ({ update_id: id }) as Update;
@@ -41,5 +46,68 @@ describe('keepUpdateOffset', () => {
     }
     expect(seen).toEqual([5, 6, 7, 8]);
     expect(asked).toEqual([5, 7, 9]);
+  });
+});
+
+describe('keepUpdateOffset with the hand-over journal', () => {
+  it('hands a batch to the bot only once its journal write has settled (the next poll confirms it to Telegram)', async () => {
+    // The journal (the store's port) answers each append only when the test lets it.
+    const appended: number[][] = [];
+    const releases: (() => void)[] = [];
+    const journal: UpdateJournal = {
+      readOffset: async () => 0,
+      writeOffset: async () => undefined,
+      readJournal: async () => [],
+      journal: (_bot, _id, texts) =>
+        new Promise<void>((resolve) => {
+          releases.push(() => {
+            appended.push(texts.map((text) => (JSON.parse(text) as Update).update_id));
+            resolve();
+          });
+        }),
+    };
+    const offsets = new Map<string, UpdateOffset>();
+    const bot = { id: 'b', token: '123:abc' } as BotConfig;
+    carryOn(bot, 0, [], { journal, offsets, logger: createLogger({ level: 'error', destination: new PassThrough() }) });
+    const transform = keepUpdateOffset(offsets.get(bot.token));
+    const prev = async () => ({ ok: true as const, result: [update(41), update(42)] });
+    let handed: Update[] | undefined;
+    // biome-ignore lint/suspicious/noExplicitAny: grammY's Transformer types are generic over every method.
+    const polled = (transform(prev as any, 'getUpdates', { offset: 0 } as any) as Promise<unknown>).then((r) => {
+      handed = (r as { result: Update[] }).result;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(handed).toBeUndefined();
+    expect(releases).toHaveLength(1);
+    releases[0]?.();
+    await polled;
+    expect(appended).toEqual([[41, 42]]);
+    expect(handed?.map((u) => u.update_id)).toEqual([41, 42]);
+  });
+
+  it('still hands the batch over when the journal write fails (logged; Telegram keeps what it has not confirmed)', async () => {
+    const journal: UpdateJournal = {
+      readOffset: async () => 0,
+      writeOffset: async () => undefined,
+      readJournal: async () => [],
+      journal: async () => {
+        throw new Error('store down');
+      },
+    };
+    const offsets = new Map<string, UpdateOffset>();
+    const bot = { id: 'b', token: '123:abc' } as BotConfig;
+    const lines: string[] = [];
+    const destination = new PassThrough();
+    destination.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    const logger = createLogger({ level: 'warn', destination });
+    carryOn(bot, 0, [], { journal, offsets, logger });
+    const transform = keepUpdateOffset(offsets.get(bot.token));
+    const prev = async () => ({ ok: true as const, result: [update(7)] });
+    // biome-ignore lint/suspicious/noExplicitAny: grammY's Transformer types are generic over every method.
+    const response = (await transform(prev as any, 'getUpdates', { offset: 0 } as any)) as unknown as {
+      result: Update[];
+    };
+    expect(response.result.map((u) => u.update_id)).toEqual([7]);
+    expect(lines.join('')).toContain('could not store the update journal');
   });
 });
