@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -74,5 +74,43 @@ describe('lockSqliteStore', () => {
     expect((refused as StoreInUseError).holder).toMatchObject({ pid: process.pid, host: hostname() });
     await lock.release();
     expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('lets exactly one of many processes starting at once take the lock, fresh or stale', async () => {
+    // Live pids on this host, one per contender (lockSqliteStore judges a holder by its pid).
+    const sleepers = Array.from({ length: 8 }, () => spawn('sleep', ['30'], { stdio: 'ignore' }));
+    try {
+      const pids = sleepers.map((child) => child.pid as number);
+      for (const [round, start] of [
+        ['fresh', async () => undefined],
+        [
+          'stale',
+          async (path: string) =>
+            writeFile(`${path}.lock`, JSON.stringify({ pid: 2 ** 30, host: hostname(), started: 'then' })),
+        ],
+      ] as const) {
+        // Many rounds, the contenders a little apart: each step of one may fall between two of another.
+        for (let race = 0; race < 25; race++) {
+          const name = `race-${round}-${race}.sqlite`;
+          const path = join(dir, name);
+          await start(path);
+          const outcomes = await Promise.allSettled(
+            pids.map(async (pid) => {
+              await new Promise((resolve) => setTimeout(resolve, Math.random() * 4));
+              return lockSqliteStore(path, pid);
+            }),
+          );
+          const won = outcomes.filter((o) => o.status === 'fulfilled');
+          expect(won, `${round} race ${race}: winners`).toHaveLength(1);
+          for (const o of outcomes)
+            if (o.status === 'rejected') expect(o.reason, round).toBeInstanceOf(StoreInUseError);
+          // No file of ours is left beside the store but the lock itself.
+          const left = (await readdir(dir)).filter((file) => file.startsWith(`${name}.lock`));
+          expect(left, round).toEqual([`${name}.lock`]);
+        }
+      }
+    } finally {
+      for (const child of sleepers) child.kill('SIGKILL');
+    }
   });
 });

@@ -1,7 +1,11 @@
 /**
  * One `botfleet run` per SQLite file: a lock file beside it (`PATH.lock`), created exclusively,
  * holding who took it (pid, host, start time), touched every STORE_LOCK_TOUCH_MS while held
- * and removed on a clean stop. A second process finds it and is refused, naming the first.
+ * and removed on a clean stop. It appears whole or not at all: written to a file of our own,
+ * then hard-linked as `PATH.lock` (link() fails when the name exists), so no process ever reads
+ * a half-written lock and takes it for a crashed one's. A stale lock is removed only by the
+ * process holding `PATH.lock.takeover` (created the same way), after it read the lock again:
+ * two processes finding one stale lock never both remove a lock, so never both take it. A second process finds it and is refused, naming the first.
  * A lock is stale, and taken over, when its process is gone: on the same host, its pid is no
  * longer alive (or is our own: a container restarted as pid 1 again); anywhere, it was not
  * touched for STORE_LOCK_STALE_MS (a crashed container on a shared volume).
@@ -9,7 +13,7 @@
  * memory:// needs no lock (each process has its own); Redis is shared on purpose (replicas,
  * src/replicas.ts).
  */
-import { mkdir, open, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { STORE_LOCK_STALE_MS, STORE_LOCK_TOUCH_MS } from '../defaults.js';
@@ -47,27 +51,66 @@ export async function lockSqliteStore(sqlitePath: string, pid: number): Promise<
   const path = `${sqlitePath}.lock`;
   const me: LockHolder = { pid, host: hostname(), started: new Date().toISOString() };
   await mkdir(dirname(sqlitePath), { recursive: true });
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const giveUpAt = Date.now() + TAKEOVER_PATIENCE_MS;
+  while (Date.now() < giveUpAt) {
     if (await createExclusive(path, me)) return heldLock(path, me);
     const holder = await readHolder(path);
     if (holder !== undefined && !(await isStale(path, holder, pid))) throw new StoreInUseError(sqlitePath, holder);
-    // Stale (or vanished or unreadable between our attempts): remove it and try again.
-    await rm(path, { force: true });
+    // Stale (or vanished, or unreadable: not written by botfleet): remove it and try again, or
+    // wait while another process does.
+    if (!(await removeStale(path, holder, me)))
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
   }
   const holder = await readHolder(path);
   throw new StoreInUseError(sqlitePath, holder ?? { pid: 0, host: 'unknown', started: 'unknown' });
 }
 
+/** How long a start keeps trying while other processes take over a stale lock. */
+const TAKEOVER_PATIENCE_MS = 5_000;
+
+/** A takeover file older than this was left by a process that crashed while taking over (it
+ * holds one for a few file operations). */
+const TAKEOVER_STALE_MS = 10_000;
+
+/** Creates `path` holding `me`, whole, unless it exists (then false). */
 async function createExclusive(path: string, me: LockHolder): Promise<boolean> {
+  const temp = `${path}.new-${me.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  await writeFile(temp, `${JSON.stringify(me)}\n`, { flag: 'wx' });
   try {
-    const file = await open(path, 'wx');
-    await file.writeFile(`${JSON.stringify(me)}\n`);
-    await file.close();
+    await link(temp, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
+  } finally {
+    await rm(temp, { force: true });
   }
+}
+
+/** Removes the lock at `path` if it is still the one judged stale (`stale`; undefined:
+ * unreadable), holding the takeover file meanwhile. False when another process holds that. */
+async function removeStale(path: string, stale: LockHolder | undefined, me: LockHolder): Promise<boolean> {
+  const takeover = `${path}.takeover`;
+  if (!(await createExclusive(takeover, me))) {
+    const age = await stat(takeover).then(
+      (file) => Date.now() - file.mtimeMs,
+      () => 0,
+    );
+    if (age > TAKEOVER_STALE_MS) await rm(takeover, { force: true });
+    return false;
+  }
+  try {
+    const now = await readHolder(path);
+    const same =
+      now === undefined
+        ? stale === undefined
+        : stale !== undefined && now.pid === stale.pid && now.host === stale.host && now.started === stale.started;
+    // Not the same: another process took over meanwhile; the caller judges the new one.
+    if (same) await rm(path, { force: true });
+  } finally {
+    await rm(takeover, { force: true });
+  }
+  return true;
 }
 
 async function readHolder(path: string): Promise<LockHolder | undefined> {
