@@ -36,6 +36,9 @@ export interface HandOverDeps {
   readonly answered?: (bot: BotConfig, updates: readonly Update[]) => Promise<ReadonlySet<number>>;
 }
 
+/** How many handled update ids wait for the next journal write at most. */
+const SETTLED_MEMORY = 10 * JOURNAL_MAX_UPDATES;
+
 /** The public bot id before a token's colon (never the secret after it). */
 export function telegramIdOf(token: string): string {
   return token.slice(0, Math.max(0, token.indexOf(':')));
@@ -62,7 +65,10 @@ export async function takeOver(bot: BotConfig, deps: HandOverDeps): Promise<void
   const past = unique.reduce((max, update) => Math.max(max, update.update_id + 1), 0);
   const pending = await unanswered(bot, unique, deps);
   if (pending.length > 0) deps.logger.info({ bot: bot.id, updates: pending.length }, 'replaying the journal');
-  carryOn(bot, Math.max(stored, past), pending, deps);
+  // The answered ones leave the journal with its next write.
+  const replayed = new Set(pending.map((update) => update.update_id));
+  const answered = unique.map((update) => update.update_id).filter((id) => !replayed.has(id));
+  carryOn(bot, Math.max(stored, past), pending, deps, answered);
 }
 
 /** `updates` less those already answered (all of them when that cannot be read). */
@@ -82,12 +88,24 @@ async function unanswered(bot: BotConfig, updates: Update[], deps: HandOverDeps)
 
 /** Makes the fleet's offset entry for `bot`'s token one that stores its offset and journals
  * its batches in the store, starting from `stored` (or further, if this process got further), and
- * hands `replays` to the first poll. */
-export function carryOn(bot: BotConfig, stored: number, replays: Update[], deps: HandOverDeps): void {
+ * hands `replays` to the first poll. `settled`: journaled update ids known handled already.
+ *
+ * Each journal write also removes the updates handled since the last one (`settled`, reported
+ * by the bot as each run ends), so the journal's JOURNAL_MAX_UPDATES bound counts updates still
+ * to be handled: a replayed update waiting its turn is never pushed out by a big batch of newer
+ * ones (a restart after a long wait fetches one) and lost to the next kill. */
+export function carryOn(
+  bot: BotConfig,
+  stored: number,
+  replays: Update[],
+  deps: HandOverDeps,
+  settled: readonly number[] = [],
+): void {
   const { journal, logger } = deps;
   const telegramId = telegramIdOf(bot.token);
   let next = Math.max(deps.offsets.get(bot.token)?.next ?? 0, stored);
   let pending = replays;
+  const handled = new Set(settled);
   const warn = (what: string) => (error: unknown) => {
     // Handled: the next batch writes again; a new holder at worst meets answered marks.
     logger.warn({ bot: bot.id, err: errorMessage(error) }, `could not store the ${what}`);
@@ -104,10 +122,21 @@ export function carryOn(bot: BotConfig, stored: number, replays: Update[], deps:
     },
     // Awaited before the batch reaches the bot (keepUpdateOffset): the next poll confirms it.
     fetched(updates) {
-      const texts = updates.map((update) => JSON.stringify(update));
+      // update_id first (as Telegram sends it, though not every sender does): journal writes
+      // find an entry's id by its text (journaledUpdateId, and the Redis script alike).
+      const texts = updates.map(({ update_id: id, ...rest }) => JSON.stringify({ update_id: id, ...rest }));
+      const removed = [...handled];
       return journal
-        .journal(bot.id, telegramId, texts, JOURNAL_TTL_MS, JOURNAL_MAX_UPDATES)
+        .journal(bot.id, telegramId, texts, JOURNAL_TTL_MS, JOURNAL_MAX_UPDATES, removed)
+        .then(() => {
+          for (const id of removed) handled.delete(id);
+        })
         .catch(warn('update journal'));
+    },
+    settled(update) {
+      handled.add(update.update_id);
+      // Bounded while writes fail: the oldest are forgotten (they only crowd the journal).
+      if (handled.size > SETTLED_MEMORY) handled.delete(handled.values().next().value as number);
     },
     replay() {
       const out = pending;

@@ -40,9 +40,15 @@ export interface LeaseStore {
   readOffset(botId: string, telegramId: string): Promise<number>;
   /** Stores `next` as that offset unless a greater one is stored. */
   writeOffset(botId: string, telegramId: string, next: number): Promise<void>;
-  /** Appends fetched updates (JSON texts) to the bot's journal, keeping the newest `max`, for
-   * `ttlMs` after the last append. */
-  journal(botId: string, telegramId: string, updates: readonly string[], ttlMs: number, max: number): Promise<void>;
+  /** See UpdateJournal.journal (update-journal.ts). */
+  journal(
+    botId: string,
+    telegramId: string,
+    updates: readonly string[],
+    ttlMs: number,
+    max: number,
+    settled?: readonly number[],
+  ): Promise<void>;
   /** The journal, oldest first. */
   readJournal(botId: string, telegramId: string): Promise<string[]>;
   /** Closes the connection; bounded, never rejects. */
@@ -88,8 +94,22 @@ end
 if #live == 0 then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], cjson.encode(kept)) end
 return live`;
 
-/** Appends ARGV[3..] to the list KEYS[1], keeps its last ARGV[2], expires it in ARGV[1] ms. */
-const JOURNAL = `redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
+/** Removes from the list KEYS[1] the entries whose leading update_id is one of ARGV[3] (ids
+ * separated by commas, may be empty), appends ARGV[4..], keeps its last ARGV[2], expires it in
+ * ARGV[1] ms. */
+const JOURNAL = `local settled = {}
+local any = false
+for id in string.gmatch(ARGV[3], '%d+') do settled[id] = true; any = true end
+if any then
+  local keep = {}
+  for _, text in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+    local id = string.match(text, '^{"update_id":(%d+)[,}]')
+    if not (id and settled[id]) then keep[#keep + 1] = text end
+  end
+  redis.call('DEL', KEYS[1])
+  if #keep > 0 then redis.call('RPUSH', KEYS[1], unpack(keep)) end
+end
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 4))
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 0`;
@@ -190,9 +210,10 @@ export async function openLeases(options: LeaseStoreOptions): Promise<LeaseStore
     async writeOffset(botId, telegramId, next) {
       await eval_(RAISE, [offsetKey(namespace, botId, telegramId)], [String(next)]);
     },
-    async journal(botId, telegramId, updates, ttlMs, max) {
+    async journal(botId, telegramId, updates, ttlMs, max, settled = []) {
       if (updates.length === 0) return;
-      await eval_(JOURNAL, [journalKey(namespace, botId, telegramId)], [String(ttlMs), String(max), ...updates]);
+      const args = [String(ttlMs), String(max), settled.join(','), ...updates];
+      await eval_(JOURNAL, [journalKey(namespace, botId, telegramId)], args);
     },
     readJournal: (botId, telegramId) => run(client.lRange(journalKey(namespace, botId, telegramId), 0, -1)),
     async close() {

@@ -29,8 +29,17 @@ export interface UpdateJournal {
   /** Stores `next` as that offset unless a greater one is stored. */
   writeOffset(botId: string, telegramId: string, next: number): Promise<void>;
   /** Appends fetched updates (JSON texts) to the bot's journal, keeping the newest `max`, for
-   * `ttlMs` after the last append. */
-  journal(botId: string, telegramId: string, updates: readonly string[], ttlMs: number, max: number): Promise<void>;
+   * `ttlMs` after the last append; first removes the entries of the `settled` update ids
+   * (handled by now: they need no replay), so that `max` bounds updates still to be handled,
+   * not answered ones crowding them out. */
+  journal(
+    botId: string,
+    telegramId: string,
+    updates: readonly string[],
+    ttlMs: number,
+    max: number,
+    settled?: readonly number[],
+  ): Promise<void>;
   /** The journal, oldest first. */
   readJournal(botId: string, telegramId: string): Promise<string[]>;
 }
@@ -78,11 +87,13 @@ export function createKeyvUpdateJournal(deps: KeyvUpdateJournalDeps): DrainableU
         await call('journal', key, () => keyv.set(key, String(next)));
       });
     },
-    async journal(botId, telegramId, updates, ttlMs, max) {
+    async journal(botId, telegramId, updates, ttlMs, max, settled = []) {
       if (updates.length === 0) return;
       const key = journalKey(namespace, botId, telegramId);
+      const done = new Set(settled);
       await guard('journal', key, async () => {
-        const kept = [...(await readList(key)), ...updates].slice(-max);
+        const left = (await readList(key)).filter((text) => !done.has(journaledUpdateId(text) ?? -1));
+        const kept = [...left, ...updates].slice(-max);
         const value = JSON.stringify({ v: 1, expires: now() + ttlMs, updates: kept });
         await call('journal', key, () => keyv.set(key, value));
       });
@@ -105,4 +116,11 @@ function parseJournal(raw: string | undefined, nowMs: number): string[] {
     // offset still hold, and the next append replaces it.
     return [];
   }
+}
+
+/** The update_id of a journaled update's JSON text (JSON.stringify of a Telegram update, whose
+ * first field it is), undefined when it has none. */
+export function journaledUpdateId(text: string): number | undefined {
+  const id = /^\{"update_id":(\d+)[,}]/.exec(text)?.[1];
+  return id === undefined ? undefined : Number(id);
 }

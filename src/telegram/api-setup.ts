@@ -50,6 +50,10 @@ export interface UpdateOffset {
    * kill -9. Must not reject (a failed write is the hook's to report), and should be bounded
    * (the store's deadline). */
   fetched?(updates: readonly Update[]): Promise<void> | void;
+  /** The bot is done with `update` (its run ended: answered, refused, failed and told): it
+   * needs no replay, and leaves the journal with its next write. Not called for an update that
+   * never ran (dropped at the shutdown deadline, or turned away as busy). */
+  settled?(update: Update): void;
   replay?(): Update[];
   /** Gives back what `replay` handed over when the poll carrying it failed. */
   replayLater?(updates: Update[]): void;

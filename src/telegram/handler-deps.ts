@@ -3,6 +3,7 @@
  * port (not Keyv), a model client per config (not the SDK), the live config and the shutdown
  * signal.
  */
+import type { Update } from 'grammy/types';
 import type { TurnStore } from '../answer/answer.js';
 import type { BotMetrics } from '../answer/metrics.js';
 import type { BotConfig } from '../config/types.js';
@@ -52,6 +53,9 @@ export interface HandlerDeps {
   /** Whether an update is a replay of the journal (an update a previous holder fetched, maybe
    * answered): it waits its turn past the conversation's bound and never gets `replies.busy`. */
   readonly isReplay?: (update: object) => boolean;
+  /** Told when the bot is done with an update (its run ended before the shutdown deadline): it
+   * leaves the journal of fetched updates (see UpdateOffset.settled). */
+  readonly settled?: (update: Update) => void;
   /** Where updates, replies, model requests and errors are counted; none: not counted. */
   readonly metrics?: BotMetrics;
 }

@@ -28,6 +28,11 @@ export function installHandlers(bot: Bot, deps: HandlerDeps): void {
   const budget = createBudget(STREAM_UPDATES_PER_SECOND);
   const order = conversationOrder(bot, deps, (ctx, text, log) => send(ctx, text, log, true));
   bot.use(order.middleware);
+  // Runs inside each run the queue starts: once it ends, the updates it answered need no replay.
+  bot.use(async (ctx, next) => {
+    await next();
+    if (!deps.signal.aborted) for (const done of order.joinedWith(ctx)) deps.settled?.(done.update);
+  });
   bot.on('message', (ctx) => handleMessages(order.joinedWith(ctx), deps, budget));
 }
 

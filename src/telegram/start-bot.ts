@@ -7,6 +7,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { Bot } from 'grammy';
+import type { Update } from 'grammy/types';
 import type { BotMetrics } from '../answer/metrics.js';
 import type { BotConfig } from '../config/types.js';
 import {
@@ -134,7 +135,8 @@ function installUpdateHandling(self: BotRun, deps: BotDeps): void {
   };
   const config = (): BotConfig => self.config;
   const isReplay = (update: object): boolean => offset.replayed?.has(update as never) === true;
-  installHandlers(bot, { ...deps, logger: log, config, signal: self.deadlineReached.signal, track, isReplay });
+  const settled = (update: Update): void => offset.settled?.(update);
+  installHandlers(bot, { ...deps, logger: log, config, signal: self.deadlineReached.signal, track, isReplay, settled });
   bot.catch((error) => {
     deps.metrics?.error(self.config.id, 'unexpected');
     // One bad update never disturbs the others: log it with its update id and carry on.

@@ -31,6 +31,8 @@ export interface FleetHarness {
   /** Temp folder holding config/bots.yaml (and data/ for SQLite). */
   readonly dir: string;
   readonly configPath: string;
+  /** The storage namespace the config names (one per harness). */
+  readonly namespace: string;
   /** Writes config/bots.yaml for `bots` (registering their tokens with the fake) and returns it. */
   writeConfig(
     bots: readonly TestBot[],
@@ -71,6 +73,7 @@ export async function createFleetHarness(): Promise<FleetHarness> {
     openai,
     dir,
     configPath,
+    namespace,
     async writeConfig(bots, options = {}) {
       if (options.storageUrl?.startsWith('redis')) redisUrls.add(options.storageUrl);
       for (const bot of bots) if (bot.known !== false) telegram.addBot(bot.token, { username: `${bot.id}_bot` });

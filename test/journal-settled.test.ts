@@ -1,0 +1,112 @@
+/**
+ * The journal of fetched updates bounds the updates still to be handled, not the answered ones:
+ * each write removes the updates the bot settled since the last, so a replayed update that waits
+ * its turn is not pushed out by newer batches (and lost to the next kill -9). Over the real
+ * journals: a SQLite store's (update-journal.ts) and the Redis leases' (leases.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { Update } from 'grammy/types';
+import { describe, expect, it } from 'vitest';
+import type { BotConfig } from '../src/config/types.js';
+import { JOURNAL_MAX_UPDATES, JOURNAL_TTL_MS } from '../src/defaults.js';
+import { createLogger } from '../src/logger.js';
+import { openLeases } from '../src/memory/leases.js';
+import { openStoreWithKeyv } from '../src/memory/open-store.js';
+import type { UpdateJournal } from '../src/memory/update-journal.js';
+import { takeOver } from '../src/replica-handover.js';
+import { keepUpdateOffset, type UpdateOffset } from '../src/telegram/api-setup.js';
+import { captureLog } from './support/capture-log.js';
+import { deleteRedisNamespace, SHARED_REDIS_URL } from './support/redis.js';
+
+const TOKEN = '555:journal';
+const TELEGRAM_ID = '555';
+// update_id last, as the fake Bot API (and maybe another sender) builds them: the journal must
+// not depend on Telegram's field order.
+const update = (id: number): Update => ({ message: { text: `m${id}` }, update_id: id }) as unknown as Update;
+/** An update as the journal keeps it (carryOn writes update_id first). */
+const journaled = (id: number): string => JSON.stringify({ update_id: id, message: { text: `m${id}` } });
+const idsOf = (texts: readonly string[]): number[] => texts.map((text) => (JSON.parse(text) as Update).update_id);
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+async function withJournal(kind: 'sqlite' | 'redis', body: (journal: UpdateJournal) => Promise<void>): Promise<void> {
+  if (kind === 'sqlite') {
+    const dir = await mkdtemp(join(tmpdir(), 'botfleet-journal-settled-'));
+    const storage = { url: `sqlite://${join(dir, 'botfleet.sqlite')}`, namespace: 'ns' };
+    const { store } = await openStoreWithKeyv({ storage, logger: captureLog().logger });
+    try {
+      await body(store.updateJournal);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  const namespace = `journal-settled-${randomUUID()}`;
+  const leases = await openLeases({
+    url: SHARED_REDIS_URL,
+    namespace,
+    owner: 'a',
+    connectTimeoutMs: 2000,
+    operationTimeoutMs: 1000,
+    reconnectMaxDelayMs: 200,
+  });
+  try {
+    await body(leases);
+  } finally {
+    await leases.close();
+    await deleteRedisNamespace(SHARED_REDIS_URL, namespace);
+  }
+}
+
+describe.each(['sqlite', 'redis'] as const)('the update journal (%s)', (kind) => {
+  it('keeps a replayed update that waits its turn while newer batches are answered', async () => {
+    await withJournal(kind, async (journal) => {
+      // A killed holder left a full journal: 1..97 answered (the marks say so), 98..100 not.
+      await journal.journal('b', TELEGRAM_ID, range(1, 100).map(journaled), 60_000, 100);
+      const offsets = new Map<string, UpdateOffset>();
+      const bot = { id: 'b', token: TOKEN } as BotConfig;
+      const logger = createLogger({ level: 'error', destination: new PassThrough() });
+      const answeredBefore = new Set(range(1, 97));
+      await takeOver(bot, {
+        journal,
+        offsets,
+        logger,
+        answered: async (_bot, updates) =>
+          new Set(updates.map((u) => u.update_id).filter((id) => answeredBefore.has(id))),
+      });
+      const offset = offsets.get(TOKEN) as UpdateOffset;
+      const transform = keepUpdateOffset(offset);
+      // Three polls of 40 new updates each; the bot answers each batch's new updates, while the
+      // replays (98..100) still wait behind a slow conversation.
+      let next = 101;
+      for (let poll = 0; poll < 3; poll++) {
+        const batch = range(next, next + 39).map(update);
+        next += 40;
+        const prev = async () => ({ ok: true as const, result: batch });
+        // biome-ignore lint/suspicious/noExplicitAny: grammY's Transformer types are generic over every method.
+        const response = (await transform(prev as any, 'getUpdates', { offset: offset.next } as any)) as unknown as {
+          result: Update[];
+        };
+        for (const handed of response.result) if (handed.update_id > 100) offset.settled?.(handed);
+      }
+      const kept = idsOf(await journal.readJournal('b', TELEGRAM_ID));
+      expect(kept).toEqual(expect.arrayContaining([98, 99, 100]));
+      // What the last write left: the replays and the newest batch, nothing answered before it.
+      expect(kept).toEqual([98, 99, 100, ...range(181, 220)]);
+      expect(kept.length).toBeLessThanOrEqual(JOURNAL_MAX_UPDATES);
+    });
+  });
+
+  it('removes only the settled ids given, whatever else the entries hold', async () => {
+    await withJournal(kind, async (journal) => {
+      const texts = [1, 2, 3].map(journaled);
+      await journal.journal('b', TELEGRAM_ID, texts, JOURNAL_TTL_MS, 100);
+      await journal.journal('b', TELEGRAM_ID, ['{"update_id":4}', 'not json'], JOURNAL_TTL_MS, 100, [2, 4, 40]);
+      expect(await journal.readJournal('b', TELEGRAM_ID)).toEqual([texts[0], texts[2], '{"update_id":4}', 'not json']);
+    });
+  });
+});
