@@ -32,7 +32,7 @@ export type SummarySettings = {
    */
   model?: string | null;
   /**
-   * Most tokens of the summary (the summary call's reply limit). The summary also counts against `window.maxTokens` and is truncated when it does not fit.
+   * Most tokens of the summary (the summary call's reply limit). The summary also counts against `window.maxTokens` and is truncated when it does not fit; `check` requires it to be at most half of `window.maxTokens`.
    */
   maxTokens: number;
   /**

@@ -11,6 +11,8 @@ type Obj = Readonly<Record<string, unknown>>;
 /** Built-in default provider name (the schema's `providerName.default`). */
 export interface RuleContext {
   readonly defaultProvider: string;
+  /** Built-in `window.maxTokens` (the schema's default). */
+  readonly defaultWindowMaxTokens: number | undefined;
 }
 
 /** Checks cross-field rules on the interpolated config; returns every problem found. */
@@ -30,12 +32,14 @@ export function checkRules(source: YamlSource, data: unknown, context: RuleConte
 
   const declared = Object.keys(providers);
   checkSummaryProvider(source, ['defaults'], defaults, declared, problems);
+  const summaryTooBig = new Set<string>();
   const tokenOwners = new Map<string, string>();
   for (const [id, value] of Object.entries(bots)) {
     const bot = asObject(value);
     if (bot === undefined) continue;
     checkUrl(source, ['bots', id, 'telegram', 'apiRoot'], asObject(bot.telegram)?.apiRoot, problems);
     checkSummaryProvider(source, ['bots', id], bot, declared, problems);
+    checkSummarySize(source, id, bot, defaults, context, summaryTooBig, problems);
 
     const [providerPath, provider] =
       typeof bot.provider === 'string'
@@ -80,6 +84,43 @@ function checkSummaryProvider(
     declared.length > 0 ? `declared providers: ${declared.join(', ')}` : 'no provider is declared under `providers`';
   problems.push(
     source.problemAt([...at, 'window', 'summary', 'provider'], `unknown provider "${provider}"; ${known}`, 'value'),
+  );
+}
+
+/** A bot's summary (window.summary.maxTokens, wherever written) must leave room in its window
+ * (window.maxTokens) for the system prompt, the turns and the new message: a summary as big as
+ * the window would crowd every turn out of every request. Reported once per place written. */
+function checkSummarySize(
+  source: YamlSource,
+  id: string,
+  bot: Obj,
+  defaults: Obj,
+  context: RuleContext,
+  reported: Set<string>,
+  problems: ConfigProblem[],
+): void {
+  const own = asObject(bot.window);
+  const inherited = asObject(defaults.window);
+  const summary = own?.summary !== undefined ? own.summary : inherited?.summary;
+  if (summary === null || summary === undefined) return;
+  const fromBot = asObject(own?.summary)?.maxTokens;
+  const summaryTokens = fromBot ?? asObject(inherited?.summary)?.maxTokens;
+  const windowTokens = own?.maxTokens ?? inherited?.maxTokens ?? context.defaultWindowMaxTokens;
+  if (typeof summaryTokens !== 'number' || typeof windowTokens !== 'number' || summaryTokens * 2 <= windowTokens)
+    return;
+  const path: ConfigPath =
+    fromBot !== undefined
+      ? ['bots', id, 'window', 'summary', 'maxTokens']
+      : ['defaults', 'window', 'summary', 'maxTokens'];
+  const key = path.join('.');
+  if (reported.has(key)) return;
+  reported.add(key);
+  problems.push(
+    source.problemAt(
+      path,
+      `a summary of up to ${summaryTokens} tokens leaves too little of window.maxTokens (${windowTokens}${fromBot === undefined ? `, bot ${id}` : ''}) for the conversation; make it at most half of window.maxTokens (${Math.floor(windowTokens / 2)}), or raise window.maxTokens`,
+      'value',
+    ),
   );
 }
 

@@ -63,7 +63,10 @@ export async function loadConfig(options: LoadConfigOptions): Promise<FleetConfi
   const unfilled = new Set(envProblems.map((problem) => problem.path));
   const checked = [
     ...validateAgainstSchema(schema, source, data),
-    ...checkRules(source, data, { defaultProvider: builtIns.bot.provider }),
+    ...checkRules(source, data, {
+      defaultProvider: builtIns.bot.provider,
+      defaultWindowMaxTokens: builtIns.bot.window?.maxTokens,
+    }),
   ].filter((problem) => !unfilled.has(problem.path));
   const all = [...dotEnv.problems, ...sortByPosition([...envProblems, ...checked])];
   const problems = options.withoutTelegram === true ? withoutTokenProblems(all, data) : all;

@@ -85,4 +85,28 @@ describe('window.summary', () => {
       '14:32 bots.b.window.summary.maxTokens: is required but missing',
     ]);
   });
+
+  it('reports a summary bigger than half the window, where its size is written, once', async () => {
+    const error = await load([
+      '  window: { summary: { maxTokens: 3000 } }',
+      'bots:',
+      '  fits: { token: "1:a", window: { maxTokens: 6000 } }',
+      '  small: { token: "2:b", window: { maxTokens: 4000 } }',
+      '  alsoSmall: { token: "3:c", window: { maxTokens: 2000 } }',
+      '  own: { token: "4:d", window: { summary: { maxTokens: 5000 } } }',
+    ]).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
+    expect(problems).toEqual([
+      '8:35 defaults.window.summary.maxTokens: a summary of up to 3000 tokens leaves too little of window.maxTokens (4000, bot small) for the conversation; make it at most half of window.maxTokens (2000), or raise window.maxTokens',
+      '13:56 bots.own.window.summary.maxTokens: a summary of up to 5000 tokens leaves too little of window.maxTokens (8000) for the conversation; make it at most half of window.maxTokens (4000), or raise window.maxTokens',
+    ]);
+    // Half the window is fine.
+    await expect(
+      load(['bots:', '  a: { token: "1:a", window: { maxTokens: 1000, summary: { maxTokens: 500 } } }']),
+    ).resolves.toBeDefined();
+  });
 });
