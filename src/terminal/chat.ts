@@ -43,9 +43,16 @@ interface Session {
   readonly io: ChatIo;
   /** Aborts the reply in flight (Ctrl-C). */
   inFlight: AbortController | undefined;
-  /** Summaries running in the background (window.summary): awaited before the store closes. */
-  readonly background: Set<Promise<void>>;
+  /** Summaries running in the background (window.summary), each with the controller of the
+   * reply it follows (which aborts it): awaited before the store closes (see finishSummaries). */
+  readonly background: Map<Promise<void>, AbortController>;
 }
+
+/** How long the end of a chat waits for a summary still running before it gives it up (its turns
+ * stay stored: the next chat's first reply summarises them again). */
+const SUMMARY_EXIT_WAIT_MS = 5_000;
+/** After this long, the user is told what the end of the chat is waiting for. */
+const SUMMARY_EXIT_NOTE_MS = 300;
 
 /** Runs the chat with `botId` of `fleet` until the input ends, /exit or a second Ctrl-C;
  * resolves to the exit code. Throws UsageError for an unknown bot, StoreError when the store
@@ -65,14 +72,38 @@ export async function runChat(fleet: FleetConfig, botId: string, io: ChatIo): Pr
     key: { botId, chatId: TERMINAL_CHAT_ID },
     io,
     inFlight: undefined,
-    background: new Set(),
+    background: new Map(),
   };
   try {
     return await readLines(session);
   } finally {
-    // Summaries never reject (they log); let them finish so what they fold is stored.
-    await Promise.all(session.background);
+    await finishSummaries(session);
     await store.close();
+  }
+}
+
+/** Lets the summaries still running finish, so what they fold is stored, for at most
+ * SUMMARY_EXIT_WAIT_MS (a slow or hung summary model would otherwise hold the exit for its
+ * timeout and retries); then aborts them. Summaries never reject (they log). */
+async function finishSummaries(session: Session): Promise<void> {
+  if (session.background.size === 0) return;
+  const all = Promise.all(session.background.keys());
+  const note = setTimeout(
+    () =>
+      session.io.writeError(`(saving the summary of older turns; waiting up to ${SUMMARY_EXIT_WAIT_MS / 1000} s)\n`),
+    SUMMARY_EXIT_NOTE_MS,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), SUMMARY_EXIT_WAIT_MS)));
+  try {
+    if ((await Promise.race([all, late])) === 'late') {
+      for (const controller of session.background.values()) controller.abort();
+      await all;
+      session.io.writeError('(the summary was not finished; the next chat summarises those turns again)\n');
+    }
+  } finally {
+    clearTimeout(note);
+    clearTimeout(timer);
   }
 }
 
@@ -166,7 +197,7 @@ async function say(text: string, session: Session): Promise<'continue' | 'failed
         llmFor: (config) =>
           config.provider.name === bot.provider.name ? session.llm : createLlmClient(config.provider),
         track: (work) => {
-          session.background.add(work);
+          session.background.set(work, controller);
           void work.finally(() => session.background.delete(work));
         },
         sink,

@@ -43,4 +43,23 @@ describe('botfleet chat with window.summary', () => {
     expect(shown.stdout).toContain('# helper, chat 0 (terminal): 2 turns');
     expect(shown.stdout).toMatch(/summary of 6 earlier turns, through .*:\n {2}FACT: the door code is 4711\n/);
   });
+
+  it('gives up a summary that does not finish within a few seconds of the end, telling the user', async () => {
+    await h.writeConfig([
+      {
+        id: 'helper',
+        token: '8401:chat-token',
+        yaml: 'window: { maxTurns: 1, maxTokens: 1000, summary: { maxTokens: 100, model: slow-summary } }',
+      },
+    ]);
+    // The summary model takes far longer than the provider's 60 s timeout; chat replies are quick.
+    h.openai.setLatency(600_000, 'slow-summary');
+    const result = await runCliWithInput(['chat', 'helper', '--config', 'bots.yaml'], 'one\ntwo\n', { cwd: h.dir });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('(the summary was not finished; the next chat summarises those turns again)');
+    expect(h.openai.requests().filter((request) => isSummaryRequest(request.body)).length).toBeGreaterThanOrEqual(1);
+    // Both turns are still stored: nothing was folded, nothing lost.
+    const shown = await runCli(['history', 'show', 'helper', 'terminal', '--config', 'bots.yaml'], { cwd: h.dir });
+    expect(shown.stdout).toContain('# helper, chat 0 (terminal): 2 turns');
+  }, 40_000);
 });
