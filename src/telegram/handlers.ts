@@ -14,6 +14,7 @@ import { DEFAULT_TYPING_INTERVAL_MS, STREAM_UPDATES_PER_SECOND } from '../defaul
 import type { Logger } from '../logger.js';
 import type { ConversationKey } from '../memory/keys.js';
 import { conversationOf, isAllowed, modelInputOf } from './addressing.js';
+import { type AlbumMemory, createAlbumMemory } from './albums.js';
 import { markingSink, recordAnswered } from './answered.js';
 import { type AnswerableKind, fixedReply, kindToAnswer, type MessageKind } from './commands.js';
 import { conversationOrder } from './conversation-order.js';
@@ -33,7 +34,8 @@ export function installHandlers(bot: Bot, deps: HandlerDeps): void {
     await next();
     if (!deps.signal.aborted) for (const done of order.joinedWith(ctx)) deps.settled?.(done.update);
   });
-  bot.on('message', (ctx) => handleMessages(order.joinedWith(ctx), deps, budget));
+  const albums = createAlbumMemory();
+  bot.on('message', (ctx) => handleMessages(order.joinedWith(ctx), deps, budget, albums));
 }
 
 /** One answer, for one bot's config as it is now: to one message, or to several joined
@@ -58,7 +60,12 @@ type Shared = Omit<Turnaround, 'ctx' | 'message' | 'joined' | 'sink'> & { readon
 
 /** Handles `joined`, the updates of one run of the conversation queue: one message, or several
  * of one conversation joined by `queue: collect` (then all for the model, see isForTheModel). */
-async function handleMessages(joined: readonly Context[], deps: HandlerDeps, budget: UpdateBudget): Promise<void> {
+async function handleMessages(
+  joined: readonly Context[],
+  deps: HandlerDeps,
+  budget: UpdateBudget,
+  albums: AlbumMemory,
+): Promise<void> {
   const config = deps.config();
   const receivedAt = performance.now();
   for (const _update of joined) deps.metrics?.updateReceived(config.id);
@@ -69,6 +76,9 @@ async function handleMessages(joined: readonly Context[], deps: HandlerDeps, bud
   const kind = kindToAnswer(message, ctx.me, config.groups.reply, ignored);
   if (kind === undefined) return;
   if (!isAllowed(config.access, message.from?.id, message.chat.id)) return refuse(ctx, message, deps, log);
+  if (kind === 'caption') albums.seen(message);
+  if (kind === 'media' && !albums.answersMedia(message))
+    return log.debug({ album: message.media_group_id }, 'another item of an album already answered; ignored');
   const conversation = conversationOf(config.id, message, config.groups.memory);
   const shared: Shared = { config, conversation, deps, log, receivedAt, budget };
   const first = turnaround(joined, shared);

@@ -136,4 +136,22 @@ describe('captions', () => {
       'user: this one\n[The user attached a photo, which you cannot see.]\nthoughts?',
     ]);
   });
+
+  it('answers an album once: from its caption, or with one non-text reply when it has none', async () => {
+    await startBot();
+    // Three photos, no caption: one polite reply, not three.
+    for (let i = 0; i < 3; i++) sendMedia({ ...PHOTO, media_group_id: 'album-1' });
+    // Then an album whose first item carries the caption: one model answer, no non-text reply.
+    sendMedia({ ...PHOTO, media_group_id: 'album-2' }, { caption: 'Which of these is sharpest?' });
+    for (let i = 0; i < 2; i++) sendMedia({ ...PHOTO, media_group_id: 'album-2' });
+    // A last text message: once it is answered, every item before it was handled.
+    h.telegram.sendText(TOKEN, { chatId: USER, userId: USER, text: 'thanks' });
+    await h.telegram.waitForSent(3, { token: TOKEN });
+    await delay(300);
+    expect(h.telegram.sentMessages(TOKEN, USER).map((m) => m.text)).toEqual([
+      NON_TEXT,
+      'echo: Which of these is sharpest?\n[The user attached a photo, which you cannot see.]',
+      'echo: thanks',
+    ]);
+  });
 });
