@@ -17,9 +17,11 @@
  * slow conversation write never delays a renewal.
  */
 import { withDeadline } from './store-error.js';
+import type { UpdateJournal } from './update-journal.js';
 
-/** The lease side of one replica. Every call rejects after `operationTimeoutMs`. */
-export interface LeaseStore {
+/** The lease side of one replica, and the bots' offsets and journals (UpdateJournal). Every call
+ * rejects after `operationTimeoutMs`. */
+export interface LeaseStore extends UpdateJournal {
   /** This replica's id (the value of the leases it holds). */
   readonly owner: string;
   /** Renews this replica's entry in the replica list for `ttlMs`, drops expired entries, and
@@ -36,21 +38,6 @@ export interface LeaseStore {
   release(botIds: readonly string[]): Promise<void>;
   /** Removes this replica from the replica list (clean stop). */
   withdraw(): Promise<void>;
-  /** The stored offset of `botId` as Telegram bot `telegramId` (0 when none). */
-  readOffset(botId: string, telegramId: string): Promise<number>;
-  /** Stores `next` as that offset unless a greater one is stored. */
-  writeOffset(botId: string, telegramId: string, next: number): Promise<void>;
-  /** See UpdateJournal.journal (update-journal.ts). */
-  journal(
-    botId: string,
-    telegramId: string,
-    updates: readonly string[],
-    ttlMs: number,
-    max: number,
-    settled?: readonly number[],
-  ): Promise<void>;
-  /** The journal, oldest first. */
-  readJournal(botId: string, telegramId: string): Promise<string[]>;
   /** Closes the connection; bounded, never rejects. */
   close(): Promise<void>;
 }
