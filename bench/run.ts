@@ -6,11 +6,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, release } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { redisAnswers, SHARED_REDIS_PORT } from '../harness/redis.js';
 import { startFakes } from './lib/fakes.js';
 import { type BenchOptions, parseOptions, USAGE } from './lib/options.js';
 import { REPO_ROOT, RESULTS_DIR } from './lib/paths.js';
 import { cpuModel, machineCpu } from './lib/proc.js';
-import { redisAvailable } from './lib/redis.js';
 import { markdownTable } from './lib/report.js';
 import { telegramCeiling } from './scenarios/ceiling.js';
 import type { ScenarioContext, ScenarioResult } from './scenarios/context.js';
@@ -122,7 +122,7 @@ async function main(): Promise<number> {
   const progress = (line: string): void =>
     void process.stderr.write(`bench [${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
   const roundTripMs = await loopbackRoundTrip();
-  const ctx: ScenarioContext = { options, progress, profileDir, redis: await redisAvailable() };
+  const ctx: ScenarioContext = { options, progress, profileDir, redis: await redisAnswers(SHARED_REDIS_PORT) };
   if (!ctx.redis) progress('no Redis at 127.0.0.1:6379: the Redis variants are skipped');
   if (background > 0.25)
     progress(`the machine is busy with ${background.toFixed(2)} cores of other work: figures will be disturbed`);

@@ -11,8 +11,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sqlite3 from 'sqlite3';
+import { SHARED_REDIS_PORT, setValues } from '../../harness/redis.js';
 import { REPO_ROOT } from './paths.js';
-import { setRedisValues } from './redis.js';
 
 /** What to write. */
 export interface PrefillSpec {
@@ -101,5 +101,5 @@ async function prefillSqlite(spec: PrefillSpec, target: PrefillTarget): Promise<
 /** Writes `spec`'s conversations where `target` says. */
 export async function prefillConversations(spec: PrefillSpec, target: PrefillTarget): Promise<void> {
   if (target.storage === 'sqlite') return prefillSqlite(spec, target);
-  for await (const chunk of entries(spec, target.namespace, 1000)) await setRedisValues(chunk);
+  for await (const chunk of entries(spec, target.namespace, 1000)) await setValues(SHARED_REDIS_PORT, chunk);
 }

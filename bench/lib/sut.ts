@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { deleteKeys, SHARED_REDIS_PORT, SHARED_REDIS_URL } from '../../harness/redis.js';
 import type { Fakes } from './fakes.js';
 import { BASELINE_ENTRY, CLI_PATH, GC_PRELOAD } from './paths.js';
 import { type PrefillSpec, prefillConversations } from './prefill.js';
 import { cpuSeconds, memoryMb } from './proc.js';
-import { deleteRedisKeys, REDIS_URL } from './redis.js';
 
 /** Which design runs. */
 export type SystemKind = 'botfleet' | 'baseline';
@@ -98,7 +98,7 @@ function fleetYaml(options: SystemOptions, tokens: readonly string[], namespace:
       ? 'sqlite://data/bench.sqlite'
       : options.storage === 'memory'
         ? 'memory://'
-        : REDIS_URL;
+        : SHARED_REDIS_URL;
   return [
     'version: 1',
     `storage: { url: "${url}", namespace: "${namespace}" }`,
@@ -153,7 +153,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       apiRoot: options.fakes.apiRoot,
       baseUrl: options.fakes.baseUrl,
       apiKey: 'bench-key',
-      storageUrl: options.storage === 'sqlite' ? `sqlite://${join(dir, 'baseline.sqlite')}` : REDIS_URL,
+      storageUrl: options.storage === 'sqlite' ? `sqlite://${join(dir, 'baseline.sqlite')}` : SHARED_REDIS_URL,
       namespace,
       maxTurns: (options.window ?? DEFAULT_WINDOW).maxTurns,
       model: 'gpt-4o-mini',
@@ -217,7 +217,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
         const code = await exited;
         clearTimeout(killer);
-        if (options.storage === 'redis') await deleteRedisKeys(`${namespace}*`);
+        if (options.storage === 'redis') await deleteKeys(SHARED_REDIS_PORT, `${namespace}*`);
         savedOutput = readOutput();
         await rm(dir, { recursive: true, force: true });
         return code;

@@ -3,7 +3,7 @@
  * Redis), and judges it: values that do not parse, turns that are not whole.
  */
 import { execFileSync } from 'node:child_process';
-import { redisValues } from './redis.js';
+import { redisValues } from '../../harness/redis.js';
 
 /** A stored turn (the fields the suite judges). */
 export interface StoredTurn {

@@ -7,12 +7,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../harness/redis.js';
 import { atMost, type Context, info, type Row, type ScenarioResult, sleep } from '../lib/context.js';
 import { exchange, REPLIES_YAML, requestsWith } from '../lib/conversation.js';
 import { type Fakes, startFakes } from '../lib/fakes.js';
 import { type FleetSpec, fleetEnv, fleetYaml, startFleet } from '../lib/fleet.js';
 import { callCursor, waitForCall } from '../lib/polling.js';
-import { freePort } from '../lib/redis.js';
 import { keep, newApiKey, newToken } from '../lib/secrets.js';
 
 const OTHERS = Array.from({ length: 20 }, (_, i) => 9201 + i);

@@ -8,12 +8,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deleteKeys } from '../../harness/redis.js';
 import { atMost, type Context, info, type Row, type ScenarioResult, sleep, waitUntil } from '../lib/context.js';
 import { echo, REPLIES_YAML, requestsWith } from '../lib/conversation.js';
 import { type Sent, startFakes } from '../lib/fakes.js';
 import { crashed, type FleetSpec, fleetEnv, fleetYaml, startFleet } from '../lib/fleet.js';
 import { callCursor, waitForCall } from '../lib/polling.js';
-import { deleteKeys } from '../lib/redis.js';
 import { newApiKey, newToken } from '../lib/secrets.js';
 import { readRedis, readSqlite, type StoreContents } from '../lib/store.js';
 

@@ -10,12 +10,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { privateRedis } from '../../harness/redis.js';
 import { atLeast, atMost, type Context, info, type Row, type ScenarioResult, sleep } from '../lib/context.js';
 import { type Exchange, exchange, historyTurns, REPLIES, REPLIES_YAML, requestsWith } from '../lib/conversation.js';
 import { type Fakes, startFakes } from '../lib/fakes.js';
 import { type FleetSpec, fleetEnv, fleetYaml, startFleet } from '../lib/fleet.js';
 import { callCursor, waitForCall } from '../lib/polling.js';
-import { privateRedis } from '../lib/redis.js';
 import { newApiKey, newToken } from '../lib/secrets.js';
 import { readRedis, readSqlite, type StoreContents } from '../lib/store.js';
 

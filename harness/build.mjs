@@ -1,27 +1,33 @@
 /**
- * Compiles the harness for `npm run bench`: every bench/**\/*.ts and the fakes it starts
- * (test/fakes/*.ts without the tests) into bench/.build/, types erased, nothing checked, in a
- * second or two. Type-checking is `npm run typecheck` (test/tsconfig.json includes bench/) or
- * `npx tsc -p bench/tsconfig.json --noEmit`.
+ * Compiles the bench or the fault suite: `node harness/build.mjs bench|faults` compiles every
+ * NAME/**\/*.ts, the shared harness/*.ts and the fakes they start (test/fakes/*.ts without the
+ * tests) into NAME/.build/, types erased, nothing checked, in a second or two. Type-checking is
+ * `npm run typecheck` (test/tsconfig.json includes bench/, faults/ and harness/).
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
+const name = process.argv[2];
+if (name !== 'bench' && name !== 'faults') {
+  process.stderr.write('usage: node harness/build.mjs bench|faults\n');
+  process.exit(2);
+}
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = join(root, 'bench', '.build');
+const out = join(root, name, '.build');
 
 async function sources(dir, keep) {
   const entries = await readdir(join(root, dir), { withFileTypes: true, recursive: true });
   return entries
     .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts'))
     .map((e) => relative(root, join(e.parentPath, e.name)))
-    .filter((file) => !file.startsWith(join('bench', '.build')) && keep(file));
+    .filter((file) => !file.startsWith(join(name, '.build')) && keep(file));
 }
 
 const files = [
-  ...(await sources('bench', () => true)),
+  ...(await sources(name, () => true)),
+  ...(await sources('harness', () => true)),
   ...(await sources(join('test', 'fakes'), (file) => !file.endsWith('.test.ts') && !file.endsWith('spawn-fakes.ts'))),
 ];
 await rm(out, { recursive: true, force: true });
@@ -34,4 +40,4 @@ for (const file of files) {
   await mkdir(dirname(target), { recursive: true });
   await writeFile(target, outputText);
 }
-process.stdout.write(`bench: compiled ${files.length} files into ${relative(root, out)}/\n`);
+process.stdout.write(`${name}: compiled ${files.length} files into ${relative(root, out)}/\n`);

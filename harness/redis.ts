@@ -1,13 +1,19 @@
 /**
- * Just enough Redis for the suite: commands over a raw socket (no client library), and a private
- * `redis-server` on a free port that a scenario stops and starts (the shared one on 6379 is
- * never stopped).
+ * Just enough Redis for the bench and the fault suite: commands over a raw socket (no client
+ * library), and a private `redis-server` on a free port that a fault scenario stops and starts
+ * (the shared one on 6379 is never stopped).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection, createServer, type Socket } from 'node:net';
 
+/** The shared Redis (never stopped), which the bench's storage scenarios use. */
+export const SHARED_REDIS_PORT = 6379;
+export const SHARED_REDIS_URL = `redis://127.0.0.1:${SHARED_REDIS_PORT}`;
+
 type Reply = string | number | null | Reply[];
+
+/** Parses one RESP reply from `buffer` at `offset`; undefined when incomplete. */
 
 function parse(buffer: Buffer, offset: number): { value: Reply; end: number } | undefined {
   const lineEnd = buffer.indexOf('\r\n', offset);
@@ -39,6 +45,7 @@ function parse(buffer: Buffer, offset: number): { value: Reply; end: number } | 
   throw new Error(`redis: unexpected reply type ${type}`);
 }
 
+/** Sends one command and resolves with its reply. */
 function command(socket: Socket, args: readonly string[]): Promise<Reply> {
   return new Promise((resolve, reject) => {
     let buffer = Buffer.alloc(0);
@@ -85,13 +92,29 @@ export async function redisValues(port: number, pattern: string): Promise<Map<st
   return values;
 }
 
-/** Deletes every key matching `pattern`. */
-export async function deleteKeys(port: number, pattern: string): Promise<void> {
-  const values = await redisValues(port, pattern);
-  if (values.size === 0) return;
-  const socket = await connect(port);
+/** Deletes every key matching `pattern` (SCAN + DEL); resolves with how many were deleted. */
+export async function deleteKeys(port: number, pattern: string): Promise<number> {
+  const socket = await connect(port, 10_000);
+  let deleted = 0;
   try {
-    await command(socket, ['DEL', ...values.keys()]);
+    let cursor = '0';
+    do {
+      const reply = (await command(socket, ['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000'])) as [string, string[]];
+      cursor = reply[0];
+      if (reply[1].length > 0) deleted += (await command(socket, ['DEL', ...reply[1]])) as number;
+    } while (cursor !== '0');
+  } finally {
+    socket.destroy();
+  }
+  return deleted;
+}
+
+/** Writes `pairs` with one MSET (a run's own namespace: `deleteKeys` removes them). */
+export async function setValues(port: number, pairs: readonly (readonly [string, string])[]): Promise<void> {
+  const socket = await connect(port, 10_000);
+  try {
+    const reply = await command(socket, ['MSET', ...pairs.flat()]);
+    if (reply !== 'OK') throw new Error(`redis: MSET answered ${String(reply)}`);
   } finally {
     socket.destroy();
   }
