@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Update } from 'grammy/types';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BotConfig } from '../src/config/types.js';
 import { JOURNAL_MAX_UPDATES, JOURNAL_TTL_MS } from '../src/defaults.js';
 import { createLogger } from '../src/logger.js';
@@ -20,7 +20,9 @@ import type { UpdateJournal } from '../src/memory/update-journal.js';
 import { takeOver } from '../src/replica-handover.js';
 import { keepUpdateOffset, type UpdateOffset } from '../src/telegram/api-setup.js';
 import { captureLog } from './support/capture-log.js';
+import { createFleetHarness, type FleetHarness, transcript } from './support/fleet-harness.js';
 import { deleteRedisNamespace, SHARED_REDIS_URL } from './support/redis.js';
+import { waitFor } from './support/wait-for.js';
 
 const TOKEN = '555:journal';
 const TELEGRAM_ID = '555';
@@ -109,4 +111,42 @@ describe.each(['sqlite', 'redis'] as const)('the update journal (%s)', (kind) =>
       expect(await journal.readJournal('b', TELEGRAM_ID)).toEqual([texts[0], texts[2], '{"update_id":4}', 'not json']);
     });
   });
+});
+
+describe('the journal of a running fleet (SQLite)', () => {
+  let h: FleetHarness;
+  beforeEach(async () => {
+    h = await createFleetHarness();
+  });
+  afterEach(async () => h.close());
+
+  it('lets go of the messages turned away as busy: a flood never crowds out those still waiting', async () => {
+    const token = '556:journal-flood';
+    const yaml = 'telegram: { maxWaitingPerConversation: 2 }\nreplies: { busy: busy now }';
+    await h.writeConfig([{ id: 'flood', token, yaml }]);
+    await h.start();
+    h.openai.setLatency(1500);
+    // One running, two waiting, twenty turned away as busy.
+    const flood = Array.from({ length: 23 }, (_, i) =>
+      h.telegram.sendText(token, { chatId: 9, userId: 9, text: `m${i}` }),
+    );
+    await waitFor(() => h.telegram.sentMessages(token, 9).some((m) => m.text === 'busy now'), { what: 'busy now' });
+    // A later message from another chat: its batch's journal write removes what was settled.
+    h.telegram.sendText(token, { chatId: 10, userId: 10, text: 'later' });
+    await waitFor(() => h.openai.requests().some((r) => transcript(r.body).at(-1) === 'user: later'), {
+      what: 'the later message reached the model',
+    });
+    const { store } = await openStoreWithKeyv({
+      storage: { url: `sqlite://${join(h.dir, 'data', 'botfleet.sqlite')}`, namespace: h.namespace },
+      logger: captureLog().logger,
+    });
+    try {
+      const journaled = idsOf(await store.updateJournal.readJournal('flood', '556'));
+      // Every busy one is gone; what may remain is the running one, the two waiting, and "later".
+      expect(journaled.filter((id) => flood.indexOf(id) >= 3)).toEqual([]);
+      expect(journaled.length).toBeLessThanOrEqual(4);
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
 });

@@ -81,6 +81,8 @@ async function onFull(ctx: Context, first: boolean, deps: HandlerDeps, replyTo: 
       ? "conversation's waiting list is full: message not read; the user was told (replies.busy)"
       : "conversation's waiting list is full: message not read (the user was already told)",
   );
+  // Handled (not read, by design): it leaves the journal of fetched updates, never replayed.
+  deps.settled?.(ctx.update);
   const config = deps.config();
   if (!first || ctx.message === undefined || !(await replyTo(ctx, config.replies.busy, log))) return;
   const conversation = conversationOf(config.id, ctx.message, config.groups.memory);
