@@ -110,13 +110,30 @@ async function scan(keyv: Keyv<string>, prefix: string): Promise<[string, string
     );
     return rows.map((row) => [row.key, row.value]);
   }
-  if (keyv.iterator === undefined) throw new Error('this storage backend cannot list its keys');
+  // The adapter's own iterator, not Keyv's: Keyv's unwraps each value and throws on a key that
+  // was deleted between the adapter's SCAN and its MGET (a /reset meanwhile), which comes back
+  // as null. Our values are stored as they are (open-backend.ts drops Keyv's envelope).
+  // memory:// is a Map of the same raw values.
+  const adapter = keyv.store as (Partial<IterableAdapter> & object) | undefined;
+  const pairs =
+    adapter instanceof Map
+      ? (adapter.entries() as Iterable<[unknown, unknown]>)
+      : typeof adapter?.iterator === 'function'
+        ? adapter.iterator(undefined)
+        : undefined;
+  if (pairs === undefined) throw new Error('this storage backend cannot list its keys');
   const found = new Map<string, string>();
-  for await (const [key, value] of keyv.iterator(undefined)) {
+  for await (const [key, value] of pairs) {
     if (typeof key !== 'string' || !key.startsWith(prefix) || value === undefined || value === null) continue;
     found.set(key, typeof value === 'string' ? value : JSON.stringify(value));
   }
   return [...found];
+}
+
+/** A Keyv adapter that lists its keys (Redis): pairs of a key and its raw stored value, null
+ * for a key gone since it was listed. */
+interface IterableAdapter {
+  iterator(namespace: string | undefined): AsyncIterable<[unknown, unknown]>;
 }
 
 function decodeAll(
