@@ -24,14 +24,20 @@
  *     holder could (apart from its own set's flight, as the get-then-set always had), and past
  *     it the append reads again as before. So the window in which an old holder overwrites a new
  *     holder's write is no wider than today's read-modify-write (get → set).
- * The map is bounded (RECENT_READS_LIMIT, the oldest dropped first); an entry dropped only
- * costs the update its own read.
+ * Memory: an entry holds one conversation's state; most are consumed by the append a moment
+ * later, but a read followed by no update (an update already answered, a replay's check) leaves
+ * one. So the map is bounded (RECENT_READS_LIMIT, the oldest dropped first), and entries older
+ * than RECENT_READ_MAX_AGE_MS are never reused and are swept at the next read; an entry dropped
+ * only costs the update its own read.
  */
 import { LEASE_SAFE_MS, LEASE_TTL_MS } from '../defaults.js';
 import type { StoreBackend } from './store-error.js';
 
-/** Most keys remembered per Keyv: far above the conversations answered at once. */
-export const RECENT_READS_LIMIT = 1000;
+/** Most keys remembered per Keyv: above the conversations answered at once by a typical fleet. */
+export const RECENT_READS_LIMIT = 256;
+
+/** Oldest read ever reused or kept, in ms: longer than a model reply takes. */
+export const RECENT_READ_MAX_AGE_MS = 5 * 60_000;
 
 /** The remembered reads of one store (over a map shared by the stores of one Keyv). */
 export interface RecentReads<T> {
@@ -69,12 +75,17 @@ export function recentReadsOf<T>(keyv: object, reuseMs: number, keep: (state: T)
     byKeyv.set(keyv, entries);
   }
   const map = entries;
+  const maxAgeMs = Math.min(reuseMs, RECENT_READ_MAX_AGE_MS);
   return {
     async reading(storageKey, read) {
       const entry: Entry = { sentAt: performance.now(), state: undefined };
       map.delete(storageKey);
+      // Oldest first (Map order is insertion order): drop what is too old to be reused.
+      for (const [key, old] of map) {
+        if (map.size < RECENT_READS_LIMIT && entry.sentAt - old.sentAt < RECENT_READ_MAX_AGE_MS) break;
+        map.delete(key);
+      }
       map.set(storageKey, entry);
-      if (map.size > RECENT_READS_LIMIT) map.delete(map.keys().next().value as string);
       let state: T;
       try {
         state = await read();
@@ -91,7 +102,7 @@ export function recentReadsOf<T>(keyv: object, reuseMs: number, keep: (state: T)
     take(storageKey) {
       const entry = map.get(storageKey);
       map.delete(storageKey);
-      if (entry?.state === undefined || performance.now() - entry.sentAt >= reuseMs) return undefined;
+      if (entry?.state === undefined || performance.now() - entry.sentAt >= maxAgeMs) return undefined;
       return entry.state as T;
     },
     forget(storageKey) {

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKeyvConversationStore, type KeyvConversationStoreDeps } from '../../src/memory/conversation-store.js';
 import { type ConversationKey, conversationKey } from '../../src/memory/keys.js';
 import type { ConversationStoreHandle } from '../../src/memory/open-store.js';
+import { RECENT_READS_LIMIT } from '../../src/memory/recent-reads.js';
 import { captureLog } from '../support/capture-log.js';
 import { type StoreFixture, type StorePlace, turn } from './store-contract.js';
 
@@ -169,6 +170,16 @@ export function runRoundTripContract(fixture: StoreFixture): void {
       await eager.append(CHAT, turn(9), { maxTurns: 10 });
       expect(counted.calls).toEqual({ get: 2, set: 1, delete: 0 });
       await eager.drain();
+    });
+
+    it('remembers a bounded number of reads: past RECENT_READS_LIMIT the oldest is read again', async () => {
+      await store.read(CHAT);
+      for (let chat = 1; chat <= RECENT_READS_LIMIT; chat++) await store.read({ ...CHAT, chatId: chat });
+      reset();
+      await store.append(CHAT, turn(3), { maxTurns: 10 });
+      await store.append({ ...CHAT, chatId: RECENT_READS_LIMIT }, turn(4), { maxTurns: 10 });
+      expect(counted.calls).toEqual({ get: 1, set: 2, delete: 0 });
+      expect(await store.load(CHAT)).toEqual([1, 2, 3].map((n) => turn(n)));
     });
   });
 }
