@@ -5,9 +5,9 @@
  * Ordering and concurrency: each operation takes the conversation's lock (keyed-mutex.ts), so
  * a load, append or reset of one conversation runs after the previous one has finished, in
  * call order, and an append's read-modify-write can never lose a concurrent append. Different
- * conversations never wait on each other. The lock is in this process only: two botfleet
- * processes sharing one Redis (or one SQLite file) are not supported, and the second would
- * also fight the first for the Telegram updates.
+ * conversations never wait on each other. The lock is in this process only: one botfleet per
+ * SQLite file (store-lock.ts), and replicas on one Redis each answer only the bots whose lease
+ * they hold (src/replicas.ts), so no two processes answer one conversation at once.
  *
  * Failures: every backend call has a deadline (`operationTimeoutMs`); a failed or late call
  * rejects with a StoreError (retryable when the backend was unreachable, slow or busy), never
@@ -24,12 +24,24 @@
  * summary stored with its turns, or the turns dropped without it. Past the limit (summaries kept
  * failing) the oldest turns are dropped, each time with a warning. `reset` forgets the summary.
  *
+ * Round trips (issue 15): a turn is `read` before the model is asked and `append` after the reply
+ * was delivered. The append reuses the state that read found, so a turn costs one get and one
+ * set, when nothing else touched the key since: the store remembers, per key, the state its last
+ * operation there read (recent-reads.ts), and any other operation on the key (another read, an
+ * append, markAnswered, storeSummary, reset, from this or another store over the same Keyv
+ * object) consumes or drops it, as does a failed read. Otherwise the update reads again, as
+ * before. Another PROCESS writing the key is invisible to that memory, so a remembered state is
+ * reused only within `reuseReadMs` of the read (see recent-reads.ts for why that keeps the Redis
+ * hand-over window no wider than the read-modify-write's own). A joined turn (`queue: collect`)
+ * records its other updates answered in the same write (`alsoAnswered`): one write per turn.
+ *
  * Answered once: besides the turns, a conversation remembers which Telegram updates were
  * answered (see value-format.ts); `read` returns them, `append`, `markAnswered` and `reset`
  * record them. A refusal is remembered per bot and user (`claimRefusal`).
  */
 import type { Logger } from '../logger.js';
 import { type ConversationKey, conversationKey, corruptKey, refusalKey } from './keys.js';
+import { type RecentReads, recentReadsOf, reuseReadMsFor } from './recent-reads.js';
 import { type Call, createCall, createGuard, type Guard } from './store-calls.js';
 import type { StoreBackend, StoreOperation } from './store-error.js';
 import { assertSummary, assertTurn, decodeValue, encodeValue, type StoredSummary, type Turn } from './value-format.js';
@@ -41,6 +53,9 @@ export interface AppendOptions {
   /** With window.summary: how many turns past `maxTurns` are kept while they wait for a
    * summary (an integer >= 0). Absent: none, they are dropped at once. */
   readonly unsummarisedLimit?: number;
+  /** Other updates this turn answers (`queue: collect`'s joined messages before the last),
+   * recorded answered in the same write; recorded even when the turn itself is not stored. */
+  readonly alsoAnswered?: readonly number[];
 }
 
 /** A new summary and what it was built from (see ConversationStore.storeSummary). */
@@ -106,6 +121,10 @@ export interface KeyvConversationStoreDeps {
   readonly logger: Logger;
   /** Deadline of one backend call, in ms. */
   readonly operationTimeoutMs: number;
+  /** How long after a read its state may stand in for an update's own read, in ms (see
+   * recent-reads.ts). Default: unbounded on SQLite and memory:// (one process per store), the
+   * lease margin (LEASE_TTL_MS - LEASE_SAFE_MS) on Redis. 0: every update reads. */
+  readonly reuseReadMs?: number;
 }
 
 /** The store plus a way to stop taking work and wait for what is in flight. */
@@ -127,11 +146,18 @@ export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): Dr
   const guard = createGuard(deps);
   const call = createCall(deps);
   const readState = createReader(deps, call);
-  const update = createUpdater(deps, guard, call, readState);
+  const recent = recentReadsOf<Located>(
+    keyv,
+    deps.reuseReadMs ?? reuseReadMsFor(deps.backend),
+    // A value set aside as unreadable: the next update reads what is there now.
+    (state) => state.lost === undefined,
+  );
+  const update = createUpdater(deps, guard, call, readState, recent);
   const read = (key: ConversationKey): Promise<ConversationState> => {
     const storageKey = conversationKey(namespace, key);
     return guard('load', storageKey, async () => {
-      const { turns, answered, summary, lost } = await readState('load', storageKey, key);
+      const state = await recent.reading(storageKey, () => readState('load', storageKey, key));
+      const { turns, answered, summary, lost } = state;
       return { turns, answered, ...(summary ? { summary } : {}), ...(lost ? { lost } : {}) };
     });
   };
@@ -146,6 +172,8 @@ export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): Dr
       if (extra !== undefined && (!Number.isSafeInteger(extra) || extra < 0))
         throw new RangeError(`unsummarisedLimit must be an integer >= 0, got ${extra}`);
       assertTurn(turn);
+      if (options.alsoAnswered !== undefined && !options.alsoAnswered.every((id) => Number.isSafeInteger(id)))
+        throw new TypeError('alsoAnswered must hold integer update ids');
       await update('append', key, (state) => appended(state, turn, options, deps, key));
     },
     async markAnswered(key, updateId) {
@@ -203,25 +231,33 @@ export function createKeyvConversationStore(deps: KeyvConversationStoreDeps): Dr
 /** A new stored value: its turns, the answered ids no kept turn carries, the summary. */
 type NextValue = { turns: readonly Turn[]; answered: readonly number[]; summary?: StoredSummary | undefined };
 
-/** `update(operation, key, next)`: reads `key`'s state and writes `next(state)` (when
- * defined; an empty value deletes the key) under the conversation's lock. */
+/** `update(operation, key, next)`: reads `key`'s state (or takes the one the read just before
+ * found, see recent-reads.ts) and writes `next(state)` (when defined; an empty value deletes
+ * the key) under the conversation's lock. */
 function createUpdater(
   deps: KeyvConversationStoreDeps,
   guard: Guard,
   call: Call,
   readState: ReturnType<typeof createReader>,
+  recent: RecentReads<Located>,
 ): (operation: StoreOperation, key: ConversationKey, next: (state: Located) => NextValue | undefined) => Promise<void> {
   const { keyv, namespace } = deps;
   return (operation, key, next) => {
     const storageKey = conversationKey(namespace, key);
     return guard(operation, storageKey, async () => {
-      const value = next(await readState(operation, storageKey, key));
-      if (value === undefined) return;
-      if (value.turns.length === 0 && value.answered.length === 0 && value.summary === undefined)
-        await call(operation, storageKey, () => keyv.delete(storageKey));
-      else {
-        const text = encodeValue(value.turns, value.answered, value.summary);
-        await call(operation, storageKey, () => keyv.set(storageKey, text));
+      try {
+        const value = next(recent.take(storageKey) ?? (await readState(operation, storageKey, key)));
+        if (value === undefined) return;
+        if (value.turns.length === 0 && value.answered.length === 0 && value.summary === undefined)
+          await call(operation, storageKey, () => keyv.delete(storageKey));
+        else {
+          const text = encodeValue(value.turns, value.answered, value.summary);
+          await call(operation, storageKey, () => keyv.set(storageKey, text));
+        }
+      } finally {
+        // Written, failed or late: the next operation reads (another store's read meanwhile may
+        // predate this write).
+        recent.forget(storageKey);
       }
     });
   };
@@ -237,12 +273,15 @@ function appended(
   deps: KeyvConversationStoreDeps,
   key: ConversationKey,
 ): NextValue | undefined {
+  const also = [...new Set(options.alsoAnswered ?? [])].filter((id) => !state.answered.includes(id));
   if (turn.updateId !== undefined && state.answered.includes(turn.updateId)) {
     deps.logger.debug(
       { ...fieldsOf(key), storage: deps.url, update: turn.updateId },
       'update already answered; turn not stored again',
     );
-    return undefined;
+    return also.length === 0
+      ? undefined
+      : { turns: state.turns, answered: [...state.others, ...also], summary: state.summary };
   }
   const all = [...state.turns, turn];
   const keep = options.maxTurns + (options.unsummarisedLimit ?? 0);
@@ -253,7 +292,7 @@ function appended(
       `${trimmed.length} turn(s) dropped never summarised: ${options.unsummarisedLimit} turns past the window were already waiting for a summary (summaries keep failing?)`,
     );
   }
-  return { turns: all.slice(-keep), answered: [...state.others, ...idsOf(trimmed)], summary: state.summary };
+  return { turns: all.slice(-keep), answered: [...state.others, ...also, ...idsOf(trimmed)], summary: state.summary };
 }
 
 /** Whether `state` is still what `update` was built on: the same summary (or none), and its

@@ -159,8 +159,8 @@ async function respond(kind: AnswerableKind, state: MemoryState, t: Turnaround):
 }
 
 /** Hands the text of the joined messages (one per line) to the model: one call, one answer, one
- * stored turn carrying the last update id; the others are recorded answered just before that
- * turn is stored (so a redelivered batch is not answered again), and by the sink otherwise. */
+ * stored turn carrying the last update id; the others are recorded answered in the write that
+ * stores that turn (so a redelivered batch is not answered again), and by the sink otherwise. */
 async function answerText(state: MemoryState, t: Turnaround): Promise<void> {
   const { config, deps } = t;
   const userText = t.joined.map((update) => modelText(update)).join('\n');
@@ -195,7 +195,7 @@ function modelText(update: Context): string {
 }
 
 /** The memory the answer stores its turn in: for joined messages, the updates before the last
- * are recorded answered right before the turn (which carries the last) is appended. */
+ * are recorded answered in the same write as the turn (which carries the last). */
 function withOthersAnswered(t: Turnaround): MemoryPort {
   const others = t.joined.slice(0, -1).map((update) => update.update.update_id);
   if (others.length === 0) return t.deps.memory;
@@ -203,10 +203,7 @@ function withOthersAnswered(t: Turnaround): MemoryPort {
   return {
     // The port is a plain object of functions (see memory/open-store.ts): spreading keeps them all.
     ...memory,
-    async append(conversation, turn, options) {
-      for (const id of others) await memory.markAnswered(conversation, id);
-      await memory.append(conversation, turn, options);
-    },
+    append: (conversation, turn, options) => memory.append(conversation, turn, { ...options, alsoAnswered: others }),
   };
 }
 

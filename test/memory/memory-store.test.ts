@@ -1,6 +1,7 @@
 /** The store contract on memory:// (Keyv's Map). Nothing survives close: each open of the
  * config starts empty. Each place hands its stores one Map, so raw reads see their data. */
-import { openConversationStore } from '../../src/memory/open-store.js';
+import { openConversationStore, openStoreWithKeyv } from '../../src/memory/open-store.js';
+import { runRoundTripContract } from './round-trip-contract.js';
 import { runStoreContract, type StoreFixture } from './store-contract.js';
 import { runSummaryContract } from './summary-contract.js';
 
@@ -19,6 +20,7 @@ const fixture: StoreFixture = {
       namespace,
       storage,
       open: (logger) => openConversationStore({ storage, logger, memoryMap: map }),
+      openWithKeyv: (logger) => openStoreWithKeyv({ storage, logger, memoryMap: map }),
       readRaw: async (key) => raw(key),
       writeRaw: async (key, value) => {
         map.set(key, value);
@@ -31,3 +33,4 @@ const fixture: StoreFixture = {
 
 runStoreContract(fixture);
 runSummaryContract(fixture);
+runRoundTripContract(fixture);

@@ -2,8 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from '@keyv/redis';
 import { afterAll, beforeAll } from 'vitest';
-import { openConversationStore } from '../../src/memory/open-store.js';
+import { openConversationStore, openStoreWithKeyv } from '../../src/memory/open-store.js';
 import { SHARED_REDIS_URL } from '../support/redis.js';
+import { runRoundTripContract } from './round-trip-contract.js';
 import { runStoreContract, type StoreFixture } from './store-contract.js';
 import { runSummaryContract } from './summary-contract.js';
 
@@ -26,6 +27,7 @@ const fixture: StoreFixture = {
       namespace,
       storage,
       open: (logger) => openConversationStore({ storage, logger }),
+      openWithKeyv: (logger) => openStoreWithKeyv({ storage, logger }),
       readRaw: async (key) => (await client.get(key)) ?? undefined,
       writeRaw: async (key, value) => {
         await client.set(key, value);
@@ -41,3 +43,4 @@ const fixture: StoreFixture = {
 
 runStoreContract(fixture);
 runSummaryContract(fixture);
+runRoundTripContract(fixture);

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyvSqlite } from '@keyv/sqlite';
 import { afterAll, beforeAll } from 'vitest';
-import { openConversationStore } from '../../src/memory/open-store.js';
+import { openConversationStore, openStoreWithKeyv } from '../../src/memory/open-store.js';
+import { runRoundTripContract } from './round-trip-contract.js';
 import { runStoreContract, type StoreFixture } from './store-contract.js';
 import { runSummaryContract } from './summary-contract.js';
 
@@ -31,6 +32,7 @@ const fixture: StoreFixture = {
       namespace,
       storage,
       open: (logger) => openConversationStore({ storage, logger }),
+      openWithKeyv: (logger) => openStoreWithKeyv({ storage, logger }),
       readRaw: (key) => direct().get<string>(key),
       writeRaw: async (key, value) => {
         await direct().set(key, value);
@@ -51,3 +53,4 @@ const fixture: StoreFixture = {
 
 runStoreContract(fixture);
 runSummaryContract(fixture);
+runRoundTripContract(fixture);

@@ -9,7 +9,11 @@ import { computeWindow } from '../../src/answer/prompt-window.js';
 import type { StorageConfig } from '../../src/config/types.js';
 import type { Logger } from '../../src/logger.js';
 import type { ConversationKey } from '../../src/memory/keys.js';
-import { type ConversationStoreHandle, openConversationStore } from '../../src/memory/open-store.js';
+import {
+  type ConversationStoreHandle,
+  openConversationStore,
+  type openStoreWithKeyv,
+} from '../../src/memory/open-store.js';
 import { type StoreBackend, StoreError } from '../../src/memory/store-error.js';
 import type { Turn } from '../../src/memory/value-format.js';
 import { captureLog, LEVEL } from '../support/capture-log.js';
@@ -22,6 +26,8 @@ export interface StorePlace {
   /** Opens a store on this place, with whatever hook lets readRaw/writeRaw/keys see its data
    * (memory://: the same Map on every open). */
   open(logger: Logger): Promise<ConversationStoreHandle>;
+  /** Opens a store on this place like `open`, with the Keyv behind it. */
+  openWithKeyv(logger: Logger): ReturnType<typeof openStoreWithKeyv>;
   /** The raw stored text under a full key, bypassing botfleet. */
   readRaw(key: string): Promise<string | undefined>;
   /** Writes raw text under a full key, bypassing botfleet. */
