@@ -88,3 +88,13 @@ export const LEASE_SAFE_MS = 4_000;
 /** window.summary: most turns past `window.maxTurns` kept while they wait for a summary (when
  * summaries fail again and again); beyond, the oldest are dropped, each time with a warning. */
 export const UNSUMMARISED_TURNS_LIMIT = 50;
+
+/** Fleet-wide limit (fleet-limit.ts): most runs (answers being made) at once over every bot of
+ * the process. Measured with bench scenario 2 (50 bots × 30 msg/s, model 50 ms, 2 cores): see
+ * the README's Performance section. Enough to keep the cores busy with a model that takes
+ * seconds is not the point: the model's time is spent waiting, so runs at once = answers per
+ * second × model time; past this, answers wait at Telegram instead of in the heap. */
+export const FLEET_MAX_RUNNING = 256;
+/** Fleet-wide limit: most updates fetched and waiting for their conversation's turn over every
+ * bot; while reached, no bot fetches (a fetch asks for at most an even share of it per bot). */
+export const FLEET_MAX_WAITING = 256;
