@@ -60,7 +60,12 @@ export interface BotHandle {
 export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycleOptions = {}): BotHandle {
   const self = createRun(initial, deps.logger.child({ bot: initial.id }), options, deps.metrics);
   const lane = deps.fleetLimit?.join();
-  installUpdateHandling(self, deps, lane);
+  try {
+    installUpdateHandling(self, deps, lane);
+  } catch (error) {
+    lane?.leave(); // a bot that cannot start takes no share of the fleet
+    throw error;
+  }
   trackUntilSettled(
     self.pending,
     supervise(self, deps.onRejected).catch((error: unknown) => {
