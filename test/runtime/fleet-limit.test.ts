@@ -6,10 +6,14 @@
  * concurrency is read from the fake's own request log.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startReloader } from '../../src/reload.js';
 import type { RecordedRequest } from '../fakes/openai-types.js';
 import { createFleetHarness, type FleetHarness } from '../support/fleet-harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 const TOKENS = ['3101:fleet-a', '3102:fleet-b', '3103:fleet-c'] as const;
+const ADDED = '3104:fleet-d';
+const idOf = (token: string): string => `bot${token.slice(0, 4)}`;
 
 /** Most model requests under way at once, from the fake's arrival and end times. */
 function mostAtOnce(requests: readonly RecordedRequest[]): number {
@@ -32,7 +36,7 @@ describe('fleet-wide limit', () => {
   beforeEach(async () => {
     h = await createFleetHarness();
     await h.writeConfig(
-      TOKENS.map((token, i) => ({ id: `bot${i}`, token })),
+      TOKENS.map((token) => ({ id: idOf(token), token })),
       { storageUrl: 'memory://' },
     );
   });
@@ -99,5 +103,40 @@ describe('fleet-wide limit', () => {
     // No poll asked for more than a bot's even share of the fleet's waiting room (2 over 3 bots).
     const limits = TOKENS.flatMap((token) => h.telegram.calls(token, 'getUpdates').map((c) => c.params.limit));
     expect(limits.every((limit) => Number(limit) <= 1)).toBe(true);
+  });
+
+  it('a bot removed by a live reload leaves the limit and one added joins it, still within the cap', async () => {
+    const { fleet } = await h.start({ fleetLimits: { maxRunning: 1, maxWaiting: 4 } });
+    const reloader = startReloader({
+      file: 'bots.yaml',
+      cwd: h.dir,
+      env: {},
+      fleet,
+      logger: h.logger,
+      watch: true,
+      debounceMs: 50,
+    });
+    try {
+      h.openai.setLatency(300);
+      const [removed, stays] = TOKENS;
+      for (let chat = 1; chat <= 3; chat += 1)
+        h.telegram.sendText(removed, { chatId: chat, userId: chat, text: `r${chat}` });
+      await h.openai.waitForRequest();
+      h.telegram.sendText(stays, { chatId: 9, userId: 9, text: 'stays' });
+      await h.writeConfig(
+        [...TOKENS.slice(1), ADDED].map((token) => ({ id: idOf(token), token })),
+        { storageUrl: 'memory://' },
+      );
+      const reloaded = await waitFor(() => h.logs().find((l) => l.msg === 'config reloaded'), { what: 'the reload' });
+      expect(reloaded).toMatchObject({ added: [idOf(ADDED)], removed: [idOf(removed)], restarted: [] });
+      await waitFor(() => h.telegram.isPolling(ADDED), { what: 'the added bot to poll' });
+      h.telegram.sendText(ADDED, { chatId: 5, userId: 5, text: 'added' });
+      await h.telegram.waitForSent(1, { token: stays, timeoutMs: 15_000 });
+      await h.telegram.waitForSent(1, { token: ADDED, timeoutMs: 15_000 });
+      expect(h.telegram.sentMessages(ADDED, 5).map((m) => m.text)).toEqual(['echo: added']);
+      expect(mostAtOnce(h.openai.requests())).toBeLessThanOrEqual(1);
+    } finally {
+      await reloader.close();
+    }
   });
 });
