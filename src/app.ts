@@ -16,6 +16,8 @@ import {
   DEFAULT_OPERATION_TIMEOUT_MS,
   DEFAULT_RECONNECT_MAX_DELAY_MS,
   DEFAULT_SHUTDOWN_DEADLINE_MS,
+  FLEET_MAX_RUNNING,
+  FLEET_MAX_WAITING,
 } from './defaults.js';
 import { AppError, errorMessage } from './errors.js';
 import { createLlmClient, type LlmClient } from './llm/llm-client.js';
@@ -31,6 +33,7 @@ import { createReplicas, type LeaseTiming, type Replicas } from './replicas.js';
 import { conversationOf } from './telegram/addressing.js';
 import type { UpdateOffset } from './telegram/api-setup.js';
 import { checkToken, setupErrorText } from './telegram/check-token.js';
+import { createFleetLimit, type FleetLimits } from './telegram/fleet-limit.js';
 import type { MemoryPort } from './telegram/handler-deps.js';
 import { type BotDeps, type BotHandle, startBot } from './telegram/start-bot.js';
 import type { BotLifecycleOptions } from './telegram/supervisor.js';
@@ -42,6 +45,9 @@ export interface FleetOptions {
   readonly typingIntervalMs?: number;
   /** Lease timings of a replica on Redis. Default DEFAULT_LEASE_TIMING. */
   readonly leaseTiming?: LeaseTiming;
+  /** The fleet-wide limit on runs and waiting updates (fleet-limit.ts). Default
+   * FLEET_MAX_RUNNING and FLEET_MAX_WAITING. */
+  readonly fleetLimits?: FleetLimits;
 }
 
 /** A running fleet. */
@@ -84,6 +90,9 @@ export async function startFleet(
     logger,
     onRejected: noBotLeft.check,
     updateOffsets,
+    fleetLimit: createFleetLimit(
+      () => options.fleetLimits ?? { maxRunning: FLEET_MAX_RUNNING, maxWaiting: FLEET_MAX_WAITING },
+    ),
     ...(ops.metrics ? { metrics: ops.metrics } : {}),
     ...(options.typingIntervalMs ? { typingIntervalMs: options.typingIntervalMs } : {}),
   };

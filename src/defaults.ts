@@ -88,3 +88,17 @@ export const LEASE_SAFE_MS = 4_000;
 /** window.summary: most turns past `window.maxTurns` kept while they wait for a summary (when
  * summaries fail again and again); beyond, the oldest are dropped, each time with a warning. */
 export const UNSUMMARISED_TURNS_LIMIT = 50;
+
+/** Fleet-wide limit (fleet-limit.ts): most runs (answers being made) at once over every bot of
+ * the process. A run mostly waits for the model, so runs at once = answers per second × model
+ * time: 256 keeps a 1 s model at about this 2-core machine's ceiling (300-400 answers/s) and one
+ * bot's `telegram.maxConcurrentUpdates` default (100, bench scenario 3: 100 chats, 1 s model)
+ * whole. Measured with bench scenario 2 (50 bots × 30 msg/s, 50 ms model): peak RSS 784 MB
+ * before (50 × 100 runs, 50 × 1000 waiting) and 248 MB with 256; 64 gave about the same (227 MB):
+ * what remains is garbage between major GCs (heap used swings ~35 → ~125 MB), not held updates. */
+export const FLEET_MAX_RUNNING = 256;
+/** Fleet-wide limit: most updates fetched and waiting for their conversation's turn over every
+ * bot; while reached, no bot fetches (a fetch asks for at most an even share of it per bot,
+ * so 6 per poll with 50 bots, 100 for one bot alone). As many as the runs: enough to start the
+ * next runs at once, small next to what 50 bots held before (up to 50 × 1,000). */
+export const FLEET_MAX_WAITING = 256;

@@ -48,6 +48,7 @@ export function conversationOrder(bot: Bot, deps: HandlerDeps, replyTo: ReplyTo)
       ),
     track: deps.track ?? (() => undefined),
     signal: deps.signal,
+    ...(deps.fleet !== undefined && { fleet: deps.fleet }),
   });
 }
 

@@ -36,6 +36,10 @@
  *   Held ones are never more than one fetch: the runner's N, or the 100 of its first
  *   getUpdates (its pace starts at Infinity). So in memory, in updates, at most:
  *   maxRunning + maxWaitingUpdates + max(N, 100).
+ * - with a fleet lane (`fleet`, fleet-limit.ts), every run also takes one of the fleet's runs
+ *   (bots take turns for them when the fleet is full) and every waiting update counts toward
+ *   the fleet's waiting bound, which holds every bot's getUpdates back (start-bot.ts): the
+ *   per-bot bounds above then matter only for a fleet of few bots.
  * - When `signal` aborts (the shutdown deadline), nothing more starts: every waiting update is
  *   dropped, reported once through `onDropped`, and its tracked promise settles.
  *
@@ -47,6 +51,7 @@
  * runs alone: only what waited is joined.
  */
 import type { Context, MiddlewareFn, NextFunction } from 'grammy';
+import type { FleetLane } from './fleet-limit.js';
 
 /** The bounds, read per update so a live reload applies; all counts of updates, >= 1. */
 export interface ConversationQueueLimits {
@@ -79,6 +84,10 @@ export interface ConversationQueueDeps {
   /** How many of a conversation's waiting updates (oldest first, never empty) its next run
    * takes as one; clamped to 1..waiting.length. None: one at a time. */
   readonly takeTogether?: (waiting: readonly Context[]) => number;
+  /** This bot's lane in the fleet-wide limit (fleet-limit.ts): every run also takes one of the
+   * fleet's runs (lanes take turns when it is full) and every waiting update is counted there.
+   * None: only this bot's own bounds apply. */
+  readonly fleet?: FleetLane;
 }
 
 /** A bot's conversation queue. */
@@ -119,6 +128,13 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
   const held: Waiting[] = []; // waiting updates still in their slot (bot-wide bound), oldest first
   let released = 0; // waiting updates that gave their slot back
   let running = 0;
+  let granted = 0; // fleet runs granted to this bot (its turn in the fleet's line), not yet used
+  const fleet = deps.fleet;
+  if (fleet !== undefined)
+    fleet.onGrant = () => {
+      granted += 1;
+      pump();
+    };
   const joined = new WeakMap<Context, readonly Context[]>(); // last update of a joint run → all of them
   deps.signal.addEventListener('abort', dropAll, { once: true });
 
@@ -128,7 +144,13 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
     if (deps.signal.aborted) return deps.onDropped([ctx]);
     const limits = deps.limits();
     const conversation = conversationOf(key);
-    if (!conversation.running && conversation.waiting.length === 0 && running < limits.maxRunning) {
+    if (
+      !conversation.running &&
+      conversation.waiting.length === 0 &&
+      running < limits.maxRunning &&
+      turns.length === 0 &&
+      (fleet === undefined || fleet.tryRun())
+    ) {
       deps.track(start(conversation, ctx, next));
       return;
     }
@@ -143,6 +165,7 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
       deps.track(new Promise<void>((resolve) => (settle = resolve)));
       const item: Waiting = { ctx, next, release, settle, released: false, replay };
       conversation.waiting.push(item);
+      fleet?.waiting(1);
       if (replay) conversation.replays += 1;
       if (!conversation.running && conversation.waiting.length === 1) turns.push(conversation);
       if (released < limits.maxWaitingUpdates) giveSlotBack(item);
@@ -173,15 +196,19 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
         conversation.running = false;
         if (conversation.waiting.length > 0) turns.push(conversation);
         else conversations.delete(conversation.key);
-        pump();
+        pump(); // asks the fleet for a run before giving this one back: behind bots in line
+        fleet?.runEnded();
       });
   }
 
   /** Starts waiting updates, one per conversation in turn, while runs are free. */
   function pump(): void {
     while (turns.length > 0 && running < deps.limits().maxRunning) {
+      if (granted > 0) granted -= 1;
+      else if (fleet !== undefined && !fleet.tryRun()) break; // in the fleet's line: onGrant
       const conversation = turns.shift() as Conversation;
       const items = conversation.waiting.splice(0, together(conversation.waiting));
+      fleet?.waiting(-items.length);
       conversation.replays -= items.filter((item) => item.replay).length;
       conversation.told = false;
       for (const item of items) {
@@ -200,6 +227,10 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
       start(conversation, last.ctx, last.next).then(settle, settle);
     }
     while (held.length > 0 && released < deps.limits().maxWaitingUpdates) giveSlotBack(held.shift() as Waiting);
+    // Nothing (more) to start: runs granted are given back, to the next bot in the fleet's line.
+    const spare = granted;
+    granted = 0;
+    for (let i = 0; i < spare; i += 1) fleet?.runEnded();
   }
 
   /** How many of `waiting` (not empty) the next run takes. */
@@ -228,6 +259,7 @@ export function createConversationQueue(deps: ConversationQueueDeps): Conversati
     turns.length = 0;
     held.length = 0;
     released = 0;
+    fleet?.waiting(-dropped.length);
     if (dropped.length > 0) deps.onDropped(dropped);
   }
 

@@ -11,6 +11,7 @@ import type { LlmClient } from '../llm/llm-client.js';
 import type { Logger } from '../logger.js';
 import type { ConversationKey } from '../memory/keys.js';
 import type { StoredSummary, Turn } from '../memory/value-format.js';
+import type { FleetLane } from './fleet-limit.js';
 
 /** A conversation as the handlers need it before answering. */
 export interface MemoryState {
@@ -58,4 +59,6 @@ export interface HandlerDeps {
   readonly settled?: (update: Update) => void;
   /** Where updates, replies, model requests and errors are counted; none: not counted. */
   readonly metrics?: BotMetrics;
+  /** This bot's lane in the fleet-wide limit on runs and waiting updates; none: per bot only. */
+  readonly fleet?: FleetLane;
 }

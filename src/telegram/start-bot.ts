@@ -6,7 +6,7 @@
  * cut-off note) and, a little later, every Telegram call (api-setup.ts).
  */
 import { setMaxListeners } from 'node:events';
-import { Bot } from 'grammy';
+import { Bot, type Transformer } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { BotMetrics } from '../answer/metrics.js';
 import type { BotConfig } from '../config/types.js';
@@ -19,19 +19,23 @@ import {
 import type { Logger } from '../logger.js';
 import { installApiTransformers, type UpdateOffset } from './api-setup.js';
 import { drainWithin, trackUntilSettled } from './drain.js';
+import type { FleetLane, FleetLimit } from './fleet-limit.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { installHandlers } from './handlers.js';
 import { type BotLifecycleOptions, type BotRun, type BotState, supervise } from './supervisor.js';
 import { errorText } from './telegram-errors.js';
 
 /** What a running bot needs from the rest of the app. */
-export interface BotDeps extends Omit<HandlerDeps, 'config' | 'signal' | 'track'> {
+export interface BotDeps extends Omit<HandlerDeps, 'config' | 'signal' | 'track' | 'fleet'> {
   readonly logger: Logger;
   /** Called once when the bot stops for good on its own (token rejected). */
   readonly onRejected: (botId: string) => void;
   /** The update offset reached per token, kept by the fleet so a bot restarted by a reload
    * does not fetch again what its predecessor took. Default: this bot's own. */
   readonly updateOffsets?: Map<string, UpdateOffset>;
+  /** The limit on runs and waiting updates shared by every bot of the fleet (fleet-limit.ts):
+   * the bot joins it when started and leaves it when stopped. None: per-bot bounds only. */
+  readonly fleetLimit?: FleetLimit;
 }
 
 /** A started bot. */
@@ -56,7 +60,13 @@ export interface BotHandle {
 /** Starts `config`'s bot in the background and returns its handle at once. */
 export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycleOptions = {}): BotHandle {
   const self = createRun(initial, deps.logger.child({ bot: initial.id }), options, deps.metrics);
-  installUpdateHandling(self, deps);
+  const lane = deps.fleetLimit?.join();
+  try {
+    installUpdateHandling(self, deps, lane);
+  } catch (error) {
+    lane?.leave(); // a bot that cannot start takes no share of the fleet
+    throw error;
+  }
   trackUntilSettled(
     self.pending,
     supervise(self, deps.onRejected).catch((error: unknown) => {
@@ -77,7 +87,10 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
     },
     stop(deadlineMs) {
       if (!deadline.done) deadline.within(deadlineMs);
-      stopping ??= drainAndStop(self, deadline.signal).finally(() => deadline.finish());
+      stopping ??= drainAndStop(self, deadline.signal).finally(() => {
+        deadline.finish();
+        lane?.leave(); // gives back what the drain left counted (runs cut off, dropped updates)
+      });
       return stopping;
     },
   };
@@ -117,11 +130,12 @@ function createRun(config: BotConfig, log: Logger, options: BotLifecycleOptions,
 
 /** The API call stack, the drain's bookkeeping around every update, the handlers, and the
  * error boundary. */
-function installUpdateHandling(self: BotRun, deps: BotDeps): void {
+function installUpdateHandling(self: BotRun, deps: BotDeps, lane: FleetLane | undefined): void {
   const { bot, log } = self;
   const shutdown = { deadline: self.deadlineReached.signal, all: self.abortReplies.signal };
   const offset = offsetFor(self.config.token, deps.updateOffsets);
   installApiTransformers(bot, shutdown, offset);
+  if (lane !== undefined) bot.api.config.use(fetchWithinFleet(lane));
   bot.use(async (_ctx, next) => {
     const work = next();
     trackUntilSettled(self.inFlight, work);
@@ -136,7 +150,17 @@ function installUpdateHandling(self: BotRun, deps: BotDeps): void {
   const config = (): BotConfig => self.config;
   const isReplay = (update: object): boolean => offset.replayed?.has(update as never) === true;
   const settled = (update: Update): void => offset.settled?.(update);
-  installHandlers(bot, { ...deps, logger: log, config, signal: self.deadlineReached.signal, track, isReplay, settled });
+  const { fleetLimit: _fleet, ...handlerDeps } = deps;
+  installHandlers(bot, {
+    ...handlerDeps,
+    logger: log,
+    config,
+    signal: self.deadlineReached.signal,
+    track,
+    isReplay,
+    settled,
+    ...(lane !== undefined && { fleet: lane }),
+  });
   bot.catch((error) => {
     deps.metrics?.error(self.config.id, 'unexpected');
     // One bad update never disturbs the others: log it with its update id and carry on.
@@ -145,6 +169,19 @@ function installUpdateHandling(self: BotRun, deps: BotDeps): void {
       'unexpected error while handling an update',
     );
   });
+}
+
+/** A transformer (outermost) that holds a getUpdates back while the fleet has its waiting
+ * updates, and asks for no more than this bot's share of the fleet's room: overload waits at
+ * Telegram, and a runner never fetches 100 updates it cannot start (fleet-limit.ts). The
+ * runner's stop aborts the wait with the poll. */
+function fetchWithinFleet(lane: FleetLane): Transformer {
+  return async (prev, method, payload, signal) => {
+    if (method !== 'getUpdates') return prev(method, payload, signal);
+    const room = await lane.fetchRoom(signal as unknown as AbortSignal | undefined);
+    const asked = (payload as { limit?: number }).limit ?? 100;
+    return prev(method, { ...payload, limit: Math.max(1, Math.min(asked, room)) }, signal);
+  };
 }
 
 /** The offset kept for `token` in `offsets` (created there on first use). */
