@@ -2,7 +2,7 @@
  * `npm run bench`: runs the selected scenarios (all by default), prints the results table and
  * writes it with the raw figures to bench/results/. See lib/options.ts for the flags.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, release } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -73,6 +73,17 @@ async function runScenarios(ctx: ScenarioContext): Promise<ScenarioResult[]> {
   return results.sort((a, b) => a.id - b.id);
 }
 
+/** bench/results/missed-goals.md: by how much each goal of a full run is missed and what the
+ * profile shows, written by hand after that run (a run cannot profile itself without slowing
+ * down what it measures). Added to latest.md, dated, so the two are read together. */
+const ANALYSIS_FILE = 'missed-goals.md';
+
+function analysis(options: BenchOptions): string[] {
+  const path = join(RESULTS_DIR, ANALYSIS_FILE);
+  if (options.resultName !== 'latest' || !existsSync(path)) return [];
+  return ['', readFileSync(path, 'utf8').trimEnd()];
+}
+
 function render(options: BenchOptions, results: readonly ScenarioResult[], head: string, chartFiles: string[]): string {
   const rows = results.flatMap((r) => r.rows);
   const missed = rows.filter((r) => r.met === false);
@@ -90,6 +101,7 @@ function render(options: BenchOptions, results: readonly ScenarioResult[], head:
     '## Notes',
     '',
     ...results.flatMap((r) => r.notes.map((n) => `- ${n}`)),
+    ...analysis(options),
     ...(chartFiles.length > 0 ? ['', '## Charts', '', ...chartFiles] : []),
     ...(results.some((r) => r.profiles.length > 0)
       ? [
