@@ -39,6 +39,7 @@ describe('botfleet CLI', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain('config/bots.yaml: valid. 1 bot to run, 1 disabled.');
     expect(result.stdout).toContain('storage    redis://user:****@127.0.0.1:6379/3  (namespace "botfleet")');
+    expect(result.stdout).toContain('server     off (set server.port for /healthz, /readyz and /metrics)');
     expect(result.stdout).toContain('token    7777777:****');
     expect(result.stdout).toContain('window   5 turns, 8000 tokens');
     expect(result.stdout).toContain('disabled   beta');

@@ -10,6 +10,7 @@ export function formatFleetSummary(fleet: FleetConfig): string {
     `${fleet.file}: valid. ${plural(enabled, 'bot')} to run${disabled > 0 ? `, ${disabled} disabled` : ''}.`,
     '',
     `storage    ${maskUrl(fleet.storage.url)}  (namespace "${fleet.storage.namespace}")`,
+    `server     ${serverOf(fleet)}`,
   ];
   const providers = [...fleet.providers.values()];
   const nameWidth = Math.max(...providers.map((provider) => provider.name.length), 1);
@@ -24,6 +25,15 @@ export function formatFleetSummary(fleet: FleetConfig): string {
   for (const bot of fleet.bots) lines.push(...describeBot(bot));
   if (disabled > 0) lines.push('', `disabled   ${fleet.disabledBotIds.join(', ')}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Where the operators' server listens, or that there is none. */
+function serverOf(fleet: FleetConfig): string {
+  const server = fleet.server;
+  if (server === undefined) return 'off (set server.port for /healthz, /readyz and /metrics)';
+  const port = server.port === 0 ? 'a free port (logged at start)' : String(server.port);
+  const where = server.port === 0 ? `${server.host}, ${port}` : `http://${server.host}:${port}`;
+  return `${where}: /healthz, /readyz, /metrics`;
 }
 
 function describeBot(bot: BotConfig): string[] {

@@ -109,4 +109,13 @@ describe('window.summary', () => {
       load(['bots:', '  a: { token: "1:a", window: { maxTokens: 1000, summary: { maxTokens: 500 } } }']),
     ).resolves.toBeDefined();
   });
+
+  it("check names where the operators' server listens", async () => {
+    const on = await load(['server: { port: 9464 }', 'bots:', '  a: { token: "1:a" }']);
+    expect(formatFleetSummary(on)).toContain('server     http://127.0.0.1:9464: /healthz, /readyz, /metrics\n');
+    const free = await load(['server: { port: 0, host: 0.0.0.0 }', 'bots:', '  a: { token: "1:a" }']);
+    expect(formatFleetSummary(free)).toContain(
+      'server     0.0.0.0, a free port (logged at start): /healthz, /readyz, /metrics\n',
+    );
+  });
 });
