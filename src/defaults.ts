@@ -75,8 +75,9 @@ export const STORE_LOCK_STALE_MS = 30_000;
 export const LEASE_TTL_MS = 6_000;
 /** A replica journals the updates it fetches in Redis for this long (after the last batch)… */
 export const JOURNAL_TTL_MS = 120_000;
-/** …keeping the newest this many per bot: what a new holder replays after a crash. */
-export const JOURNAL_MAX_UPDATES = 100;
+/** …at most this many per bot (the newest): a safety bound, as the journal holds only updates
+ * not yet handled (each write removes the handled ones), which the fleet limit keeps far fewer. */
+export const JOURNAL_MAX_UPDATES = 1_000;
 /** How often a replica renews each lease it holds. */
 export const LEASE_RENEW_MS = 2_000;
 /** How often a replica renews what is due, announces itself, and rebalances. */

@@ -3,16 +3,20 @@
  * (memory/leases.ts keeps it in Redis, memory/update-journal.ts in a SQLite or memory:// store):
  *   - its update offset: when a getUpdates returns updates (the transformer raises `next`), the
  *     offset that request was sent with, i.e. what Telegram has confirmed;
- *   - its journal: every update fetched lately. A replica killed mid-reply had its next poll
- *     confirm updates it never answered; the new holder replays the journal before its first
- *     batch (polling from past it), and the answered marks skip what was answered. An update
- *     is thus never lost, and answered twice only if the killed replica delivered the reply but
- *     died before recording it.
- * The journal is never deleted, only left to expire (JOURNAL_TTL_MS after the last batch): even a
- * clean hand-over may have dropped queued updates at its drain deadline. It holds the newest
- * JOURNAL_MAX_UPDATES (no more than a conversation's answered marks remember, ANSWERED_LIMIT, so
- * a replay never answers again what the marks forgot); a holder killed with more fetched but
- * unanswered updates than that, or restarted after the journal expired, loses the oldest.
+ *   - its journal: the updates fetched and not yet handled. A replica killed mid-reply had its
+ *     next poll confirm updates it never answered; the new holder replays the journal before its
+ *     first batch (polling from past it), and the answered marks skip what was answered. An
+ *     update is thus never lost, and answered twice only if the killed replica delivered the
+ *     reply but died before recording it.
+ * Each batch is journaled before the bot sees it, and each write removes the updates the bot
+ * settled since the last (also on an empty poll), so the journal holds about what is held in
+ * memory: the fleet limit bounds that far below JOURNAL_MAX_UPDATES, a safety bound (the oldest
+ * go past it). An answered update leaves at the first write after it (a new holder's first write
+ * removes what the marks say was answered), long before its conversation's marks (ANSWERED_LIMIT)
+ * can forget it. The journal is never deleted, only left to expire (JOURNAL_TTL_MS after the
+ * last write): even a clean hand-over may have dropped queued updates at its drain deadline; a
+ * holder restarted after it expired replays nothing. A failed journal write is logged and the
+ * batch handled anyway (answering during a storage outage matters more): a kill then may lose it.
  */
 import type { BotConfig } from './config/types.js';
 import { JOURNAL_MAX_UPDATES, JOURNAL_TTL_MS } from './defaults.js';
@@ -103,14 +107,27 @@ export function carryOn(
 ): void {
   const { journal, logger } = deps;
   const telegramId = telegramIdOf(bot.token);
-  let next = Math.max(deps.offsets.get(bot.token)?.next ?? 0, stored);
-  let pending = replays;
-  const handled = new Set(settled);
+  const previous = deps.offsets.get(bot.token);
+  let next = Math.max(previous?.next ?? 0, stored);
+  // Restarted by a reload (same bot, same token): what was not handed over yet, and what was
+  // settled but not yet written, carry on.
+  const carried = previous?.carried?.botId === bot.id ? previous.carried : undefined;
+  let pending = [...replays, ...(carried?.takePending() ?? [])];
+  const handled = new Set([...(carried?.handled ?? []), ...settled]);
   const warn = (what: string) => (error: unknown) => {
     // Handled: the next batch writes again; a new holder at worst meets answered marks.
     logger.warn({ bot: bot.id, err: errorMessage(error) }, `could not store the ${what}`);
   };
   deps.offsets.set(bot.token, {
+    carried: {
+      botId: bot.id,
+      handled,
+      takePending() {
+        const out = pending;
+        pending = [];
+        return out;
+      },
+    },
     get next() {
       return next;
     },
@@ -122,6 +139,7 @@ export function carryOn(
     },
     // Awaited before the batch reaches the bot (keepUpdateOffset): the next poll confirms it.
     fetched(updates) {
+      if (updates.length === 0 && handled.size === 0) return;
       // update_id first (as Telegram sends it, though not every sender does): journal writes
       // find an entry's id by its text (journaledUpdateId, and the Redis script alike).
       const texts = updates.map(({ update_id: id, ...rest }) => JSON.stringify({ update_id: id, ...rest }));

@@ -17,7 +17,7 @@ import { createLogger } from '../src/logger.js';
 import { openLeases } from '../src/memory/leases.js';
 import { openStoreWithKeyv } from '../src/memory/open-store.js';
 import type { UpdateJournal } from '../src/memory/update-journal.js';
-import { takeOver } from '../src/replica-handover.js';
+import { carryOn, takeOver } from '../src/replica-handover.js';
 import { keepUpdateOffset, type UpdateOffset } from '../src/telegram/api-setup.js';
 import { captureLog } from './support/capture-log.js';
 import { createFleetHarness, type FleetHarness, transcript } from './support/fleet-harness.js';
@@ -100,6 +100,52 @@ describe.each(['sqlite', 'redis'] as const)('the update journal (%s)', (kind) =>
       // What the last write left: the replays and the newest batch, nothing answered before it.
       expect(kept).toEqual([98, 99, 100, ...range(181, 220)]);
       expect(kept.length).toBeLessThanOrEqual(JOURNAL_MAX_UPDATES);
+    });
+  });
+
+  it("keeps every replay when a restart's first batch is a full one (the journal bounds what is still to handle)", async () => {
+    await withJournal(kind, async (journal) => {
+      // A killed holder left 100 journaled updates: 1..40 answered, 41..100 not.
+      await journal.journal('b', TELEGRAM_ID, range(1, 100).map(journaled), 60_000, 100);
+      const offsets = new Map<string, UpdateOffset>();
+      const bot = { id: 'b', token: TOKEN } as BotConfig;
+      const logger = createLogger({ level: 'error', destination: new PassThrough() });
+      await takeOver(bot, {
+        journal,
+        offsets,
+        logger,
+        answered: async (_bot, updates) => new Set(updates.map((u) => u.update_id).filter((id) => id <= 40)),
+      });
+      const offset = offsets.get(TOKEN) as UpdateOffset;
+      // The downtime piled up 100 new updates: the first poll returns them all.
+      const batch = range(101, 200).map(update);
+      const prev = async () => ({ ok: true as const, result: batch });
+      // biome-ignore lint/suspicious/noExplicitAny: grammY's Transformer types are generic over every method.
+      await keepUpdateOffset(offset)(prev as any, 'getUpdates', { offset: offset.next } as any);
+      expect(idsOf(await journal.readJournal('b', TELEGRAM_ID))).toEqual(range(41, 200));
+    });
+  });
+
+  it('lets go of what was handled on an empty poll too, and across a reload restart of the bot', async () => {
+    await withJournal(kind, async (journal) => {
+      const offsets = new Map<string, UpdateOffset>();
+      const bot = { id: 'b', token: TOKEN } as BotConfig;
+      const logger = createLogger({ level: 'error', destination: new PassThrough() });
+      const deps = { journal, offsets, logger };
+      await takeOver(bot, deps);
+      const poll = async (ids: number[]) => {
+        const prev = async () => ({ ok: true as const, result: ids.map(update) });
+        const offset = offsets.get(TOKEN) as UpdateOffset;
+        // biome-ignore lint/suspicious/noExplicitAny: grammY's Transformer types are generic over every method.
+        await keepUpdateOffset(offset)(prev as any, 'getUpdates', { offset: offset.next } as any);
+      };
+      await poll([1, 2, 3]);
+      offsets.get(TOKEN)?.settled?.(update(1));
+      // A reload restarts the bot: a new entry for the same bot and token, carrying on.
+      carryOn(bot, 0, [], deps);
+      offsets.get(TOKEN)?.settled?.(update(2));
+      await poll([]);
+      expect(idsOf(await journal.readJournal('b', TELEGRAM_ID))).toEqual([3]);
     });
   });
 

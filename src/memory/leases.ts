@@ -96,7 +96,7 @@ if any then
   redis.call('DEL', KEYS[1])
   if #keep > 0 then redis.call('RPUSH', KEYS[1], unpack(keep)) end
 end
-redis.call('RPUSH', KEYS[1], unpack(ARGV, 4))
+if #ARGV >= 4 then redis.call('RPUSH', KEYS[1], unpack(ARGV, 4)) end
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 0`;
@@ -198,7 +198,7 @@ export async function openLeases(options: LeaseStoreOptions): Promise<LeaseStore
       await eval_(RAISE, [offsetKey(namespace, botId, telegramId)], [String(next)]);
     },
     async journal(botId, telegramId, updates, ttlMs, max, settled = []) {
-      if (updates.length === 0) return;
+      if (updates.length === 0 && settled.length === 0) return;
       const args = [String(ttlMs), String(max), settled.join(','), ...updates];
       await eval_(JOURNAL, [journalKey(namespace, botId, telegramId)], args);
     },

@@ -88,7 +88,7 @@ export function createKeyvUpdateJournal(deps: KeyvUpdateJournalDeps): DrainableU
       });
     },
     async journal(botId, telegramId, updates, ttlMs, max, settled = []) {
-      if (updates.length === 0) return;
+      if (updates.length === 0 && settled.length === 0) return;
       const key = journalKey(namespace, botId, telegramId);
       const done = new Set(settled);
       await guard('journal', key, async () => {

@@ -45,18 +45,21 @@ export interface ShutdownSignals {
  * before the next batch (the answered marks skip those it answered). */
 export interface UpdateOffset {
   next: number;
-  /** Journals a batch. The batch reaches the bot only once this settles: the runner's next
-   * getUpdates confirms it to Telegram, so a batch not yet journaled then would be lost to a
-   * kill -9. Must not reject (a failed write is the hook's to report), and should be bounded
-   * (the store's deadline). */
+  /** Journals a batch (an empty one too: see `settled`). The batch reaches the bot only once
+   * this settles: the runner's next getUpdates confirms it to Telegram, so a batch not yet
+   * journaled then would be lost to a kill -9. Must not reject (a failed write is the hook's to
+   * report), and should be bounded (the store's deadline). */
   fetched?(updates: readonly Update[]): Promise<void> | void;
-  /** The bot is done with `update` (its run ended: answered, refused, failed and told): it
-   * needs no replay, and leaves the journal with its next write. Not called for an update that
-   * never ran (dropped at the shutdown deadline, or turned away as busy). */
+  /** The bot is done with `update` (its run ended: answered, refused, failed; or it was turned
+   * away as busy and told): it needs no replay, and leaves the journal with its next write. Not
+   * called for an update dropped or cut off at the shutdown deadline. */
   settled?(update: Update): void;
   replay?(): Update[];
   /** Gives back what `replay` handed over when the poll carrying it failed. */
   replayLater?(updates: Update[]): void;
+  /** What carryOn (replica-handover.ts) takes over when a reload replaces this entry for the
+   * same bot: the replays not handed over yet, and the handled ids not yet written. */
+  readonly carried?: { readonly botId: string; readonly handled: Set<number>; takePending(): Update[] };
   /** The updates `replay` handed over, as handed to the bot (filled by keepUpdateOffset): the
    * conversation queue lets them wait past its bound (see conversation-queue.ts). */
   replayed?: WeakSet<Update>;
@@ -130,10 +133,9 @@ export function keepUpdateOffset(offset: UpdateOffset = { next: 0 }): Transforme
     // grammY's generic response type does not narrow on `ok`: getUpdates answers updates.
     const fetched = (response as unknown as { result: Update[] }).result;
     const newest = fetched.at(-1);
-    if (newest !== undefined) {
-      await offset.fetched?.(fetched);
-      offset.next = Math.max(offset.next, newest.update_id + 1);
-    }
+    // Also for an empty batch: the journal then only lets go of the updates handled meanwhile.
+    await offset.fetched?.(fetched);
+    if (newest !== undefined) offset.next = Math.max(offset.next, newest.update_id + 1);
     const updates = replayedIds.size === 0 ? fetched : fetched.filter((u) => !replayedIds.delete(u.update_id));
     if (replays.length === 0)
       return updates === fetched ? response : ({ ...response, result: updates } as typeof response);

@@ -82,10 +82,13 @@ async function onFull(ctx: Context, first: boolean, deps: HandlerDeps, replyTo: 
       ? "conversation's waiting list is full: message not read; the user was told (replies.busy)"
       : "conversation's waiting list is full: message not read (the user was already told)",
   );
-  // Handled (not read, by design): it leaves the journal of fetched updates, never replayed.
-  deps.settled?.(ctx.update);
-  const config = deps.config();
-  if (!first || ctx.message === undefined || !(await replyTo(ctx, config.replies.busy, log))) return;
-  const conversation = conversationOf(config.id, ctx.message, config.groups.memory);
-  await recordAnswered(deps.memory, conversation, ctx.update.update_id, log);
+  try {
+    const config = deps.config();
+    if (!first || ctx.message === undefined || !(await replyTo(ctx, config.replies.busy, log))) return;
+    const conversation = conversationOf(config.id, ctx.message, config.groups.memory);
+    await recordAnswered(deps.memory, conversation, ctx.update.update_id, log);
+  } finally {
+    // Handled (not read, by design, the user told): it leaves the journal, never replayed.
+    deps.settled?.(ctx.update);
+  }
 }

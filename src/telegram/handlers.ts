@@ -30,9 +30,14 @@ export function installHandlers(bot: Bot, deps: HandlerDeps): void {
   const order = conversationOrder(bot, deps, (ctx, text, log) => send(ctx, text, log, true));
   bot.use(order.middleware);
   // Runs inside each run the queue starts: once it ends, the updates it answered need no replay.
+  // A run that threw is settled too: the error handler told the user and logged it, and a
+  // replay would throw again.
   bot.use(async (ctx, next) => {
-    await next();
-    if (!deps.signal.aborted) for (const done of order.joinedWith(ctx)) deps.settled?.(done.update);
+    try {
+      await next();
+    } finally {
+      if (!deps.signal.aborted) for (const done of order.joinedWith(ctx)) deps.settled?.(done.update);
+    }
   });
   const albums = createAlbumMemory();
   bot.on('message', (ctx) => handleMessages(order.joinedWith(ctx), deps, budget, albums));
