@@ -65,8 +65,9 @@ export async function lockSqliteStore(sqlitePath: string, pid: number): Promise<
   throw new StoreInUseError(sqlitePath, holder ?? { pid: 0, host: 'unknown', started: 'unknown' });
 }
 
-/** How long a start keeps trying while other processes take over a stale lock. */
-const TAKEOVER_PATIENCE_MS = 5_000;
+/** How long a start keeps trying while other processes take over a stale lock: longer than a
+ * takeover file takes to go stale, so a crash mid-takeover never blocks the next start. */
+const TAKEOVER_PATIENCE_MS = 15_000;
 
 /** A takeover file older than this was left by a process that crashed while taking over (it
  * holds one for a few file operations). */
@@ -75,15 +76,31 @@ const TAKEOVER_STALE_MS = 10_000;
 /** Creates `path` holding `me`, whole, unless it exists (then false). */
 async function createExclusive(path: string, me: LockHolder): Promise<boolean> {
   const temp = `${path}.new-${me.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  await writeFile(temp, `${JSON.stringify(me)}\n`, { flag: 'wx' });
+  const text = `${JSON.stringify(me)}\n`;
+  await writeFile(temp, text, { flag: 'wx' });
   try {
     await link(temp, path);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // A filesystem without hard links (some network or FUSE mounts): an exclusive create, whose
+    // content a reader may find empty for a moment (then judged unreadable, so stale).
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS' || code === 'EXDEV')
+      return createExclusiveWithoutLink(path, text);
     throw error;
   } finally {
     await rm(temp, { force: true });
+  }
+}
+
+async function createExclusiveWithoutLink(path: string, text: string): Promise<boolean> {
+  try {
+    await writeFile(path, text, { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
   }
 }
 
