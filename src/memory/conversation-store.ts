@@ -254,6 +254,10 @@ function createUpdater(
           const text = encodeValue(value.turns, value.answered, value.summary);
           await call(operation, storageKey, () => keyv.set(storageKey, text));
         }
+      } catch (error) {
+        // A failed or late write may still land after a later read: never reuse one meanwhile.
+        recent.distrust(storageKey);
+        throw error;
       } finally {
         // Written, failed or late: the next operation reads (another store's read meanwhile may
         // predate this write).

@@ -49,6 +49,10 @@ export interface RecentReads<T> {
   /** Removes the key's entry (after a write: whatever another store was reading meanwhile
    * may predate it). */
   forget(storageKey: string): void;
+  /** After a write that failed or was late: it may still land (a timed-out call is not
+   * cancelled), after a later read, so no read of this key is remembered for
+   * RECENT_READ_MAX_AGE_MS (each update reads for itself, as without this memory). */
+  distrust(storageKey: string): void;
 }
 
 interface Entry {
@@ -60,6 +64,8 @@ interface Entry {
 // Keyed by the Keyv object (weakly: gone with it), so the stores sharing one backend connection
 // share what they read; not a singleton of state shared by unrelated stores.
 const byKeyv = new WeakMap<object, Map<string, Entry>>();
+/** Per Keyv: keys whose reads are not remembered until the time given (performance.now()). */
+const distrustedByKeyv = new WeakMap<object, Map<string, number>>();
 
 /** How long a read may stand in for an update's get on `backend`, in ms (see the file comment). */
 export function reuseReadMsFor(backend: StoreBackend): number {
@@ -75,6 +81,19 @@ export function recentReadsOf<T>(keyv: object, reuseMs: number, keep: (state: T)
     byKeyv.set(keyv, entries);
   }
   const map = entries;
+  let distrusted = distrustedByKeyv.get(keyv);
+  if (distrusted === undefined) {
+    distrusted = new Map();
+    distrustedByKeyv.set(keyv, distrusted);
+  }
+  const untrusted = distrusted;
+  const trusted = (storageKey: string, at: number): boolean => {
+    const until = untrusted.get(storageKey);
+    if (until === undefined) return true;
+    if (at < until) return false;
+    untrusted.delete(storageKey);
+    return true;
+  };
   const maxAgeMs = Math.min(reuseMs, RECENT_READ_MAX_AGE_MS);
   return {
     async reading(storageKey, read) {
@@ -93,8 +112,13 @@ export function recentReadsOf<T>(keyv: object, reuseMs: number, keep: (state: T)
         if (map.get(storageKey) === entry) map.delete(storageKey);
         throw error;
       }
-      // Replaced or dropped meanwhile (another operation, or the bound): not remembered.
+      // Replaced or dropped meanwhile (another operation, or the bound), or a late write of the
+      // key may still land: not remembered.
       if (map.get(storageKey) !== entry) return state;
+      if (!trusted(storageKey, performance.now())) {
+        map.delete(storageKey);
+        return state;
+      }
       if (keep(state)) entry.state = state;
       else map.delete(storageKey);
       return state;
@@ -107,6 +131,17 @@ export function recentReadsOf<T>(keyv: object, reuseMs: number, keep: (state: T)
     },
     forget(storageKey) {
       map.delete(storageKey);
+    },
+    distrust(storageKey) {
+      map.delete(storageKey);
+      const at = performance.now();
+      // Oldest first: drop the expired, and beyond the bound the oldest (bounded like the reads).
+      for (const [key, until] of untrusted) {
+        if (untrusted.size < RECENT_READS_LIMIT && until > at) break;
+        untrusted.delete(key);
+      }
+      untrusted.delete(storageKey);
+      untrusted.set(storageKey, at + RECENT_READ_MAX_AGE_MS);
     },
   };
 }

@@ -15,17 +15,20 @@ import { type StoreFixture, type StorePlace, turn } from './store-contract.js';
 
 const CHAT: ConversationKey = { botId: 'helper', chatId: 616161 };
 
-/** The backend's Keyv, every call counted; `failGets` makes the next gets reject. */
+/** The backend's Keyv, every call counted; `failGets` makes the next gets reject, `failSets`
+ * the next sets (after they reached the backend: a timed-out write that landed anyway). */
 interface Counting {
   readonly keyv: KeyvConversationStoreDeps['keyv'];
   readonly calls: { get: number; set: number; delete: number };
   failGets: number;
+  failSets: number;
 }
 
 function counting(keyv: KeyvConversationStoreDeps['keyv']): Counting {
   const counted: Counting = {
     calls: { get: 0, set: 0, delete: 0 },
     failGets: 0,
+    failSets: 0,
     keyv: {
       get(key) {
         counted.calls.get++;
@@ -35,9 +38,14 @@ function counting(keyv: KeyvConversationStoreDeps['keyv']): Counting {
         }
         return keyv.get(key);
       },
-      set(key, value) {
+      async set(key, value) {
         counted.calls.set++;
-        return keyv.set(key, value);
+        const done = await keyv.set(key, value);
+        if (counted.failSets > 0) {
+          counted.failSets--;
+          throw new Error('set failed (test)');
+        }
+        return done;
       },
       delete(key) {
         counted.calls.delete++;
@@ -170,6 +178,15 @@ export function runRoundTripContract(fixture: StoreFixture): void {
       await eager.append(CHAT, turn(9), { maxTurns: 10 });
       expect(counted.calls).toEqual({ get: 2, set: 1, delete: 0 });
       await eager.drain();
+    });
+
+    it('reads again for itself for a while after a write that failed (it may land after a later read)', async () => {
+      counted.failSets = 1;
+      await expect(store.append(CHAT, turn(3), { maxTurns: 10 })).rejects.toThrow();
+      reset();
+      await store.read(CHAT);
+      await store.append(CHAT, turn(4), { maxTurns: 10 });
+      expect(counted.calls).toMatchObject({ get: 2, set: 1 });
     });
 
     it('remembers a bounded number of reads: past RECENT_READS_LIMIT the oldest is read again', async () => {
