@@ -69,12 +69,18 @@ export function startBot(initial: BotConfig, deps: BotDeps, options: BotLifecycl
   }
   trackUntilSettled(
     self.pending,
-    supervise(self, deps.onRejected).catch((error: unknown) => {
-      // A bug, not a Telegram fault (those are retried or end in `rejected`): say so, loudly.
-      self.state = 'stopped';
-      self.log.error({ err: errorText(error) }, 'the bot supervisor failed; this bot is stopped');
-      self.markReady();
-    }),
+    supervise(self, deps.onRejected)
+      .catch((error: unknown) => {
+        // A bug, not a Telegram fault (those are retried or end in `rejected`): say so, loudly.
+        self.state = 'stopped';
+        self.log.error({ err: errorText(error) }, 'the bot supervisor failed; this bot is stopped');
+        self.markReady();
+      })
+      .finally(() => {
+        // Stopped on its own (token rejected, supervisor failure): it takes no share of the fleet
+        // any more. A stop() leaves once its drain is over instead.
+        if (stopping === undefined) lane?.leave();
+      }),
   );
   let stopping: Promise<void> | undefined;
   const deadline = shutdownDeadline();

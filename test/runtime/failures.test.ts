@@ -90,6 +90,24 @@ describe('failures', () => {
     expect(noneLeft).toBe(false);
   });
 
+  it('gives the fleet limit back when a bot stops on its own: the bot left polls for the whole share', async () => {
+    await h.writeConfig(
+      [
+        { id: 'main', token: TOKEN },
+        { id: 'revoked', token: OTHER, known: false },
+      ],
+      { storageUrl: 'memory://' },
+    );
+    const { fleet } = await h.start({ fleetLimits: { maxRunning: 4, maxWaiting: 4 } });
+    expect(fleet.bots.get('revoked')?.state()).toBe('rejected');
+    // The next poll of the bot left asks for all of the fleet's 4 waiting places, not half.
+    const since = h.telegram.nextSeq();
+    h.telegram.sendText(TOKEN, { chatId: 1, userId: 1, text: 'wake up' });
+    await h.telegram.waitForSent(1, { token: TOKEN });
+    const poll = await h.telegram.waitForCall((call) => call.method === 'getUpdates', { since });
+    expect(Number(poll.params.limit)).toBe(4);
+  });
+
   it('reports when no bot is left', async () => {
     await h.writeConfig([{ id: 'revoked', token: OTHER, known: false }], { storageUrl: 'memory://' });
     const { fleet } = await h.start();
