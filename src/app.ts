@@ -7,6 +7,8 @@
  * for this process (memory/store-lock.ts).
  */
 
+// First: grammY, imported below, then loads no node-fetch (see the file).
+import './telegram/grammy-fetch.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type AppliedReload, createReloadApplier } from './apply-reload.js';

@@ -5,8 +5,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { lightFetch } from '../../src/llm/light-fetch.js';
+import { lightFetch, lightFetchBuffered } from '../../src/llm/light-fetch.js';
 
 describe('lightFetch', () => {
   let server: Server | undefined;
@@ -50,5 +51,27 @@ describe('lightFetch', () => {
     const response = await lightFetch(url, { method: 'POST', body: '{}' });
     expect(response.status).toBe(429);
     expect(await response.json()).toEqual({ error: { message: 'slow down' } });
+  });
+
+  it('sends a Node stream body (grammY uploads) and answers without Response (lightFetchBuffered)', async () => {
+    let received = '';
+    server = createServer((req, res) => {
+      req.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+      req.once('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: true, result: received.length }));
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bot1:x/sendDocument`;
+    const response = await lightFetchBuffered(url, {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=x' },
+      body: Readable.from(['part one, ', 'part two']) as unknown as NonNullable<RequestInit['body']>,
+    });
+    expect(response).not.toBeInstanceOf(Response);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, result: 18 });
+    expect(received).toBe('part one, part two');
   });
 });
