@@ -38,7 +38,13 @@ const requireFromGrammy = createRequire(createRequire(import.meta.url).resolve('
 /** Puts `exports` in the CommonJS cache as the module grammY resolves `name` to, unless that
  * module is loaded already. */
 function provide(name: string, exports: object): boolean {
-  const path = requireFromGrammy.resolve(name);
+  let path: string;
+  try {
+    path = requireFromGrammy.resolve(name);
+  } catch {
+    // Handled: a grammY that no longer depends on it loads nothing to replace.
+    return false;
+  }
   const cache = (Module as unknown as { _cache: Record<string, unknown> })._cache;
   if (cache[path] !== undefined) return false;
   const module = new Module(path);
