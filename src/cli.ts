@@ -147,9 +147,13 @@ async function runFleet(
   options: { file: string; watch: boolean; level: LogLevel },
 ): Promise<number> {
   const logger = createLogger({ level: options.level, pretty: io.isTTY });
-  await import('./telegram/grammy-fetch.js'); // before anything imports grammY: see that file
-  const [{ startFleet }, { enablesNoBot, startReloader }, { handleReloadSignal, handleShutdownSignals }] =
-    await Promise.all([import('./app.js'), import('./reload.js'), import('./shutdown.js')]);
+  // app.js first: its first import puts grammY's light fetch in place before anything loads
+  // grammY (telegram/grammy-fetch.ts).
+  const { startFleet } = await import('./app.js');
+  const [{ enablesNoBot, startReloader }, { handleReloadSignal, handleShutdownSignals }] = await Promise.all([
+    import('./reload.js'),
+    import('./shutdown.js'),
+  ]);
   if (config.bots.length === 0) throw new UsageError(enablesNoBot(config.file));
   const fleet = await startFleet(config, logger);
   const reloader = startReloader({ file: options.file, cwd: io.cwd, env: io.env, fleet, logger, watch: options.watch });
@@ -202,8 +206,7 @@ interface CommandLine {
 
 /** `check --online`: getMe per token and a storage round trip; exit 1 if any fails. */
 async function checkOnline(fleet: FleetConfig, io: CliIo): Promise<number> {
-  await import('./telegram/grammy-fetch.js'); // before anything imports grammY: see that file
-  const { checkFleetOnline } = await import('./app.js');
+  const { checkFleetOnline } = await import('./app.js'); // first: see runFleet
   const results = await checkFleetOnline(fleet, createLogger({ level: 'silent' }));
   const width = Math.max(...results.map((result) => result.subject.length));
   io.stdout(
