@@ -31,6 +31,16 @@ describe('window.summary', () => {
     return loadConfig({ file: 'bots.yaml', cwd: dir, env: {} });
   };
 
+  /** The problems `lines` are refused with, as LINE:COL PATH: MESSAGE. */
+  const problemsOf = async (lines: readonly string[]): Promise<string[]> => {
+    const error = await load(lines).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
+  };
+
   it('is off by default and takes the bot provider, model and the built-in prompt when on', async () => {
     const fleet = await load([
       'bots:',
@@ -65,7 +75,7 @@ describe('window.summary', () => {
   });
 
   it('reports an undeclared summary provider at its value, and a missing maxTokens', async () => {
-    const error = await load([
+    const problems = await problemsOf([
       '  window: { summary: { maxTokens: 400, provider: nope } }',
       'bots:',
       '  a:',
@@ -73,12 +83,7 @@ describe('window.summary', () => {
       '    window:',
       '      summary: { maxTokens: 100, provider: olama }',
       '  b: { token: "2:b", window: { summary: { model: x } } }',
-    ]).then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-    expect(error).toBeInstanceOf(ConfigError);
-    const problems = (error as ConfigError).problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
+    ]);
     expect(problems).toEqual([
       '8:50 defaults.window.summary.provider: unknown provider "nope"; declared providers: main, cheap',
       '13:44 bots.a.window.summary.provider: unknown provider "olama"; declared providers: main, cheap',
@@ -87,19 +92,14 @@ describe('window.summary', () => {
   });
 
   it('reports a summary bigger than half the window, where its size is written, once', async () => {
-    const error = await load([
+    const problems = await problemsOf([
       '  window: { summary: { maxTokens: 3000 } }',
       'bots:',
       '  fits: { token: "1:a", window: { maxTokens: 6000 } }',
       '  small: { token: "2:b", window: { maxTokens: 4000 } }',
       '  alsoSmall: { token: "3:c", window: { maxTokens: 2000 } }',
       '  own: { token: "4:d", window: { summary: { maxTokens: 5000 } } }',
-    ]).then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-    expect(error).toBeInstanceOf(ConfigError);
-    const problems = (error as ConfigError).problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
+    ]);
     expect(problems).toEqual([
       '8:35 defaults.window.summary.maxTokens: a summary of up to 3000 tokens leaves too little of window.maxTokens (4000, bot small) for the conversation; make it at most half of window.maxTokens (2000), or raise window.maxTokens',
       '13:56 bots.own.window.summary.maxTokens: a summary of up to 5000 tokens leaves too little of window.maxTokens (8000) for the conversation; make it at most half of window.maxTokens (4000), or raise window.maxTokens',
