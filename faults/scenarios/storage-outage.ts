@@ -202,7 +202,8 @@ async function runOutage(ctx: Context, outage: Outage): Promise<ScenarioResult> 
     await fleet.stop();
     await fakes.stop();
     await outage.cleanup?.(dir);
-    await rm(dir, { recursive: true, force: true });
+    if (process.env.FAULTS_KEEP === undefined) await rm(dir, { recursive: true, force: true });
+    else ctx.progress(`kept ${dir}`);
   }
 }
 
