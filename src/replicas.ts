@@ -2,7 +2,8 @@
  * Replicas on one Redis share the fleet: each enabled bot is polled by the one replica holding
  * its lease (memory/leases.ts). Every LEASE_TICK_MS a replica
  *   1. renews (each every LEASE_RENEW_MS) the leases it holds in one round trip; a lease found taken, or not renewed for
- *      LEASE_SAFE_MS (well inside LEASE_TTL_MS), is lost: its bot stops polling at once;
+ *      LEASE_SAFE_MS (well inside LEASE_TTL_MS), is lost: its bot stops polling at once (unless
+ *      this replica was the only one: then Redis being down stops nobody, see `alone`);
  *   2. announces itself in the replica list and reads the live replicas;
  *   3. computes its fair share, ceil(bots / live replicas): over it, it drains some bots, THEN
  *      releases their leases; under it, it takes free leases (SET NX: never two holders).
@@ -72,6 +73,8 @@ export interface Replicas {
 interface Held {
   /** performance.now() when the last successful renewal (or the acquisition) was sent. */
   renewedAt: number;
+  /** Not renewed in time, but kept: this replica was alone (see `alone` in createReplicas). */
+  keptAlone: boolean;
   releasing: boolean;
   /** Fires `safeMs` after `renewedAt`: the bot stops polling, whatever the ticks are doing. */
   safety: NodeJS.Timeout;
@@ -87,6 +90,13 @@ export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps):
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> = Promise.resolve();
+  // Whether the last replica list read held this replica only. A lease not renewed in time is
+  // then kept (its bot goes on polling and tells users storage is down) instead of stopping the
+  // bot: Redis unreachable for everyone means nobody can take the lease, and with no other
+  // replica nobody would. (A replica started during a partition that hides this one may take it
+  // once it expires; the two then share Telegram's updates by 409s until this one renews again
+  // and finds the lease taken.)
+  let alone = false;
   const rank = (id: string): number => createHash('sha1').update(`${leases.owner}\0${id}`).digest().readUInt32BE(0);
 
   /** Arms (or re-arms, after a renewal) the safety stop of `lease`: on its own timer, so a tick
@@ -94,7 +104,14 @@ export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps):
   const arm = (id: string, lease: Held): void => {
     clearTimeout(lease.safety);
     const left = Math.max(0, lease.renewedAt + timing.safeMs - performance.now());
-    lease.safety = setTimeout(() => lose(id, 'not renewed in time'), left);
+    lease.safety = setTimeout(() => {
+      if (!alone) return lose(id, 'not renewed in time');
+      lease.keptAlone = true;
+      logger.warn(
+        { bot: id, replica: leases.owner },
+        'lease not renewed in time (Redis does not answer); this replica is the only one, so the bot goes on polling',
+      );
+    }, left);
     lease.safety.unref();
   };
 
@@ -127,7 +144,14 @@ export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps):
         if (lease === undefined) continue;
         if (still.has(id)) {
           lease.renewedAt = sentAt;
+          lease.keptAlone = false;
           arm(id, lease);
+        } else if (lease.keptAlone && (await leases.acquire(id, timing.ttlMs))) {
+          // It expired while Redis was away and nobody took it: ours again, the bot never stopped.
+          lease.renewedAt = sentAt;
+          lease.keptAlone = false;
+          arm(id, lease);
+          logger.info({ bot: id, replica: leases.owner }, 'lease taken again after Redis returned');
         } else lose(id, 'taken by another replica');
       }
     } catch (error) {
@@ -158,7 +182,12 @@ export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps):
           await leases.release([id]);
           return;
         }
-        const lease: Held = { renewedAt: sentAt, releasing: false, safety: setTimeout(() => undefined, 0) };
+        const lease: Held = {
+          renewedAt: sentAt,
+          keptAlone: false,
+          releasing: false,
+          safety: setTimeout(() => undefined, 0),
+        };
         held.set(id, lease);
         arm(id, lease);
         holders.set(id, leases.owner);
@@ -170,6 +199,7 @@ export function createReplicas(wanted: readonly BotConfig[], deps: ReplicaDeps):
 
   const rebalance = async (): Promise<void> => {
     const live = await leases.announce(timing.ttlMs);
+    alone = live.length === 1 && live[0] === leases.owner;
     holders = await leases.holders([...bots.keys()]);
     if (stopping || deps.paused()) return;
     for (const [id, lease] of held) if (!bots.has(id) && !lease.releasing) giveUp(id, lease);

@@ -87,11 +87,16 @@ describe('a replica cut off from Redis', () => {
     await redis.kill();
   });
 
-  it('stops polling its bot before the lease expires', async () => {
+  it('stops polling its bot before the lease expires (another replica could take it)', async () => {
     const token = '8701:cut-off-token';
     await h.writeConfig([{ id: 'cut', token }], { storageUrl: redis.url });
     const { fleet } = await h.start();
     expect(fleet.bots.get('cut')?.state()).toBe('polling');
+    // A second replica, idle (the one bot is held): the first is no longer alone once both
+    // announced (every second).
+    const second = await h.start();
+    expect(second.fleet.bots.size).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     redis.pause();
     const pausedAt = performance.now();
     await waitFor(() => !fleet.bots.has('cut'), { timeoutMs: 15_000, what: 'the bot to stop polling' });
@@ -104,4 +109,28 @@ describe('a replica cut off from Redis', () => {
     // holders, 3 s each) once kept the bot polling about 8 s.
     expect(performance.now() - pausedAt).toBeLessThan(6_000);
   }, 30_000);
+
+  it('keeps its bot polling through a Redis outage when it is the only replica, telling users', async () => {
+    const token = '8702:alone-token';
+    await h.writeConfig([{ id: 'alone', token }], { storageUrl: redis.url });
+    const { fleet } = await h.start();
+    expect(fleet.bots.get('alone')?.state()).toBe('polling');
+    await redis.kill();
+    await waitFor(() => h.logs().some((l) => l.msg.startsWith('lease not renewed in time (Redis does not answer)')), {
+      timeoutMs: 15_000,
+      what: 'the lease to go unrenewed',
+    });
+    expect(fleet.bots.get('alone')?.state()).toBe('polling');
+    // The user is told storage is down, not left without an answer.
+    h.telegram.sendText(token, { chatId: 5, userId: 5, text: 'are you there?' });
+    const [told] = await h.telegram.waitForSent(1, { token, timeoutMs: 10_000 });
+    expect(told?.text).toBe('Sorry, my memory is unavailable right now. Please try again in a moment.');
+    await redis.start();
+    await waitFor(() => h.logs().some((l) => l.msg === 'lease taken again after Redis returned'), {
+      timeoutMs: 20_000,
+      what: 'the lease taken again',
+    });
+    expect(h.logs().some((l) => l.msg.startsWith('lease lost'))).toBe(false);
+    expect(fleet.bots.get('alone')?.state()).toBe('polling');
+  }, 60_000);
 });
