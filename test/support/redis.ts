@@ -5,24 +5,16 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { createClient } from '@keyv/redis';
+import { freePort } from '../../harness/redis.js';
 import { waitFor } from './wait-for.js';
 
 /** The shared Redis every test may use (with its own key prefix). */
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
-}
+/** A TCP port on 127.0.0.1 that nothing listens on right now (shared with the bench and faults). */
+export { freePort };
 
 /** Whether a Redis server answers PING on `port` within `timeoutMs`. */
 export function answersPing(port: number, timeoutMs = 500): Promise<boolean> {
