@@ -8,7 +8,7 @@
  *     first batch (polling from past it), and the answered marks skip what was answered. An
  *     update is thus never lost, and answered twice only if the killed replica delivered the
  *     reply but died before recording it.
- * Each batch is journaled before the bot sees it, and each write removes the updates the bot
+ * Each batch is journaled before the next poll confirms it to Telegram, and each write removes the updates the bot
  * settled since the last (also on an empty poll), so the journal holds about what is held in
  * memory: the fleet limit bounds that far below JOURNAL_MAX_UPDATES, a safety bound (the oldest
  * go past it). An answered update leaves at the first write after it (a new holder's first write
@@ -119,6 +119,8 @@ export function carryOn(
     logger.warn({ bot: bot.id, err: errorMessage(error) }, `could not store the ${what}`);
   };
   deps.offsets.set(bot.token, {
+    // A write the replaced entry began: this entry's first poll waits for it too.
+    ...(previous?.journaling !== undefined && { journaling: previous.journaling }),
     carried: {
       botId: bot.id,
       handled,
@@ -137,7 +139,7 @@ export function carryOn(
       next = value;
       if (confirmed > 0) journal.writeOffset(bot.id, telegramId, confirmed).catch(warn('update offset'));
     },
-    // Awaited before the batch reaches the bot (keepUpdateOffset): the next poll confirms it.
+    // Awaited before the next poll (keepUpdateOffset), which confirms the batch to Telegram.
     fetched(updates) {
       if (updates.length === 0 && handled.size === 0) return;
       // update_id first (as Telegram sends it, though not every sender does): journal writes

@@ -81,11 +81,13 @@ async function takeOverFrom(journal: UpdateJournal, answeredUpTo = 0) {
   return { deps, offset: () => offsets.get(TOKEN) as UpdateOffset };
 }
 
-/** One getUpdates through keepUpdateOffset, Telegram answering `ids`: what reaches the bot. */
+/** One getUpdates through keepUpdateOffset, Telegram answering `ids`: what reaches the bot,
+ * once the batch's journal write (which the next poll would wait for) is done. */
 async function pollOnce(offset: UpdateOffset, ids: readonly number[]): Promise<Update[]> {
   const prev = async () => ({ ok: true as const, result: ids.map(update) });
   // biome-ignore lint/suspicious/noExplicitAny: grammY's Transformer types are generic over every method.
   const response = await keepUpdateOffset(offset)(prev as any, 'getUpdates', { offset: offset.next } as any);
+  await offset.journaling;
   return (response as unknown as { result: Update[] }).result;
 }
 

@@ -45,11 +45,16 @@ export interface ShutdownSignals {
  * before the next batch (the answered marks skip those it answered). */
 export interface UpdateOffset {
   next: number;
-  /** Journals a batch (an empty one too: see `settled`). The batch reaches the bot only once
-   * this settles: the runner's next getUpdates confirms it to Telegram, so a batch not yet
-   * journaled then would be lost to a kill -9. Must not reject (a failed write is the hook's to
-   * report), and should be bounded (the store's deadline). */
+  /** Journals a batch (an empty one too: see `settled`). The bot gets the batch at once, but
+   * the next getUpdates, which confirms it to Telegram, waits until this settles (`journaling`):
+   * a batch confirmed before it was journaled would be lost to a kill -9, while one killed
+   * before it is confirmed only comes again (the answered marks skip what was answered). Must
+   * not reject (a failed write is the hook's to report), and should be bounded (the store's
+   * deadline). */
   fetched?(updates: readonly Update[]): Promise<void> | void;
+  /** The last batch's journal write (`fetched`), which the next getUpdates waits for; carried
+   * over a reload (the new entry's first poll waits for the old one's write). Never rejects. */
+  journaling?: Promise<void>;
   /** The bot is done with `update` (its run ended: answered, refused, failed; or it was turned
    * away as busy and told): it needs no replay, and leaves the journal with its next write. Not
    * called for an update dropped or cut off at the shutdown deadline. */
@@ -121,6 +126,8 @@ export function keepUpdateOffset(offset: UpdateOffset = { next: 0 }): Transforme
     const quick = replays.length > 0 ? { timeout: 0 } : {};
     let response: Awaited<ReturnType<typeof prev>>;
     try {
+      // This poll confirms the last batch to Telegram: only once that batch is journaled.
+      await offset.journaling;
       response = await prev(method, { ...payload, offset: sent, ...quick }, signal);
     } catch (error) {
       offset.replayLater?.(replays); // the next poll carries them
@@ -134,7 +141,8 @@ export function keepUpdateOffset(offset: UpdateOffset = { next: 0 }): Transforme
     const fetched = (response as unknown as { result: Update[] }).result;
     const newest = fetched.at(-1);
     // Also for an empty batch: the journal then only lets go of the updates handled meanwhile.
-    await offset.fetched?.(fetched);
+    // Not awaited here: the bot starts on the batch while it is written (see `fetched`).
+    offset.journaling = Promise.resolve(offset.fetched?.(fetched));
     if (newest !== undefined) offset.next = Math.max(offset.next, newest.update_id + 1);
     const updates = replayedIds.size === 0 ? fetched : fetched.filter((u) => !replayedIds.delete(u.update_id));
     if (replays.length === 0)

@@ -50,7 +50,7 @@ describe('keepUpdateOffset', () => {
 });
 
 describe('keepUpdateOffset with the hand-over journal', () => {
-  it('hands a batch to the bot only once its journal write has settled (the next poll confirms it to Telegram)', async () => {
+  it('sends the next getUpdates (which confirms a batch to Telegram) only once that batch is journaled', async () => {
     // The journal (the store's port) answers each append only when the test lets it.
     const appended: number[][] = [];
     const releases: (() => void)[] = [];
@@ -70,19 +70,61 @@ describe('keepUpdateOffset with the hand-over journal', () => {
     const bot = { id: 'b', token: '123:abc' } as BotConfig;
     carryOn(bot, 0, [], { journal, offsets, logger: createLogger({ level: 'error', destination: new PassThrough() }) });
     const transform = keepUpdateOffset(offsets.get(bot.token));
-    const prev = async () => ({ ok: true as const, result: [update(41), update(42)] });
-    let handed: Update[] | undefined;
-    // biome-ignore lint/suspicious/noExplicitAny: grammY's Transformer types are generic over every method.
-    const polled = (transform(prev as any, 'getUpdates', { offset: 0 } as any) as Promise<unknown>).then((r) => {
-      handed = (r as { result: Update[] }).result;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(handed).toBeUndefined();
+    const sentOffsets: number[] = [];
+    const batches = [[update(41), update(42)], [update(43)]];
+    const prev = async (_method: string, payload: { offset: number }) => {
+      sentOffsets.push(payload.offset);
+      return { ok: true as const, result: batches.shift() ?? [] };
+    };
+    const poll = () =>
+      // biome-ignore lint/suspicious/noExplicitAny: grammY's Transformer types are generic over every method.
+      (transform(prev as any, 'getUpdates', { offset: 0 } as any) as Promise<unknown>).then(
+        (r) => (r as { result: Update[] }).result,
+      );
+    // The bot gets the batch while its journal write is still under way...
+    const first = await poll();
+    expect(first.map((u) => u.update_id)).toEqual([41, 42]);
     expect(releases).toHaveLength(1);
+    // ...but the next poll, which would confirm it to Telegram, waits for that write.
+    const second = poll();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sentOffsets).toEqual([0]);
     releases[0]?.();
-    await polled;
+    expect((await second).map((u) => u.update_id)).toEqual([43]);
+    expect(sentOffsets).toEqual([0, 43]);
     expect(appended).toEqual([[41, 42]]);
-    expect(handed?.map((u) => u.update_id)).toEqual([41, 42]);
+  });
+
+  it("carries a write under way over a reload: the new entry's first poll waits for it", async () => {
+    let release: () => void = () => undefined;
+    const journal: UpdateJournal = {
+      readOffset: async () => 0,
+      writeOffset: async () => undefined,
+      readJournal: async () => [],
+      journal: () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+    };
+    const offsets = new Map<string, UpdateOffset>();
+    const bot = { id: 'b', token: '123:abc' } as BotConfig;
+    const deps = { journal, offsets, logger: createLogger({ level: 'error', destination: new PassThrough() }) };
+    carryOn(bot, 0, [], deps);
+    const sentOffsets: number[] = [];
+    const prev = async (_method: string, payload: { offset: number }) => {
+      sentOffsets.push(payload.offset);
+      return { ok: true as const, result: sentOffsets.length === 1 ? [update(41)] : [] };
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: grammY's Transformer types are generic over every method.
+    await keepUpdateOffset(offsets.get(bot.token))(prev as any, 'getUpdates', { offset: 0 } as any);
+    carryOn(bot, 0, [], deps); // a reload replaces the entry while the write is under way
+    // biome-ignore lint/suspicious/noExplicitAny: grammY's Transformer types are generic over every method.
+    const next = keepUpdateOffset(offsets.get(bot.token))(prev as any, 'getUpdates', { offset: 0 } as any);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sentOffsets).toEqual([0]);
+    release();
+    await next;
+    expect(sentOffsets).toEqual([0, 42]);
   });
 
   it('still hands the batch over when the journal write fails (logged; Telegram keeps what it has not confirmed)', async () => {
@@ -108,6 +150,7 @@ describe('keepUpdateOffset with the hand-over journal', () => {
       result: Update[];
     };
     expect(response.result.map((u) => u.update_id)).toEqual([7]);
+    await offsets.get(bot.token)?.journaling; // the next poll waits for it; it never rejects
     expect(lines.join('')).toContain('could not store the update journal');
   });
 });
