@@ -86,6 +86,8 @@ export async function openStoreWithKeyv(
     backend: kind,
     url,
     operationTimeoutMs,
+    // One process per SQLite file (store-lock.ts) or memory:// store; Redis is shared.
+    owned: kind !== 'redis',
   });
   let closing: Promise<void> | undefined;
   logger.debug({ storage: url }, 'storage opened');

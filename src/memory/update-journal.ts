@@ -57,6 +57,11 @@ export interface KeyvUpdateJournalDeps {
   readonly operationTimeoutMs: number;
   /** The clock, ms since the epoch. Default Date.now. */
   readonly now?: () => number;
+  /** This process is the only writer of these keys (a SQLite file, which store-lock.ts keeps to
+   * one process, or memory://): what it last wrote is then what is stored, so an append or an
+   * offset raise starts from that, without reading it back first (one store call per write,
+   * not two, on the path of every poll). Never for Redis, which other processes share. */
+  readonly owned?: boolean;
 }
 
 /** The journal plus a way to stop taking work and wait for what is in flight. */
@@ -70,13 +75,26 @@ export function createKeyvUpdateJournal(deps: KeyvUpdateJournalDeps): DrainableU
   const guard = createGuard(deps);
   const call = createCall(deps);
   const now = deps.now ?? Date.now;
+  // With `owned`: what was last written (or read) per key. A write that failed or timed out may
+  // still land, so it forgets its key: the next write reads the store again.
+  const written = deps.owned === true ? new Map<string, number | { expires: number; updates: string[] }>() : undefined;
   const readOffset = async (key: string): Promise<number> => {
+    const known = written?.get(key);
+    if (typeof known === 'number') return known;
     const next = Number((await call('journal', key, () => keyv.get(key))) ?? 0);
     return Number.isSafeInteger(next) && next > 0 ? next : 0;
   };
   const readList = async (key: string): Promise<string[]> => {
+    const known = written?.get(key);
+    if (typeof known === 'object') return known.expires > now() ? [...known.updates] : [];
     const raw = await call('journal', key, () => keyv.get(key));
     return parseJournal(raw, now());
+  };
+  /** keyv.set(key, value), remembering `remembered` as the key's value when it succeeds. */
+  const write = async (key: string, value: string, remembered: number | { expires: number; updates: string[] }) => {
+    written?.delete(key);
+    await call('journal', key, () => keyv.set(key, value));
+    written?.set(key, remembered);
   };
   return {
     readOffset: (botId, telegramId) => readOffset(offsetKey(namespace, botId, telegramId)),
@@ -84,7 +102,7 @@ export function createKeyvUpdateJournal(deps: KeyvUpdateJournalDeps): DrainableU
       const key = offsetKey(namespace, botId, telegramId);
       await guard('journal', key, async () => {
         if (next <= (await readOffset(key))) return;
-        await call('journal', key, () => keyv.set(key, String(next)));
+        await write(key, String(next), next);
       });
     },
     async journal(botId, telegramId, updates, ttlMs, max, settled = []) {
@@ -94,8 +112,8 @@ export function createKeyvUpdateJournal(deps: KeyvUpdateJournalDeps): DrainableU
       await guard('journal', key, async () => {
         const left = (await readList(key)).filter((text) => !done.has(journaledUpdateId(text) ?? -1));
         const kept = [...left, ...updates].slice(-max);
-        const value = JSON.stringify({ v: 1, expires: now() + ttlMs, updates: kept });
-        await call('journal', key, () => keyv.set(key, value));
+        const expires = now() + ttlMs;
+        await write(key, JSON.stringify({ v: 1, expires, updates: kept }), { expires, updates: kept });
       });
     },
     readJournal: (botId, telegramId) => readList(journalKey(namespace, botId, telegramId)),

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseStorageKey } from '../../src/memory/history.js';
 import { journalKey, offsetKey } from '../../src/memory/leases.js';
 import { type ConversationStoreHandle, openStoreWithKeyv } from '../../src/memory/open-store.js';
+import { createKeyvUpdateJournal } from '../../src/memory/update-journal.js';
 import { captureLog } from '../support/capture-log.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -58,5 +59,50 @@ describe('update journal on SQLite', () => {
     expect(JSON.parse((await keyv.get(journalKey('ns', 'b', '42'))) ?? '{}')).toMatchObject({ v: 1, updates: ['u1'] });
     expect(parseStorageKey('ns', offsetKey('ns', 'b', '42'))).toBeUndefined();
     expect(parseStorageKey('ns', journalKey('ns', 'b', '42'))).toBeUndefined();
+  });
+
+  it('owning the file, reads each key once: every later append or raise starts from what it wrote', async () => {
+    const gets: string[] = [];
+    let failSets = false;
+    const counted = {
+      get: (key: string) => {
+        gets.push(key);
+        return keyv.get(key) as Promise<string | undefined>;
+      },
+      set: async (key: string, value: string) => {
+        if (failSets) throw new Error('disk full');
+        return keyv.set(key, value);
+      },
+    };
+    const deps = {
+      keyv: counted,
+      namespace: 'ns',
+      backend: 'sqlite' as const,
+      url: 'sqlite://x',
+      operationTimeoutMs: 2000,
+    };
+    const j = createKeyvUpdateJournal({ ...deps, owned: true });
+    for (let i = 0; i < 5; i++) {
+      await j.journal('b', '42', [`{"update_id":${i}}`], 60_000, 100, [i - 1]);
+      await j.writeOffset('b', '42', i + 1);
+    }
+    // One read of each key, the first time; what is stored is what was written.
+    expect(gets).toEqual([journalKey('ns', 'b', '42'), offsetKey('ns', 'b', '42')]);
+    expect(await store.updateJournal.readJournal('b', '42')).toEqual(['{"update_id":4}']);
+    expect(await store.updateJournal.readOffset('b', '42')).toBe(5);
+    // A write that failed may still land: the next one reads the store again.
+    failSets = true;
+    await expect(j.journal('b', '42', ['{"update_id":5}'], 60_000, 100)).rejects.toThrow();
+    failSets = false;
+    gets.length = 0;
+    await j.journal('b', '42', ['{"update_id":6}'], 60_000, 100);
+    expect(gets).toEqual([journalKey('ns', 'b', '42')]);
+    expect(await j.readJournal('b', '42')).toEqual(['{"update_id":4}', '{"update_id":6}']);
+    // Shared storage (Redis) is read every time.
+    gets.length = 0;
+    const shared = createKeyvUpdateJournal(deps);
+    await shared.journal('b', '43', ['a'], 60_000, 100);
+    await shared.journal('b', '43', ['b'], 60_000, 100);
+    expect(gets).toHaveLength(2);
   });
 });
