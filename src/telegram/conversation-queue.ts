@@ -8,7 +8,9 @@
  *   of one update, from its start until it settles. `sink.handle(batch)` starts a task for
  *   every update of the batch at once, then resolves only when fewer than N are pending.
  * - The runner awaits that before its next `getUpdates`, and asks for at most `N - pending`
- *   (and at most 100) updates then. With all N slots pending, nothing more is fetched.
+ *   (and at most 100) updates then (start-bot.ts raises that to 100 within the fleet's share
+ *   while `maxWaitingUpdates` below has room).
+ *   With all N slots pending, nothing more is fetched.
  * - `sequentialize` chains each update's `next()` after the previous one of the same key and
  *   awaits it inside the middleware: an update waiting for its turn is a pending slot. So N
  *   messages of one chat stop the whole bot from fetching: everyone else waits at Telegram.
@@ -33,9 +35,9 @@
  * - waiting updates that gave their slot back ≤ `maxWaitingUpdates`. Beyond that a waiting
  *   update keeps its slot until it starts or room frees, so once the runner's slots are all
  *   held the runner stops fetching: bot-wide overload waits at Telegram, not in this heap.
- *   Held ones are never more than one fetch: the runner's N, or the 100 of its first
- *   getUpdates (its pace starts at Infinity). So in memory, in updates, at most:
- *   maxRunning + maxWaitingUpdates + max(N, 100).
+ *   Held ones are never more than N plus one fetch (the runner polls once a slot frees;
+ *   start-bot.ts asks for up to 100 then, not for the slots free, while this bound still has
+ *   room). So in memory, in updates, at most: maxRunning + maxWaitingUpdates + N + 100.
  * - with a fleet lane (`fleet`, fleet-limit.ts), every run also takes one of the fleet's runs
  *   (bots take turns for them when the fleet is full) and every waiting update counts toward
  *   the fleet's waiting bound, which holds every bot's getUpdates back (start-bot.ts): the

@@ -40,6 +40,8 @@ export interface FleetLane {
   onGrant: () => void;
   /** `n` updates began (positive) or ended (negative) waiting in this bot's queue. */
   waiting(n: number): void;
+  /** How many updates wait in this bot's queue now. */
+  held(): number;
   /** Waits (until `signal` aborts, then rejects with its reason) while the fleet has its
    * `maxWaiting` updates waiting, then returns how many updates this bot may fetch now. */
   fetchRoom(signal?: AbortSignal): Promise<number>;
@@ -56,7 +58,7 @@ export interface FleetLimit {
 
 interface Lane extends FleetLane {
   runs: number;
-  held: number;
+  heldCount: number;
   queued: boolean;
   left: boolean;
 }
@@ -92,7 +94,7 @@ export function createFleetLimit(limits: () => FleetLimits): FleetLimit {
   function join(): FleetLane {
     const lane: Lane = {
       runs: 0,
-      held: 0,
+      heldCount: 0,
       queued: false,
       left: false,
       onGrant: () => lane.runEnded(),
@@ -117,11 +119,12 @@ export function createFleetLimit(limits: () => FleetLimits): FleetLimit {
       },
       waiting(n) {
         if (lane.left) return;
-        const change = Math.max(n, -lane.held);
-        lane.held += change;
+        const change = Math.max(n, -lane.heldCount);
+        lane.heldCount += change;
         waiting += change;
         if (change < 0) wakeFetchers();
       },
+      held: () => lane.heldCount,
       async fetchRoom(signal) {
         if (waiting >= limits().maxWaiting && !lane.left) await roomFor(signal);
         return share();
@@ -133,9 +136,9 @@ export function createFleetLimit(limits: () => FleetLimits): FleetLimit {
         if (lane.queued) line.splice(line.indexOf(lane), 1);
         lane.queued = false;
         running -= lane.runs;
-        waiting -= lane.held;
+        waiting -= lane.heldCount;
         lane.runs = 0;
-        lane.held = 0;
+        lane.heldCount = 0;
         grant();
         wakeFetchers();
       },

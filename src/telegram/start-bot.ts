@@ -141,7 +141,7 @@ function installUpdateHandling(self: BotRun, deps: BotDeps, lane: FleetLane | un
   const shutdown = { deadline: self.deadlineReached.signal, all: self.abortReplies.signal };
   const offset = offsetFor(self.config.token, deps.updateOffsets);
   installApiTransformers(bot, shutdown, offset);
-  if (lane !== undefined) bot.api.config.use(fetchWithinFleet(lane));
+  if (lane !== undefined) bot.api.config.use(fetchWithinFleet(lane, () => self.config.telegram.maxWaitingUpdates));
   bot.use(async (_ctx, next) => {
     const work = next();
     trackUntilSettled(self.inFlight, work);
@@ -179,16 +179,26 @@ function installUpdateHandling(self: BotRun, deps: BotDeps, lane: FleetLane | un
 
 /** A transformer (outermost) that holds a getUpdates back while the fleet has its waiting
  * updates, and asks for no more than this bot's share of the fleet's room: overload waits at
- * Telegram, and a runner never fetches 100 updates it cannot start (fleet-limit.ts). The
- * runner's stop aborts the wait with the poll. */
-function fetchWithinFleet(lane: FleetLane): Transformer {
+ * Telegram, and a runner never fetches 100 updates it cannot start (fleet-limit.ts). Within
+ * that share it asks for up to 100 even when the runner asks for fewer, as long as the bot's
+ * own waiting bound (`maxWaiting`, telegram.maxWaitingUpdates) has room for them: the runner
+ * polls again as soon as one of its slots frees and asks for that one, so after a batch of 100
+ * (a flood, a restart's backlog) every other poll fetched a single update, doubling the round
+ * trips a burst takes to drain while other chats' messages wait behind it at Telegram. Once the
+ * bot's waiting bound is reached, the runner's own ask (its free slots) holds, so the rest waits
+ * at Telegram (conversation-queue.ts). The runner's stop aborts the wait with the poll. */
+function fetchWithinFleet(lane: FleetLane, maxWaiting: () => number): Transformer {
   return async (prev, method, payload, signal) => {
     if (method !== 'getUpdates') return prev(method, payload, signal);
     const room = await lane.fetchRoom(signal as unknown as AbortSignal | undefined);
-    const asked = (payload as { limit?: number }).limit ?? 100;
-    return prev(method, { ...payload, limit: Math.max(1, Math.min(asked, room)) }, signal);
+    const asked = (payload as { limit?: number }).limit ?? TELEGRAM_FETCH_LIMIT;
+    const wanted = Math.max(asked, maxWaiting() - lane.held());
+    return prev(method, { ...payload, limit: Math.max(1, Math.min(TELEGRAM_FETCH_LIMIT, room, wanted)) }, signal);
   };
 }
+
+/** The most updates one getUpdates returns (Bot API). */
+const TELEGRAM_FETCH_LIMIT = 100;
 
 /** The offset kept for `token` in `offsets` (created there on first use). */
 function offsetFor(token: string, offsets: Map<string, UpdateOffset> | undefined): UpdateOffset {

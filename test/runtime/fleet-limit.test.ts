@@ -105,6 +105,21 @@ describe('fleet-wide limit', () => {
     expect(limits.every((limit) => Number(limit) <= 1)).toBe(true);
   });
 
+  it('asks Telegram for a full batch after a big one, not for the one runner slot just freed', async () => {
+    // A flood from one chat: 10 wait, the rest are turned away as busy, so every update leaves
+    // the runner at once. The runner's pace after a batch of 100 is the one slot freed first;
+    // polls that asked for that (1, then 99, …) doubled the round trips a burst needs.
+    await h.writeConfig([{ id: idOf(TOKENS[0]), token: TOKENS[0] }], { storageUrl: 'memory://' });
+    await h.start();
+    h.openai.setLatency(200);
+    for (let n = 0; n < 250; n += 1) h.telegram.sendText(TOKENS[0], { chatId: 1, userId: 1, text: `m${n}` });
+    await waitFor(() => h.telegram.calls(TOKENS[0], 'getUpdates').some((c) => Number(c.params.offset) > 250), {
+      what: 'every update fetched',
+    });
+    const limits = h.telegram.calls(TOKENS[0], 'getUpdates').map((c) => Number(c.params.limit));
+    expect(limits.every((limit) => limit === 100)).toBe(true);
+  });
+
   it('a bot removed by a live reload leaves the limit and one added joins it, still within the cap', async () => {
     const { fleet } = await h.start({ fleetLimits: { maxRunning: 1, maxWaiting: 4 } });
     const reloader = startReloader({
