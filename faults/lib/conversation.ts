@@ -36,7 +36,8 @@ export type Outcome =
 /** One exchange. */
 export interface Exchange {
   readonly text: string;
-  readonly sentAt: number; // Date.now() when queued at the fake
+  readonly sentAt: number; // Date.now() just before it was queued at the fake
+  readonly updateId: number; // the fake's update id for it
   readonly outcome: Outcome;
   readonly repliedAt: number | undefined; // Date.now() of the first message of the reply
   readonly texts: readonly string[];
@@ -69,7 +70,7 @@ export async function exchange(
   const before = await sentTo(fakes, token, userId, 0);
   const after = before.next;
   const sentAt = Date.now();
-  await fakes.say(token, userId, text);
+  const updateId = await fakes.say(token, userId, text);
   const deadline = sentAt + (options.timeoutMs ?? 10_000);
   let messages: Sent[] = [];
   let outcome: Outcome | undefined;
@@ -90,6 +91,7 @@ export async function exchange(
   return {
     text,
     sentAt,
+    updateId,
     outcome: outcome ?? (messages.length > 0 ? 'other' : 'none'),
     repliedAt: messages[0]?.wallAt,
     texts: messages.map((m) => m.text),

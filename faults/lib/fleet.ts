@@ -93,7 +93,9 @@ export function startFleet(
 ): FleetProcess {
   const logPath = join(dir, `output-${++started}.log`);
   const fd = openSync(logPath, 'w');
-  const cliArgs = [CLI_PATH, ...(options.args ?? ['run', '--config', 'bots.yaml'])];
+  // FAULTS_NODE_ARGS: options for botfleet's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.FAULTS_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const cliArgs = [...nodeArgs, CLI_PATH, ...(options.args ?? ['run', '--config', 'bots.yaml'])];
   const [command, args] =
     options.fsizeBytes === undefined
       ? [process.execPath, cliArgs]
